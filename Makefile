@@ -1,0 +1,38 @@
+# Two set-up commands: `make run` (the whole service on embedded defaults) and
+# `make test` (every test). Both install what they need first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PORT   ?= 5000
+export PORT
+
+.PHONY: install run test bench lint typecheck clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/ptsp migrate
+	$(BIN)/ptsp deploy --as system
+	$(BIN)/ptsp seed-demo
+	$(BIN)/python -m app.supervisor
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+clean:
+	rm -rf var/ .pytest_cache
