@@ -1,0 +1,94 @@
+"""Tables of the engine: deployed definitions, running instances, their open
+human tasks and their history."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime
+
+
+class ProcessDefinition(Base):
+    """One deployed version of one BPMN process."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(300))
+    # Only read when a spec is not in the parse cache; instance loads skip it.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    # Per user-task facts the rest of the app reads without parsing XML:
+    # {task_name: {"title", "lane", "form", "due_working_days"}}
+    user_tasks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(100))
+
+
+class ProcessInstance(Base):
+    """A running (or finished) workflow: its serialised state and the columns queries need."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_due_timer", "next_timer_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # running|completed|error|cancelled
+    state: Mapped[str] = mapped_column(Text)
+    # Optimistic concurrency: every write checks and bumps it.
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_by: Mapped[str] = mapped_column(String(100))
+
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """A user task of an instance, as officers' worklists see it."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_open_lane", "status", "lane", "created_at"),
+        UniqueConstraint("instance_id", "task_guid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str] = mapped_column(String(100))
+    form: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # open|completed|cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    instance: Mapped[ProcessInstance] = relationship()
+
+
+class InstanceEvent(Base):
+    """The history of an instance: who did what, when."""
+
+    __tablename__ = "instance_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    task_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,235 @@
+"""Running instances: start, complete a user task, fire due timers, retry.
+
+Each public method loads what it needs, advances the workflow, and writes the
+new state, the human-task rows, the history and the next timer in the caller's
+transaction (it flushes; the caller commits once).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.clock import Clock
+from app.engine import spiff
+from app.engine.definitions import spec_cache
+from app.engine.errors import ConcurrentUpdate, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
+from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
+from app.publisher import enqueue_after_commit
+
+log = logging.getLogger(__name__)
+
+FIRE_TIMERS_JOB = "workers.tasks.fire_timers"
+
+
+@dataclass
+class Runtime:
+    """What the engine needs from outside: the time and the script engine."""
+
+    clock: Clock
+    script_engine: Any
+
+    # -- public services ---------------------------------------------------
+    def start(self, session: Session, definition: ProcessDefinition, data: dict[str, Any], actor: str) -> ProcessInstance:
+        """Start an instance of ``definition`` with ``data`` as its first process data."""
+        parsed = spec_cache.get(definition)
+        workflow = spiff.new_workflow(parsed.spec, parsed.subprocess_specs, self.script_engine)
+        for task in workflow.get_tasks(state=spiff.TaskState.READY):
+            task.set_data(**data)
+        now = self.clock.now()
+        instance = ProcessInstance(
+            definition=definition, status="running", state="", started_at=now, updated_at=now, started_by=actor,
+        )
+        session.add(instance)
+        session.flush()
+        self._record(session, instance, "started", actor, detail={"version": definition.version})
+        self._advance(session, instance, workflow, actor, open_before=set())
+        return instance
+
+    def complete(self, session: Session, human_task: HumanTask, data: dict[str, Any], actor: str) -> ProcessInstance:
+        """Complete an open user task with already validated ``data``."""
+        if human_task.status != "open":
+            raise TaskAlreadyDone(f"task {human_task.title!r} was already {_status_word(human_task.status)}")
+        instance = human_task.instance
+        if instance.status != "running":
+            raise InstanceNotRunning(f"file process is {instance.status}; its tasks cannot be completed")
+        workflow = self._load(instance)
+        open_before = _ready_guids(workflow)
+        task = spiff.task_by_guid(workflow, human_task.task_guid)
+        if task is None or task.state != spiff.TaskState.READY:
+            raise TaskNotReady(f"task {human_task.title!r} is not ready to be completed")
+        task.set_data(**data)
+        try:
+            with spiff.using_clock(self.clock):
+                task.run()
+        except SpiffWorkflowException as exc:
+            raise TaskNotReady(f"task {human_task.title!r} could not be completed: {exc}") from exc
+        human_task.status = "completed"
+        human_task.completed_at = self.clock.now()
+        human_task.completed_by = actor
+        self._record(session, instance, "task_completed", actor, human_task.task_name, {"data": data})
+        self._advance(session, instance, workflow, actor, open_before - {human_task.task_guid})
+        return instance
+
+    def fire_due_timers(self, session: Session, instance_id: int) -> bool:
+        """Advance one instance whose timer may be due; True when a timer fired."""
+        instance = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update(of=ProcessInstance)
+        ).first()
+        if instance is None or instance.status != "running":
+            return False
+        if instance.next_timer_at is None or instance.next_timer_at > self.clock.now():
+            return False
+        workflow = self._load(instance)
+        open_before = _ready_guids(workflow)
+        waiting_before = {t.id for t in workflow.get_tasks(state=spiff.TaskState.WAITING)}
+        with spiff.using_clock(self.clock):
+            workflow.refresh_timers()
+        fired = [t for t in workflow.get_tasks(state=spiff.TaskState.READY) if t.id in waiting_before]
+        for task in fired:
+            self._record(session, instance, "timer_fired", "system:timer", task.task_spec.name,
+                         {"timer": task.task_spec.bpmn_name or task.task_spec.name})
+        self._advance(session, instance, workflow, "system:timer", open_before)
+        return bool(fired)
+
+    def due_instance_ids(self, session: Session, limit: int = 500) -> list[int]:
+        """Running instances whose next timer is due, earliest first (indexed column)."""
+        return list(session.scalars(
+            select(ProcessInstance.id)
+            .where(ProcessInstance.next_timer_at <= self.clock.now(), ProcessInstance.status == "running")
+            .order_by(ProcessInstance.next_timer_at).limit(limit)
+        ))
+
+    def retry(self, session: Session, instance_id: int, actor: str,
+              data: dict[str, Any] | None = None) -> ProcessInstance:
+        """Run again the failed step of an instance in error, optionally with corrected data."""
+        instance = self.get(session, instance_id)
+        if instance.status != "error":
+            raise InstanceNotRunning(f"instance {instance_id} is {instance.status}, not in error")
+        workflow = self._load(instance)
+        open_before = _ready_guids(workflow)
+        for task in workflow.get_tasks(state=spiff.TaskState.ERROR):
+            if data:
+                # A reset task inherits its parent's data when it runs again.
+                task.parent.data.update(data)
+            workflow.reset_from_task_id(task.id)
+        instance.status = "running"
+        instance.error = None
+        self._record(session, instance, "retried", actor, detail={"corrections": data or {}})
+        self._advance(session, instance, workflow, actor, open_before)
+        return instance
+
+    def get(self, session: Session, instance_id: int) -> ProcessInstance:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound(f"no process instance {instance_id}")
+        return instance
+
+    def data(self, instance: ProcessInstance) -> dict[str, Any]:
+        """The process data as the last completed step left it."""
+        workflow = self._load(instance)
+        last = workflow.last_task or workflow.task_tree
+        return dict(last.data) if last is not None else {}
+
+    # -- internals ---------------------------------------------------------
+    def _load(self, instance: ProcessInstance) -> spiff.BpmnWorkflow:
+        parsed = spec_cache.get(instance.definition)
+        return spiff.load_state(instance.state, parsed.spec, parsed.subprocess_specs, self.script_engine)
+
+    def _advance(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow, actor: str,
+                 open_before: set[str]) -> None:
+        """Run the engine until it waits, then write everything down.
+
+        ``open_before`` are the user tasks that had open rows before this unit of
+        work (the READY user tasks of the state as loaded, minus the one just
+        completed): rows are kept in step with READY user tasks at every write.
+        """
+        try:
+            with spiff.using_clock(self.clock):
+                workflow.do_engine_steps()
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            # A failing script leaves its task in ERROR; the instance keeps its
+            # state and can be retried once the cause is fixed.
+            message = _describe(exc)
+            log.warning("instance %s stopped on a script error: %s", instance.id, message)
+            instance.status = "error"
+            instance.error = message
+            failed = getattr(exc, "task", None)
+            self._record(session, instance, "error", actor, failed.task_spec.name if failed else None,
+                         {"message": message})
+        self._persist(session, instance, workflow, open_before)
+
+    def _persist(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
+                 open_before: set[str]) -> None:
+        try:
+            self._write(session, instance, workflow, open_before)
+        except StaleDataError as exc:
+            raise ConcurrentUpdate(
+                "this file was changed by someone else at the same moment; nothing was saved, please reload"
+            ) from exc
+
+    def _write(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
+               open_before: set[str]) -> None:
+        now = self.clock.now()
+        instance.state = spiff.dump_state(workflow)
+        instance.updated_at = now
+        if instance.status == "running" and workflow.is_completed():
+            instance.status = "completed"
+            instance.completed_at = now
+            self._record(session, instance, "completed", "system")
+        previous_timer = instance.next_timer_at
+        instance.next_timer_at = spiff.next_timer_due(workflow) if instance.status == "running" else None
+        self._sync_human_tasks(session, instance, workflow, open_before, now)
+        session.flush()
+        if instance.next_timer_at is not None and instance.next_timer_at != previous_timer:
+            enqueue_after_commit(session, FIRE_TIMERS_JOB, instance.id, eta=instance.next_timer_at)
+
+    def _sync_human_tasks(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
+                          open_before: set[str], now: datetime) -> None:
+        tasks_info = instance.definition.user_tasks
+        ready = {str(t.id): t for t in spiff.ready_user_tasks(workflow)}
+        gone = open_before - ready.keys()
+        if gone:  # e.g. interrupted by a boundary timer
+            with session.no_autoflush:
+                rows = session.scalars(select(HumanTask).where(
+                    HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone))).all()
+            for row in rows:
+                row.status = "cancelled"
+                row.completed_at = now
+        for guid in ready.keys() - open_before:
+            task = ready[guid]
+            info = tasks_info.get(task.task_spec.name, {})
+            session.add(HumanTask(
+                instance_id=instance.id, task_guid=guid, task_name=task.task_spec.name,
+                title=info.get("title") or task.task_spec.bpmn_name or task.task_spec.name,
+                lane=task.task_spec.lane or "", form=info.get("form"), status="open", created_at=now,
+            ))
+
+    def _record(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
+                task_name: str | None = None, detail: dict[str, Any] | None = None) -> None:
+        session.add(InstanceEvent(instance_id=instance.id, at=self.clock.now(), kind=kind, task_name=task_name,
+                                  actor=actor, detail=detail or {}))
+
+
+def _ready_guids(workflow: spiff.BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in spiff.ready_user_tasks(workflow)}
+
+
+def _status_word(status: str) -> str:
+    return {"completed": "completed", "cancelled": "cancelled by the process"}.get(status, status)
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    task = getattr(exc, "task", None)
+    where = f"step {task.task_spec.bpmn_name or task.task_spec.name!r}: " if task is not None else ""
+    line = getattr(exc, "line_number", None)
+    at_line = f" (line {line})" if line else ""
+    return f"{where}{exc}{at_line}"

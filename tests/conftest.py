@@ -1,0 +1,117 @@
+"""Shared fixtures: a migrated database per backend, a container with an
+injected clock and a recording publisher, and deployed processes.
+
+Backends: SQLite always; PostgreSQL when TEST_DATABASE_URL is set. With
+PTSP_REQUIRE_SERVICES=1 (CI) a missing service fails the run instead of skipping.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.clock import FixedClock
+from app.config import ROOT, Settings
+from app.container import Container
+from app.db import Base
+from app.migrate import upgrade
+from app.publisher import RecordingPublisher
+
+REQUIRE_SERVICES = os.environ.get("PTSP_REQUIRE_SERVICES") == "1"
+
+
+def service_url(name: str) -> str:
+    """The URL of a required external service, or skip (locally) / fail (CI)."""
+    url = os.environ.get(name)
+    if not url:
+        message = f"{name} is not set"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message}, and PTSP_REQUIRE_SERVICES=1 says this run needs it")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    base = make_url(service_url("TEST_DATABASE_URL"))
+    name = f"ptsp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is not usable: {exc}")
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "ptsp.sqlite"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _truncate_postgres(url)
+        yield url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # Monday 5 January 2026, 08:00 in Jakarta.
+    return FixedClock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, var_dir=tmp_path / "var",
+                    broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def container(settings: Settings, clock: FixedClock, publisher: RecordingPublisher) -> Iterator[Container]:
+    c = Container(settings, clock=clock, publisher=publisher)
+    yield c
+    c.db.dispose()
+
+
+@pytest.fixture
+def deployed(container: Container) -> Container:
+    """A container whose database holds every diagram of processes/."""
+    from app.engine.definitions import deploy_directory
+
+    with container.db.unit_of_work() as session:
+        outcomes = deploy_directory(session, ROOT / "processes", "test", container.clock, container.forms.names())
+    assert all(o.error is None for o in outcomes), outcomes
+    return container

@@ -1,0 +1,155 @@
+"""Starting instances, completing tasks, timers, script errors, concurrency."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.clock import FixedClock
+from app.container import Container
+from app.engine.definitions import deploy_diagram, latest_definition
+from app.engine.errors import ConcurrentUpdate, TaskAlreadyDone
+from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
+from app.engine.runtime import FIRE_TIMERS_JOB
+from app.engine.timers import fire_due_timers
+from app.publisher import RecordingPublisher
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def deploy_fixture(c: Container, name: str, content: bytes | None = None) -> None:
+    with c.db.unit_of_work() as session:
+        deploy_diagram(session, content or (FIXTURES / name).read_bytes(), name, "test", c.clock)
+
+
+def start(c: Container, process_id: str, data: dict) -> int:
+    with c.db.unit_of_work() as session:
+        definition = latest_definition(session, process_id)
+        assert definition is not None
+        return c.runtime.start(session, definition, data, "loket").id
+
+
+def open_tasks(c: Container, instance_id: int) -> list[HumanTask]:
+    with c.db.unit_of_work() as session:
+        return list(session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.status == "open")))
+
+
+def complete(c: Container, task_id: int, data: dict, actor: str = "verifikator") -> None:
+    with c.db.unit_of_work() as session:
+        task = session.get(HumanTask, task_id)
+        assert task is not None
+        c.runtime.complete(session, task, data, actor)
+
+
+def instance(c: Container, instance_id: int) -> ProcessInstance:
+    with c.db.unit_of_work() as session:
+        row = session.get(ProcessInstance, instance_id)
+        assert row is not None
+        return row
+
+
+def history(c: Container, instance_id: int) -> list[str]:
+    with c.db.unit_of_work() as session:
+        return list(session.scalars(select(InstanceEvent.kind).where(
+            InstanceEvent.instance_id == instance_id).order_by(InstanceEvent.id)))
+
+
+def test_timer_is_stored_scheduled_and_fires_only_when_due(
+        container: Container, clock: FixedClock, publisher: RecordingPublisher) -> None:
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    instance_id = start(container, "wait_with_timer", {"wait_for": "P3D"})
+
+    row = instance(container, instance_id)
+    assert row.next_timer_at == clock.now() + timedelta(days=3)
+    assert [(j.name, j.args, j.eta) for j in publisher.jobs] == [(FIRE_TIMERS_JOB, (instance_id,), row.next_timer_at)]
+    [task] = open_tasks(container, instance_id)
+    assert (task.title, task.lane) == ("Tunggu pemohon", "front_office")
+
+    clock.advance(days=2, hours=23)
+    assert fire_due_timers(container) == 0
+    assert instance(container, instance_id).status == "running"
+
+    clock.advance(hours=1, seconds=1)
+    assert fire_due_timers(container) == 1
+    row = instance(container, instance_id)
+    assert (row.status, row.next_timer_at) == ("completed", None)
+    assert container.runtime.data(row)["outcome"] == "expired"
+    assert open_tasks(container, instance_id) == []
+    with container.db.unit_of_work() as session:
+        assert session.get(HumanTask, task.id).status == "cancelled"  # type: ignore[union-attr]
+    assert history(container, instance_id) == ["started", "timer_fired", "completed"]
+
+
+def test_completing_a_task_twice_is_refused(container: Container) -> None:
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    instance_id = start(container, "wait_with_timer", {"wait_for": "P3D"})
+    [task] = open_tasks(container, instance_id)
+    complete(container, task.id, {"note": "lengkap"})
+    assert instance(container, instance_id).status == "completed"
+    assert instance(container, instance_id).next_timer_at is None
+    with pytest.raises(TaskAlreadyDone):
+        complete(container, task.id, {"note": "lagi"})
+
+
+def test_two_officers_completing_at_once_one_wins_and_nothing_is_overwritten(container: Container) -> None:
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    instance_id = start(container, "wait_with_timer", {"wait_for": "P3D"})
+    [task] = open_tasks(container, instance_id)
+
+    first, second = container.db.sessions(), container.db.sessions()
+    try:
+        task_a = first.get(HumanTask, task.id)
+        task_b = second.get(HumanTask, task.id)
+        assert task_a is not None and task_b is not None
+        _ = task_a.instance.state, task_b.instance.state  # both read the same version
+        container.runtime.complete(first, task_a, {"by": "a"}, "officer_a")
+        first.commit()
+        with pytest.raises(ConcurrentUpdate, match="changed by someone else"):
+            container.runtime.complete(second, task_b, {"by": "b"}, "officer_b")
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    row = instance(container, instance_id)
+    assert container.runtime.data(row)["by"] == "a"
+    with container.db.unit_of_work() as session:
+        assert session.get(HumanTask, task.id).completed_by == "officer_a"  # type: ignore[union-attr]
+
+
+def test_failing_script_keeps_instance_recoverable(container: Container) -> None:
+    deploy_fixture(container, "script_step.bpmn")
+    instance_id = start(container, "script_step", {})
+    [task] = open_tasks(container, instance_id)
+    complete(container, task.id, {"total": 100, "parts": 0})
+
+    row = instance(container, instance_id)
+    assert row.status == "error"
+    assert "Bagi" in (row.error or "") and "ZeroDivisionError" in (row.error or "")
+    assert open_tasks(container, instance_id) == []
+    assert history(container, instance_id)[-1] == "error"
+
+    with container.db.unit_of_work() as session:
+        container.runtime.retry(session, instance_id, "admin", data={"total": 100, "parts": 4})
+    row = instance(container, instance_id)
+    assert (row.status, row.error) == ("running", None)
+    assert container.runtime.data(row)["share"] == 25
+    assert [t.title for t in open_tasks(container, instance_id)] == ["Periksa hasil"]
+
+
+def test_running_instance_stays_on_its_version(container: Container) -> None:
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    old_instance = start(container, "wait_with_timer", {"wait_for": "P3D"})
+    changed = (FIXTURES / "wait_with_timer.bpmn").read_bytes().replace(
+        b'<bpmn:script>outcome = "expired"</bpmn:script>', b'<bpmn:script>outcome = "expired v2"</bpmn:script>')
+    deploy_fixture(container, "wait_with_timer.bpmn", changed)
+    new_instance = start(container, "wait_with_timer", {"wait_for": "P1D"})
+
+    assert instance(container, old_instance).definition.version == 1
+    assert instance(container, new_instance).definition.version == 2
+    container.clock.advance(days=4)  # type: ignore[attr-defined]
+    assert fire_due_timers(container) == 2
+    assert container.runtime.data(instance(container, old_instance))["outcome"] == "expired"
+    assert container.runtime.data(instance(container, new_instance))["outcome"] == "expired v2"
