@@ -1,0 +1,50 @@
+"""Creating users and managing their lanes."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from app.auth.lanes import LANES
+from app.auth.models import ROLES, LaneMembership, User
+
+
+class UserError(ValueError):
+    pass
+
+
+def create_user(session: Session, username: str, full_name: str, password: str, role: str = "officer",
+                lanes: Iterable[str] = (), email: str | None = None) -> User:
+    """Create a user with a hashed password (scrypt) and the given lanes."""
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise UserError("password must be at least 8 characters")
+    if session.scalars(select(User).where(User.username == username)).first() is not None:
+        raise UserError(f"user {username!r} already exists")
+    user = User(username=username, full_name=full_name, email=email, role=role,
+                password_hash=generate_password_hash(password, method="scrypt"))
+    session.add(user)
+    set_lanes(user, lanes)
+    session.flush()
+    return user
+
+
+def set_lanes(user: User, lanes: Iterable[str]) -> None:
+    """Replace the user's lane memberships; unknown lanes are refused."""
+    wanted = set(lanes)
+    unknown = wanted - set(LANES)
+    if unknown:
+        raise UserError(f"unknown lane(s) {', '.join(sorted(unknown))}; known: {', '.join(LANES)}")
+    user.lanes = [m for m in user.lanes if m.lane in wanted] + [
+        LaneMembership(lane=lane) for lane in sorted(wanted - user.lane_names)
+    ]
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    return user

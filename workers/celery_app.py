@@ -1,0 +1,60 @@
+"""The Celery application, bound to the Flask app the documented way.
+
+Start a worker with ``celery -A workers.celery_app worker`` and exactly one
+scheduler with ``celery -A workers.celery_app beat``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+from app import create_app
+from app.config import Settings
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery's own settings, kept apart from Flask's config."""
+    return {
+        "broker_url": settings.broker_url,
+        "result_backend": settings.result_backend or None,
+        "task_ignore_result": True,
+        # Tasks are idempotent: acknowledge after they ran, so a killed worker's
+        # task is delivered again instead of lost.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "timezone": "UTC",
+        "beat_schedule_filename": str(settings.var_dir / "celerybeat-schedule"),
+        "beat_schedule": {
+            "sweep-due-timers": {"task": "workers.tasks.sweep_timers", "schedule": settings.timer_sweep_seconds},
+            "worker-heartbeat": {"task": "workers.tasks.heartbeat", "schedule": settings.heartbeat_seconds},
+        },
+        "imports": ["workers.tasks"],
+    }
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.config_from_object(app.config["CELERY"])
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def make_celery(flask_app: Flask | None = None) -> Celery:
+    flask_app = flask_app or create_app()
+    settings = flask_app.extensions["ptsp"].settings
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    flask_app.config["CELERY"] = celery_config(settings)
+    return celery_init_app(flask_app)
+
+
+celery = make_celery()
