@@ -7,9 +7,9 @@ transaction (it flushes; the caller commits once).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
@@ -28,12 +28,33 @@ log = logging.getLogger(__name__)
 FIRE_TIMERS_JOB = "workers.tasks.fire_timers"
 
 
+@dataclass(frozen=True)
+class InstanceChange:
+    """What one unit of work did to an instance, for listeners in the same transaction."""
+
+    instance: ProcessInstance
+    opened: list[HumanTask]
+    closed: list[HumanTask]  # completed or cancelled in this unit of work
+    finished: bool  # the instance completed (or stopped in error) in this unit of work
+    now: datetime
+
+
+class RuntimeListener(Protocol):
+    def instance_changed(self, session: Session, change: InstanceChange) -> None: ...
+
+
 @dataclass
 class Runtime:
-    """What the engine needs from outside: the time and the script engine."""
+    """What the engine needs from outside: the time, the script engine, and who listens.
+
+    Listeners run inside the caller's transaction after the instance's rows are
+    written, so what they record (deadlines, notices, audit) commits or rolls
+    back with the step itself.
+    """
 
     clock: Clock
     script_engine: Any
+    listeners: list[RuntimeListener] = field(default_factory=list)
 
     # -- public services ---------------------------------------------------
     def start(self, session: Session, definition: ProcessDefinition, data: dict[str, Any], actor: str) -> ProcessInstance:
@@ -74,7 +95,7 @@ class Runtime:
         human_task.completed_at = self.clock.now()
         human_task.completed_by = actor
         self._record(session, instance, "task_completed", actor, human_task.task_name, {"data": data})
-        self._advance(session, instance, workflow, actor, open_before - {human_task.task_guid})
+        self._advance(session, instance, workflow, actor, open_before - {human_task.task_guid}, [human_task])
         return instance
 
     def fire_due_timers(self, session: Session, instance_id: int) -> bool:
@@ -143,7 +164,7 @@ class Runtime:
         return spiff.load_state(instance.state, parsed.spec, parsed.subprocess_specs, self.script_engine)
 
     def _advance(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow, actor: str,
-                 open_before: set[str]) -> None:
+                 open_before: set[str], completed: list[HumanTask] | None = None) -> None:
         """Run the engine until it waits, then write everything down.
 
         ``open_before`` are the user tasks that had open rows before this unit of
@@ -165,20 +186,21 @@ class Runtime:
             failed = getattr(exc, "task", None)
             self._record(session, instance, "error", actor, failed.task_spec.name if failed else None,
                          {"message": message})
-        self._persist(session, instance, workflow, open_before)
+        self._persist(session, instance, workflow, open_before, completed or [])
 
     def _persist(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
-                 open_before: set[str]) -> None:
+                 open_before: set[str], completed: list[HumanTask]) -> None:
         try:
-            self._write(session, instance, workflow, open_before)
+            self._write(session, instance, workflow, open_before, completed)
         except StaleDataError as exc:
             raise ConcurrentUpdate(
                 "this file was changed by someone else at the same moment; nothing was saved, please reload"
             ) from exc
 
     def _write(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
-               open_before: set[str]) -> None:
+               open_before: set[str], completed: list[HumanTask]) -> None:
         now = self.clock.now()
+        was_running = instance.status == "running"
         instance.state = spiff.dump_state(workflow)
         instance.updated_at = now
         if instance.status == "running" and workflow.is_completed():
@@ -187,31 +209,42 @@ class Runtime:
             self._record(session, instance, "completed", "system")
         previous_timer = instance.next_timer_at
         instance.next_timer_at = spiff.next_timer_due(workflow) if instance.status == "running" else None
-        self._sync_human_tasks(session, instance, workflow, open_before, now)
+        opened, cancelled = self._sync_human_tasks(session, instance, workflow, open_before, now)
+        if self.listeners:
+            change = InstanceChange(instance, opened, completed + cancelled,
+                                    finished=was_running and instance.status != "running", now=now)
+            for listener in self.listeners:
+                listener.instance_changed(session, change)
         session.flush()
         if instance.next_timer_at is not None and instance.next_timer_at != previous_timer:
             enqueue_after_commit(session, FIRE_TIMERS_JOB, instance.id, eta=instance.next_timer_at)
 
     def _sync_human_tasks(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
-                          open_before: set[str], now: datetime) -> None:
+                          open_before: set[str], now: datetime) -> tuple[list[HumanTask], list[HumanTask]]:
+        """Keep one open row per READY user task; returns (opened, cancelled) rows."""
         tasks_info = instance.definition.user_tasks
         ready = {str(t.id): t for t in spiff.ready_user_tasks(workflow)}
         gone = open_before - ready.keys()
+        cancelled: list[HumanTask] = []
         if gone:  # e.g. interrupted by a boundary timer
             with session.no_autoflush:
-                rows = session.scalars(select(HumanTask).where(
-                    HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone))).all()
-            for row in rows:
+                cancelled = list(session.scalars(select(HumanTask).where(
+                    HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone))))
+            for row in cancelled:
                 row.status = "cancelled"
                 row.completed_at = now
+        opened = []
         for guid in ready.keys() - open_before:
             task = ready[guid]
             info = tasks_info.get(task.task_spec.name, {})
-            session.add(HumanTask(
-                instance_id=instance.id, task_guid=guid, task_name=task.task_spec.name,
+            row = HumanTask(
+                instance=instance, task_guid=guid, task_name=task.task_spec.name,
                 title=info.get("title") or task.task_spec.bpmn_name or task.task_spec.name,
                 lane=task.task_spec.lane or "", form=info.get("form"), status="open", created_at=now,
-            ))
+            )
+            session.add(row)
+            opened.append(row)
+        return opened, cancelled
 
     def _record(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
                 task_name: str | None = None, detail: dict[str, Any] | None = None) -> None:

@@ -141,6 +141,9 @@ def _user_tasks(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, dict[s
                 "form": props.get("formJsonSchemaFilename"),
                 "ui_form": props.get("formUiSchemaFilename"),
                 "due_working_days": int(due) if due not in (None, "") and str(due).isdigit() else None,
+                # Every spiffworkflow:property of the task, for the domains that read their own
+                # (e.g. waitingOnApplicant for the SLA clock).
+                "properties": dict(props),
             }
     return tasks
 

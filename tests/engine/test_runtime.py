@@ -153,3 +153,29 @@ def test_running_instance_stays_on_its_version(container: Container) -> None:
     assert fire_due_timers(container) == 2
     assert container.runtime.data(instance(container, old_instance))["outcome"] == "expired"
     assert container.runtime.data(instance(container, new_instance))["outcome"] == "expired v2"
+
+
+def test_listeners_see_opened_closed_and_finished_in_the_same_transaction(container: Container, clock: FixedClock) -> None:
+    seen: list[tuple[list[str], list[tuple[str, str]], bool]] = []
+
+    class Recorder:
+        def instance_changed(self, session, change):  # type: ignore[no-untyped-def]
+            assert change.instance in session  # same unit of work
+            seen.append(([t.task_name for t in change.opened],
+                         [(t.task_name, t.status) for t in change.closed], change.finished))
+
+    container.runtime.listeners.append(Recorder())
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    first = start(container, "wait_with_timer", {"wait_for": "P1D"})
+    second = start(container, "wait_with_timer", {"wait_for": "P1D"})
+    [task] = open_tasks(container, first)
+    complete(container, task.id, {})
+    clock.advance(days=2)
+    fire_due_timers(container)
+    assert seen == [
+        (["wait_for_applicant"], [], False),
+        (["wait_for_applicant"], [], False),
+        ([], [("wait_for_applicant", "completed")], True),
+        ([], [("wait_for_applicant", "cancelled")], True),
+    ]
+    assert instance(container, second).status == "completed"
