@@ -1,7 +1,7 @@
 """PTSP: the regional one-stop permit service."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask, Response
 
 from app.clock import Clock
 from app.config import Settings
@@ -11,9 +11,14 @@ from app.publisher import Publisher
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                publisher: Publisher | None = None) -> Flask:
     """The Flask application, wired from ``settings`` (environment by default)."""
-    from app import cli
+    from flask_wtf.csrf import CSRFError, CSRFProtect
+    from werkzeug.exceptions import HTTPException
+
+    from app import cli, i18n
+    from app.auth.security import close_request_session, login_manager
     from app.container import Container
-    from app.ops.views import bp as ops_bp
+    from app.web.nav import nav_items
+    from app.web.views import render_error
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -21,10 +26,44 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=max(settings.max_form_bytes, settings.max_bpmn_bytes) + 64 * 1024,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,  # one working day
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
     kwargs = {"clock": clock} if clock is not None else {}
     app.extensions["ptsp"] = Container(settings, publisher=publisher, **kwargs)
-    app.register_blueprint(ops_bp)
+    i18n.init_app(app)
+    login_manager.init_app(app)
+    csrf = CSRFProtect(app)
+    app.extensions["csrf"] = csrf
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.teardown_appcontext(close_request_session)
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
+    app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(CSRFError, lambda e: render_error(e))
+    app.after_request(_security_headers)
     cli.register(app)
     return app
+
+
+def _blueprints() -> list[Blueprint]:
+    """Every feature's blueprint; a feature adds itself here."""
+    from app.auth.views import bp as auth_bp
+    from app.ops.views import bp as ops_bp
+    from app.web.views import bp as web_bp
+
+    return [ops_bp, web_bp, auth_bp]
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+    return response

@@ -39,6 +39,10 @@ class Settings:
     heartbeat_max_age_seconds: float = 90.0
     # Largest form submission accepted (bytes of JSON).
     max_form_bytes: int = 256 * 1024
+    # Largest request body (attachments are uploaded with the intake form).
+    max_upload_bytes: int = 20 * 1024 * 1024
+    # Send cookies only over HTTPS; set true behind TLS in production.
+    secure_cookies: bool = False
     max_bpmn_bytes: int = 2 * 1024 * 1024
 
     @classmethod

@@ -6,6 +6,7 @@ PTSP_REQUIRE_SERVICES=1 (CI) a missing service fails the run instead of skipping
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -115,3 +116,43 @@ def deployed(container: Container) -> Container:
         outcomes = deploy_directory(session, ROOT / "processes", "test", container.clock, container.forms.names())
     assert all(o.error is None for o in outcomes), outcomes
     return container
+
+
+@pytest.fixture
+def web_app(deployed: Container):  # type: ignore[no-untyped-def]
+    """The Flask app on the deployed container, with one officer per lane, a manager,
+    a designer and an administrator (password tests.web.DEMO_PASSWORD)."""
+    from app import create_app
+    from app.auth.models import User
+    from app.auth.services import set_lanes
+
+    app = create_app(deployed.settings, clock=deployed.clock, publisher=deployed.publisher)
+    app.extensions["ptsp"].db.dispose()
+    app.extensions["ptsp"] = deployed  # share the test's container (clock, publisher, database)
+    app.config["TESTING"] = True
+    with deployed.db.unit_of_work() as session:
+        for username, name, role, lanes in [
+            ("loket", "Sri Wahyuni", "officer", ["front_office"]),
+            ("verifikator", "Bambang Sutrisno", "officer", ["verifier"]),
+            ("verifikator2", "Rina Marlina", "officer", ["verifier"]),
+            ("teknis", "Agus Prasetyo", "officer", ["technical_team"]),
+            ("kasir", "Dewi Lestari", "officer", ["cashier"]),
+            ("kepala", "Ir. Hartono", "officer", ["head", "verifier"]),
+            ("manajer", "Retno Wulandari", "manager", []),
+            ("perancang", "Yusuf Hidayat", "designer", []),
+            ("admin", "Administrator", "admin", []),
+        ]:
+            user = User(username=username, full_name=name, role=role, password_hash=_demo_password_hash())
+            session.add(user)
+            set_lanes(user, lanes)
+    return app
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    """Hashed once per run: scrypt is slow on purpose."""
+    from werkzeug.security import generate_password_hash
+
+    from tests.web import DEMO_PASSWORD
+
+    return generate_password_hash(DEMO_PASSWORD, method="scrypt")

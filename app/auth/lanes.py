@@ -8,3 +8,12 @@ LANES: dict[str, dict[str, str]] = {
     "cashier": {"id": "Kasir", "en": "Cashier"},
     "head": {"id": "Kepala Dinas", "en": "Head of office"},
 }
+
+
+def _register_labels() -> None:
+    from app.i18n import register
+
+    register({lane["id"]: lane["en"] for lane in LANES.values()})
+
+
+_register_labels()

@@ -20,16 +20,23 @@ def create_user(session: Session, username: str, full_name: str, password: str, 
     """Create a user with a hashed password (scrypt) and the given lanes."""
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise UserError("password must be at least 8 characters")
+    if not username or not full_name:
+        raise UserError("username and full name are required")
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise UserError(f"user {username!r} already exists")
-    user = User(username=username, full_name=full_name, email=email, role=role,
-                password_hash=generate_password_hash(password, method="scrypt"))
+    user = User(username=username, full_name=full_name, email=email, role=role, password_hash="")
+    set_password(user, password)
     session.add(user)
     set_lanes(user, lanes)
     session.flush()
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash (scrypt) and store a new password of at least 10 characters."""
+    if len(password) < 10:
+        raise UserError("password must be at least 10 characters")
+    user.password_hash = generate_password_hash(password, method="scrypt")
 
 
 def set_lanes(user: User, lanes: Iterable[str]) -> None:

@@ -76,6 +76,9 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Claiming: an open task claimed by one officer of its lane.
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     instance: Mapped[ProcessInstance] = relationship()
 

@@ -1,9 +1,10 @@
 """The application file (berkas): what the applicant and the office call a case."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
@@ -20,5 +21,27 @@ class ApplicationFile(Base):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
+    # Intake at the front desk (None for files opened from the CLI without intake).
+    applicant_nik: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Public tracking: the PIN printed on the receipt, stored hashed.
+    tracking_pin_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     instance: Mapped[ProcessInstance | None] = relationship()
+
+
+class Attachment(Base):
+    """A document handed in with a file; the bytes live under var/, named by their sha256."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("application_file.id"), index=True)
+    document_type: Mapped[str] = mapped_column(String(50))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,144 @@
+"""Sign-in, sign-out, language, and user administration."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from app.auth.lanes import LANES
+from app.auth.models import ROLES, User
+from app.auth.security import SignInRefused, authenticate, commit, request_session, role_required
+from app.auth.services import UserError, create_user, set_lanes, set_password
+from app.container import container
+from app.i18n import LANGUAGES, gettext, register
+from app.web.nav import add_nav
+
+bp = Blueprint("auth", __name__)
+
+register({
+    "Masuk": "Sign in",
+    "Keluar": "Sign out",
+    "Nama pengguna": "Username",
+    "Kata sandi": "Password",
+    "Nama pengguna atau kata sandi salah.": "Wrong username or password.",
+    "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.": "Too many failed attempts. Try again in 15 minutes.",
+    "Pengguna": "Users",
+    "Tambah pengguna": "Add user",
+    "Nama lengkap": "Full name",
+    "Peran": "Role",
+    "Jalur tugas": "Lanes",
+    "Aktif": "Active",
+    "Simpan": "Save",
+    "Pengguna disimpan.": "User saved.",
+    "Kata sandi baru (kosongkan jika tidak diubah)": "New password (leave empty to keep)",
+    "Surel": "Email",
+    "Ubah": "Edit",
+    "petugas": "officer",
+    "perancang proses": "process designer",
+    "manajer": "manager",
+    "administrator": "administrator",
+})
+
+add_nav("auth.users", "Pengguna", lambda user: user is not None and user.role == "admin", order=90)
+
+ROLE_LABELS = {"officer": "petugas", "designer": "perancang proses", "manager": "manajer", "admin": "administrator"}
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never redirect to another site after sign-in.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("web.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    error = None
+    status = 200
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        db = request_session()
+        try:
+            user = authenticate(db, username, password, _client_ip(), container().clock)
+        except SignInRefused as refused:
+            commit()  # the failed attempt counts
+            if refused.throttled:
+                error, status = gettext("Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit."), 429
+            else:
+                error, status = gettext("Nama pengguna atau kata sandi salah."), 401
+        else:
+            commit()
+            session.clear()  # a fresh session on sign-in (no fixation)
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    lang = request.form.get("lang", "id")
+    if lang not in LANGUAGES:
+        abort(400)
+    session["lang"] = lang
+    response = redirect(_safe_next(request.form.get("next")))
+    response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/admin/users")
+@role_required("admin")
+def users() -> ResponseReturnValue:
+    rows = request_session().scalars(select(User).order_by(User.username)).all()
+    return render_template("auth/users.html", users=rows, lanes=LANES, role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_user(user_id: int | None = None) -> ResponseReturnValue:
+    db = request_session()
+    user = db.get(User, user_id) if user_id else None
+    if user_id and user is None:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            if user is None:
+                user = create_user(db, form.get("username", "").strip(), form.get("full_name", "").strip(),
+                                   form.get("password", ""), form.get("role", "officer"), form.getlist("lanes"),
+                                   form.get("email") or None)
+            else:
+                if form.get("role") not in ROLES:
+                    raise UserError(f"unknown role {form.get('role')!r}")
+                user.full_name = form.get("full_name", user.full_name).strip() or user.full_name
+                user.email = form.get("email") or None
+                user.role = form["role"]
+                # An administrator cannot lock themselves out.
+                user.active = True if user.id == current_user.id else form.get("active") == "on"
+                set_lanes(user, form.getlist("lanes"))
+                if form.get("password"):
+                    set_password(user, form["password"])
+            commit()
+        except UserError as exc:
+            db.rollback()
+            error = str(exc)
+        else:
+            flash(gettext("Pengguna disimpan."), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", user=user, lanes=LANES, roles=ROLES, role_labels=ROLE_LABELS,
+                           error=error), (400 if error else 200)

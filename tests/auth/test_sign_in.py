@@ -1,0 +1,93 @@
+"""Sign-in, throttling, CSRF, roles and user administration in the browser."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.clock import FixedClock
+from tests.web import DEMO_PASSWORD, csrf_token, login, post_form, signed_in
+
+
+def test_sign_in_takes_an_officer_home_and_sign_out_ends_the_session(web_app: Flask) -> None:
+    client = web_app.test_client()
+    assert client.get("/").headers["Location"].endswith("/login")
+    response = login(client, "verifikator")
+    assert response.status_code == 302
+    assert client.get("/admin/users").status_code == 403
+    post_form(client, "/logout", {}, token_from="/admin/users")
+    assert client.get("/admin/users").status_code == 302
+
+
+def test_wrong_password_is_refused_with_a_message(web_app: Flask) -> None:
+    client = web_app.test_client()
+    response = login(client, "verifikator", "salah-sekali-123")
+    assert response.status_code == 401
+    assert "Nama pengguna atau kata sandi salah." in response.get_data(as_text=True)
+    assert client.get("/admin/users").status_code == 302  # still signed out
+
+
+def test_repeated_failures_are_throttled_even_with_the_right_password(web_app: Flask, clock: FixedClock) -> None:
+    client = web_app.test_client()
+    for _ in range(5):
+        assert login(client, "kasir", "tebakan-salah-99").status_code == 401
+    blocked = login(client, "kasir", DEMO_PASSWORD)
+    assert blocked.status_code == 429
+    assert "Terlalu banyak percobaan" in blocked.get_data(as_text=True)
+    clock.advance(minutes=16)
+    assert login(client, "kasir", DEMO_PASSWORD).status_code == 302
+
+
+def test_forms_without_a_csrf_token_are_refused(web_app: Flask) -> None:
+    client = signed_in(web_app, "admin")
+    response = client.post("/admin/users/new", data={"username": "penyusup", "full_name": "X",
+                                                     "password": "panjang-sekali-1", "role": "admin"})
+    assert response.status_code == 400
+    with web_app.extensions["ptsp"].db.unit_of_work() as session:
+        assert session.scalars(select(User).where(User.username == "penyusup")).first() is None
+
+
+def test_sign_in_never_redirects_to_another_site(web_app: Flask) -> None:
+    client = web_app.test_client()
+    token = csrf_token(client)
+    response = client.post("/login?next=//evil.example/x", data={
+        "username": "loket", "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_administrator_creates_an_officer_with_lanes_who_can_then_sign_in(web_app: Flask) -> None:
+    admin = signed_in(web_app, "admin")
+    response = post_form(admin, "/admin/users/new", {
+        "username": "budi", "full_name": "Budi Santoso", "password": "kata-sandi-budi",
+        "role": "officer", "lanes": ["verifier", "cashier"]})
+    assert response.status_code == 302
+    page = admin.get("/admin/users").get_data(as_text=True)
+    assert "Budi Santoso" in page and "Verifikator Berkas" in page and "Kasir" in page
+    assert signed_in(web_app, "budi", "kata-sandi-budi").get("/").status_code in (200, 302)
+
+
+def test_administrator_sees_clear_errors_and_nothing_is_created(web_app: Flask) -> None:
+    admin = signed_in(web_app, "admin")
+    response = post_form(admin, "/admin/users/new", {
+        "username": "pendek", "full_name": "Pendek", "password": "pendek", "role": "officer",
+        "lanes": ["front_office"]})
+    assert response.status_code == 400
+    assert "at least 10 characters" in response.get_data(as_text=True)
+    unknown_lane = post_form(admin, "/admin/users/new", {
+        "username": "aneh", "full_name": "Aneh", "password": "cukup-panjang-1", "role": "officer",
+        "lanes": ["gudang"]})
+    assert unknown_lane.status_code == 400
+    with web_app.extensions["ptsp"].db.unit_of_work() as session:
+        names = set(session.scalars(select(User.username)))
+    assert "pendek" not in names and "aneh" not in names
+
+
+def test_language_switches_to_english_and_back(web_app: Flask) -> None:
+    client = web_app.test_client()
+    assert "Kata sandi" in client.get("/login").get_data(as_text=True)
+    post_form(client, "/language", {"lang": "en", "next": "/login"}, token_from="/login")
+    page = client.get("/login").get_data(as_text=True)
+    assert "Password" in page and 'lang="en"' in page
+    post_form(client, "/language", {"lang": "id", "next": "/login"}, token_from="/login")
+    assert "Kata sandi" in client.get("/login").get_data(as_text=True)
