@@ -1,7 +1,10 @@
 """PTSP: the regional one-stop permit service."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response
+from werkzeug.routing import IntegerConverter, Map
 
 from app.clock import Clock
 from app.config import Settings
@@ -22,6 +25,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    # Every <int:...> in a URL is a database id: larger than the column can hold is simply not found.
+    app.url_map.converters["int"] = _DatabaseId
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -41,6 +46,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.jinja_env.globals["nav_items"] = nav_items
     app.teardown_appcontext(close_request_session)
     for blueprint in _blueprints():
+        if blueprint.name == "api":
+            csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing to forge
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(CSRFError, lambda e: render_error(e))
@@ -49,13 +56,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     return app
 
 
+class _DatabaseId(IntegerConverter):
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _blueprints() -> list[Blueprint]:
     """Every feature's blueprint; a feature adds itself here."""
+    from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
     from app.ops.views import bp as ops_bp
     from app.web.views import bp as web_bp
 
-    return [ops_bp, web_bp, auth_bp]
+    return [ops_bp, web_bp, auth_bp, api_bp]
 
 
 def _security_headers(response: Response) -> Response:

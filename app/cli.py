@@ -36,8 +36,8 @@ DEMO_USERS = [
 
 
 def register(app: Flask) -> None:
-    for command in (migrate, deploy, definitions, create_user_cmd, seed_demo, start_file, tasks, task_form,
-                    complete_task, show_file, fire_timers, retry):
+    for command in (migrate, deploy, definitions, create_user_cmd, create_token, seed_demo, start_file, tasks,
+                    task_form, complete_task, show_file, fire_timers, retry):
         app.cli.add_command(command)
 
 
@@ -101,6 +101,22 @@ def create_user_cmd(username: str, full_name: str, password: str, role: str, lan
     except UserError as exc:
         _fail(str(exc))
     click.echo(f"created {username} ({role}) lanes: {', '.join(lanes) or '-'}")
+
+
+@click.command("create-token", help="Issue an API token for a user (shown once).")
+@click.argument("username")
+@click.option("--name", "token_name", required=True, help="What the token is for, e.g. the integration's name.")
+@with_appcontext
+def create_token(username: str, token_name: str) -> None:
+    from app.auth.tokens import issue_token
+
+    c = container()
+    try:
+        with c.db.unit_of_work() as session:
+            plain = issue_token(session, get_user(session, username), token_name, c.clock)
+    except UserError as exc:
+        _fail(str(exc))
+    click.echo(plain)
 
 
 @click.command("seed-demo", help="Create demo users for every lane (skips existing ones).")

@@ -105,9 +105,8 @@ def require_latest_definition(session: Session, process_id: str) -> ProcessDefin
 
 def list_definitions(session: Session) -> list[tuple[ProcessDefinition, int]]:
     """Latest version of each process with its number of versions."""
-    counts = dict(session.execute(
-        select(ProcessDefinition.process_id, func.count()).group_by(ProcessDefinition.process_id)
-    ).tuples().all())
+    counts: dict[str, int] = {process_id: n for process_id, n in session.execute(
+        select(ProcessDefinition.process_id, func.count()).group_by(ProcessDefinition.process_id))}
     return [(require_latest_definition(session, pid), n) for pid, n in sorted(counts.items())]
 
 

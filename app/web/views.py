@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -85,5 +85,9 @@ def vendor_font(name: str) -> ResponseReturnValue:
 
 def render_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
+    if request.path.startswith("/api/"):
+        from app.api.errors import error_body
+
+        return error_body(code, (error.name or "error").lower().replace(" ", "_"), error.description or "error")
     title = ERROR_TITLES.get(code, ERROR_TITLES[500] if code >= 500 else ERROR_TITLES[400])
     return render_template("web/error.html", code=code, title=title, detail=error.description), code

@@ -1,0 +1,161 @@
+"""The JSON API: the officers' operations for other systems, token-authenticated.
+
+Every response is JSON; every failure has the body described in
+``app/api/errors.py``; ``/api/openapi.json`` describes all of it.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from app.api.errors import ApiError, error_body, from_domain
+from app.api.openapi import openapi_document
+from app.auth.lanes import LANES
+from app.auth.models import User
+from app.auth.security import commit, request_session
+from app.auth.services import UserError
+from app.auth.tokens import user_for_token
+from app.container import container
+from app.engine.definitions import list_definitions
+from app.engine.errors import EngineError
+from app.engine.models import HumanTask
+from app.files.services import file_state
+from app.worklist.services import complete_task, get_task_for, open_tasks
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def token_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, plain = header.partition(" ")
+        user = user_for_token(request_session(), plain.strip(), container().clock) if scheme == "Bearer" else None
+        if user is None:
+            raise ApiError(401, "unauthorized", "a valid bearer token is required")
+        commit()  # last_used_at
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def api_user() -> User:
+    user: User = g.api_user
+    return user
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> ResponseReturnValue:
+    return error_body(exc.status, exc.code, exc.message, exc.details)
+
+
+@bp.errorhandler(EngineError)
+def _domain_error(exc: EngineError) -> ResponseReturnValue:
+    request_session().rollback()
+    return _api_error(from_domain(exc))
+
+
+@bp.errorhandler(UserError)
+def _user_error(exc: UserError) -> ResponseReturnValue:
+    request_session().rollback()
+    return error_body(400, "bad_request", str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error_body(exc.code or 500, code, exc.description or exc.name or "error")
+
+
+def _task_json(task: HumanTask, file_number: str | None = None) -> dict[str, Any]:
+    return {
+        "id": task.id, "title": task.title, "step": task.task_name, "lane": task.lane, "form": task.form,
+        "status": task.status, "created_at": task.created_at.isoformat(),
+        "claimed_by": task.claimed_by, "instance_id": task.instance_id, "file_number": file_number,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document())
+
+
+@bp.get("/v1/me")
+@token_required
+def me() -> ResponseReturnValue:
+    user = api_user()
+    return jsonify({"username": user.username, "full_name": user.full_name, "role": user.role,
+                    "lanes": sorted(user.lane_names)})
+
+
+@bp.get("/v1/process-definitions")
+@token_required
+def definitions() -> ResponseReturnValue:
+    return jsonify({"items": [
+        {"process_id": d.process_id, "name": d.name, "version": d.version, "versions": n,
+         "deployed_at": d.deployed_at.isoformat(), "deployed_by": d.deployed_by}
+        for d, n in list_definitions(request_session())]})
+
+
+@bp.get("/v1/tasks")
+@token_required
+def tasks() -> ResponseReturnValue:
+    lane = request.args.get("lane")
+    lanes = api_user().lane_names
+    if lane is not None:
+        if lane not in LANES:
+            raise ApiError(400, "bad_request", f"unknown lane {lane!r}")
+        if lane not in lanes:
+            raise ApiError(403, "forbidden", f"you are not a member of lane {lane!r}")
+        lanes = {lane}
+    try:
+        limit = min(max(int(request.args.get("limit", "50")), 1), 200)
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", "limit must be a whole number from 1 to 200") from exc
+    rows = open_tasks(request_session(), lanes, limit)
+    return jsonify({"items": [_task_json(t) for t in rows]})
+
+
+@bp.get("/v1/tasks/<int:task_id>")
+@token_required
+def task(task_id: int) -> ResponseReturnValue:
+    row = get_task_for(request_session(), task_id, api_user())
+    body = _task_json(row)
+    body["form_schema"] = container().forms.schema(row.form) if row.form else None
+    return jsonify(body)
+
+
+@bp.post("/v1/tasks/<int:task_id>/complete")
+@token_required
+def complete(task_id: int) -> ResponseReturnValue:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise ApiError(400, "bad_request", 'send a JSON object {"data": {...}} with the form values')
+    c = container()
+    row = complete_task(request_session(), c.runtime, c.forms, task_id, payload["data"], api_user())
+    commit()
+    return jsonify(_task_json(row))
+
+
+@bp.get("/v1/files/<file_number>")
+@token_required
+def file(file_number: str) -> ResponseReturnValue:
+    user = api_user()
+    if not (user.lane_names or user.role in ("manager", "admin")):
+        raise ApiError(403, "forbidden", "only officers, managers and administrators may read files")
+    state = file_state(request_session(), container().runtime, file_number)
+    return jsonify({
+        "file_number": state.file.file_number, "process_id": state.file.process_id, "status": state.status,
+        "applicant_name": state.file.applicant_name,
+        "promised_date": state.file.promised_date.isoformat() if state.file.promised_date else None,
+        "open_tasks": [_task_json(t, state.file.file_number) for t in state.open_tasks],
+        "history": [{"at": e.at.isoformat(), "kind": e.kind, "step": e.task_name, "actor": e.actor}
+                    for e in state.history],
+    })
