@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run test bench lint typecheck clean
+.PHONY: install browser run test bench lint typecheck clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,17 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed
 
+# Browser tests drive Debian's chromium (Playwright never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 run: install
 	$(BIN)/ptsp migrate
 	$(BIN)/ptsp deploy --as system
 	$(BIN)/ptsp seed-demo
 	$(BIN)/python -m app.supervisor
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -1,0 +1,109 @@
+"""Browser tests: the real app served on localhost, driven by Playwright in
+Debian's headless chromium (no browser is ever downloaded). Screenshots of every
+test are kept in test-artifacts/ (on failure too)."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.clock import SYSTEM_CLOCK
+from app.config import ROOT, Settings
+from app.publisher import RecordingPublisher
+from tests.conftest import REQUIRE_SERVICES
+
+CHROMIUM = os.environ.get("PTSP_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_SERVICES:
+            pytest.fail(f"chromium is required for browser tests and missing at {CHROMIUM}")
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-def]
+    """The whole web application on an embedded database, deployed, with one user per
+    lane and role (password tests.web.DEMO_PASSWORD), before it is served."""
+    from app import create_app
+    from app.auth.models import User
+    from app.auth.services import set_lanes
+    from app.engine.definitions import deploy_directory
+    from tests.conftest import _demo_password_hash
+
+    shutil.copy(sqlite_template, tmp_path / "ptsp.sqlite")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'ptsp.sqlite'}", var_dir=tmp_path / "var")
+    app = create_app(settings, clock=SYSTEM_CLOCK, publisher=RecordingPublisher())
+    c = app.extensions["ptsp"]
+    with c.db.unit_of_work() as session:
+        deploy_directory(session, settings.processes_dir, "test", c.clock, c.forms.names())
+        for username, name, role, lanes in [
+            ("loket", "Sri Wahyuni", "officer", ["front_office"]),
+            ("verifikator", "Bambang Sutrisno", "officer", ["verifier"]),
+            ("teknis", "Agus Prasetyo", "officer", ["technical_team"]),
+            ("kasir", "Dewi Lestari", "officer", ["cashier"]),
+            ("kepala", "Ir. Hartono", "officer", ["head"]),
+            ("manajer", "Retno Wulandari", "manager", []),
+            ("perancang", "Yusuf Hidayat", "designer", []),
+            ("admin", "Administrator", "admin", []),
+        ]:
+            user = User(username=username, full_name=name, role=role, password_hash=_demo_password_hash())
+            session.add(user)
+            set_lanes(user, lanes)
+    yield app
+    c.db.dispose()
+
+
+@pytest.fixture
+def live_server(live_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser_context(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context
+    ARTIFACTS.mkdir(exist_ok=True)
+    for index, page in enumerate(context.pages):
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context: Any) -> Any:
+    return browser_context.new_page()
+
+
+def sign_in(page: Any, base_url: str, username: str) -> None:
+    """Sign in through the login form, as a person would."""
+    from tests.web import DEMO_PASSWORD
+
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
