@@ -30,6 +30,8 @@ class Settings:
     forms_dir: Path = ROOT / "forms"
     var_dir: Path = field(default_factory=_var_dir)
     timezone: str = "Asia/Jakarta"
+    # The office's name, printed at the head of receipts.
+    office_name: str = "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"
     include_cuti_bersama: bool = True
     # Days an incomplete file waits for the applicant before it is closed.
     resubmission_days: int = 14
@@ -43,7 +45,43 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     # Send cookies only over HTTPS; set true behind TLS in production.
     secure_cookies: bool = False
+    # Reverse proxies in front of the web server (X-Forwarded-For/Proto/Host are trusted
+    # from this many hops); without it, every client has the proxy's address and the
+    # sign-in and tracking throttles become office-wide.
+    proxy_hops: int = 0
     max_bpmn_bytes: int = 2 * 1024 * 1024
+    # -- SLA, escalations and notices (README: "SLA and escalations") --
+    # Office hours (local time): a deadline of n working days ends at the close of the n-th working day.
+    office_hours: str = "08:00-16:00"
+    # How often a process re-reads the administrators' calendar changes outside a transaction.
+    calendar_refresh_seconds: float = 10.0
+    # Legal limit of a file whose process has no entry in app.sla.policy.PROCESS_LIMIT_WORKING_DAYS.
+    sla_default_working_days: int = 10
+    # Working days left when a file enters warning / critical; the same for one step's own due time.
+    sla_warning_days: float = 3.0
+    sla_critical_days: float = 1.0
+    sla_task_warning_days: float = 0.5
+    sla_task_critical_days: float = 0.25
+    # Who is told at each level: LEVEL=GROUP[,GROUP];... (groups: officers, managers, head, admins).
+    sla_escalation: str = "warning=officers;critical=managers;breached=head"
+    sla_sweep_seconds: float = 60.0
+    sla_sweep_batch: int = 500
+    # Notices by email as well as in the in-app inbox.
+    notify_email: bool = True
+    notify_max_attempts: int = 8
+    notify_retry_seconds: float = 30.0
+    # A claimed delivery is retried by another worker after this long (must exceed smtp_timeout_seconds).
+    notify_lease_seconds: float = 120.0
+    # A pending delivery whose job has not run after this long is enqueued again by the sweep.
+    notify_requeue_seconds: float = 120.0
+    # SMTP; with no host, mails are written as .eml files under var/mail/.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "PTSP <ptsp@localhost>"
+    smtp_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

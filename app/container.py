@@ -9,13 +9,19 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from app import catalogue
 from app.clock import SYSTEM_CLOCK, Clock
 from app.config import Settings
 from app.db import Database
+from app.designer.forms import DatabaseForms
 from app.engine.runtime import Runtime
 from app.engine.sandbox import make_script_engine
+from app.permits.services import PermitIssuer
 from app.publisher import CeleryPublisher, Publisher
+from app.sla import policy
 from app.sla.calendar import WorkingCalendar
+from app.sla.services import OfficeCalendar
+from app.sla.tracking import SlaTracker
 from app.worklist.forms import FormRegistry
 
 
@@ -25,18 +31,34 @@ class Container:
     clock: Clock = SYSTEM_CLOCK
     publisher: Publisher | None = None
     db: Database = field(init=False)
-    calendar: WorkingCalendar = field(init=False)
+    office_calendar: OfficeCalendar = field(init=False)
     runtime: Runtime = field(init=False)
     forms: FormRegistry = field(init=False)
+    catalogue: catalogue.Catalogue = field(init=False)
 
     def __post_init__(self) -> None:
         if self.publisher is None:
             self.publisher = CeleryPublisher(self.settings.broker_url)
         self.db = Database(self.settings.database_url, publisher=self.publisher)
-        self.calendar = WorkingCalendar(include_cuti_bersama=self.settings.include_cuti_bersama,
-                                        timezone=self.settings.timezone)
-        self.runtime = Runtime(self.clock, make_script_engine(calendar=self.calendar, clock=self.clock))
-        self.forms = FormRegistry(self.settings.forms_dir)
+        # National holidays plus the administrators' changes, rebuilt when those change.
+        self.office_calendar = OfficeCalendar(self.settings, self.db)
+        policy.parse_escalation(self.settings.sla_escalation)  # a bad chain fails at start, not at 3 a.m.
+        self.runtime = Runtime(self.clock, make_script_engine(
+            calendar=self.office_calendar.current, clock=self.clock, office_hours=self.office_calendar.hours))
+        # File clocks and step due times follow every unit of work of the engine.
+        self.runtime.listeners.append(SlaTracker(self.settings, self.office_calendar))
+        # Forms saved from the designer (database) win over forms/*.json until exported.
+        self.forms = FormRegistry(self.settings.forms_dir, overrides=DatabaseForms(self.db))
+        # The permit catalogue, validated against the diagrams and forms: a bad entry fails at start.
+        self.catalogue = catalogue.load(self.settings.processes_dir, self.settings.forms_dir)
+        catalogue.install(self.catalogue)
+        # A file granted issues its permit documents in the same transaction.
+        self.runtime.listeners.append(PermitIssuer(self.settings, self.runtime.data))
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The office's working calendar as it is now (see app/sla/services.py)."""
+        return self.office_calendar.current()
 
 
 def container() -> Container:

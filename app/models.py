@@ -1,18 +1,34 @@
 """Every table of the service, imported in one place for Alembic and tests."""
+from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
+from app.complaints.models import Complaint
+from app.designer.models import FormVersion, ProcessDraft
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
 from app.files.models import ApplicationFile, Attachment
+from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat
+from app.permits.models import Permit
+from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
 
 __all__ = [
     "ApiToken",
     "ApplicationFile",
     "Attachment",
+    "AuditEntry",
+    "CalendarDay",
+    "CalendarRevision",
+    "Complaint",
+    "Delivery",
+    "FormVersion",
     "HumanTask",
     "InstanceEvent",
     "LaneMembership",
     "LoginAttempt",
+    "ManagerResponsibility",
+    "Notice",
+    "Permit",
     "ProcessDefinition",
+    "ProcessDraft",
     "ProcessInstance",
     "User",
     "WorkerHeartbeat",

@@ -164,6 +164,12 @@ def main() -> int:
                 drop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    from benchmarks.sla import main as sla_main
+
+    sla_main()
+    from benchmarks.worklist import run as worklist_run
+
+    worklist_run()
     return 0
 
 

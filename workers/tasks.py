@@ -1,19 +1,24 @@
 """Thin Celery tasks: ids in, one app service call, one commit."""
 from __future__ import annotations
 
+import dataclasses
 import socket
+from datetime import UTC, datetime
 
 from celery import shared_task
 
 from app.container import container
 from app.engine.timers import fire_due_timers, fire_instance_timers
+from app.notify.delivery import deliver
 from app.ops.services import record_heartbeat
+from app.sla.sweep import sla_sweep as run_sla_sweep
 
 
-@shared_task(name="workers.tasks.fire_timers", acks_late=True)
-def fire_timers(instance_id: int) -> bool:
-    """Fire the due timers of one instance (scheduled for the timer's due time)."""
-    return fire_instance_timers(container(), instance_id)
+@shared_task(name="workers.tasks.fire_timers", bind=True, acks_late=True)
+def fire_timers(self, instance_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Fire the due timers of one instance (scheduled for the timer's due time);
+    a wake-up that arrives early schedules itself again for the due time."""
+    return fire_instance_timers(container(), instance_id, scheduled_for=_eta(self.request.eta))
 
 
 @shared_task(name="workers.tasks.sweep_timers", acks_late=True)
@@ -27,3 +32,24 @@ def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
     c = container()
     with c.db.unit_of_work() as session:
         record_heartbeat(session, self.request.hostname or socket.gethostname(), c.clock)
+
+
+@shared_task(name="workers.tasks.sla_sweep", acks_late=True)
+def sla_sweep() -> dict[str, int]:
+    """Move every SLA state due to change and create its notices; re-enqueue lost deliveries."""
+    return dataclasses.asdict(run_sla_sweep(container()))
+
+
+@shared_task(name="workers.tasks.deliver_notice", acks_late=True)
+def deliver_notice(delivery_id: int) -> str:
+    """Send one notice delivery (claimed, so running it twice sends it once)."""
+    return deliver(container(), delivery_id).status
+
+
+def _eta(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
@@ -26,15 +27,43 @@ class DeployOutcome:
     version: int | None
     created: bool
     error: str | None = None
+    note: str | None = None  # why nothing was created although the content differs from the latest
+
+
+# A validator returns every problem of a diagram as {"element_id", "element_type", "message"}
+# (empty when it may be deployed). The engine does not know the office's lanes or forms:
+# the caller passes one in (app/designer/validation.py makes the one the CLI and the
+# designer use), so `ptsp deploy` refuses exactly what the browser refuses.
+DiagramValidator = Callable[[bytes, str], Sequence[Mapping[str, object]]]
+
+
+class DiagramRejected(DiagramError):
+    """The validator found problems; ``problems`` lists all of them."""
+
+    def __init__(self, source_name: str, problems: Sequence[Mapping[str, object]]) -> None:
+        self.problems = [dict(p) for p in problems]
+        shown = "; ".join(f"{p.get('element_id') or 'file'}: {p.get('message', '')}" for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        first_id = str(self.problems[0].get("element_id") or "") if self.problems else ""
+        super().__init__(source_name, f"{len(self.problems)} problem(s): {shown}{more}", element_id=first_id)
 
 
 def deploy_diagram(session: Session, content: bytes, source_name: str, actor: str, clock: Clock,
-                   known_forms: set[str] | None = None) -> list[DeployOutcome]:
+                   known_forms: set[str] | None = None, *, validator: DiagramValidator | None = None,
+                   redeploy_older: bool = False) -> list[DeployOutcome]:
     """Store every executable process of one diagram as a definition version.
 
     An unchanged process keeps its latest version; a changed one becomes
-    version N+1. Raises :class:`DiagramError` when the diagram cannot be used.
+    version N+1. Content equal to an *older* version is not deployed again unless
+    ``redeploy_older`` (a designer's explicit choice): otherwise `ptsp deploy` at start-up
+    would silently undo a version deployed from the designer. Raises
+    :class:`DiagramError` (:class:`DiagramRejected` when ``validator`` finds problems)
+    when the diagram cannot be used.
     """
+    if validator is not None:
+        problems = validator(content, source_name)
+        if problems:
+            raise DiagramRejected(source_name, problems)
     parsed = parse_diagram(content, source_name)
     try:
         xml_text = content.decode("utf-8")
@@ -49,6 +78,16 @@ def deploy_diagram(session: Session, content: bytes, source_name: str, actor: st
         if latest is not None and latest.content_hash == digest:
             outcomes.append(DeployOutcome(source_name, process.process_id, latest.version, created=False))
             continue
+        if latest is not None and not redeploy_older:
+            older = session.scalar(select(func.max(ProcessDefinition.version)).where(
+                ProcessDefinition.process_id == process.process_id, ProcessDefinition.content_hash == digest))
+            if older is not None:
+                note = (f"same as version {older}; version {latest.version} is newer and stays the latest "
+                        f"(write it back with `ptsp export-definitions`)")
+                log.warning("%s: %s not deployed again: %s", source_name, process.process_id, note)
+                outcomes.append(DeployOutcome(source_name, process.process_id, latest.version, created=False,
+                                              note=note))
+                continue
         definition = ProcessDefinition(
             process_id=process.process_id,
             name=process.name,
@@ -67,13 +106,15 @@ def deploy_diagram(session: Session, content: bytes, source_name: str, actor: st
 
 
 def deploy_directory(session: Session, directory: Path, actor: str, clock: Clock,
-                     known_forms: set[str] | None = None) -> list[DeployOutcome]:
+                     known_forms: set[str] | None = None, *,
+                     validator: DiagramValidator | None = None) -> list[DeployOutcome]:
     """Deploy every ``*.bpmn`` in ``directory``; a broken file is reported and skipped."""
     outcomes: list[DeployOutcome] = []
     for path in sorted(directory.glob("*.bpmn")):
         try:
             with session.begin_nested():
-                outcomes.extend(deploy_diagram(session, path.read_bytes(), path.name, actor, clock, known_forms))
+                outcomes.extend(deploy_diagram(session, path.read_bytes(), path.name, actor, clock, known_forms,
+                                               validator=validator))
         except DiagramError as exc:
             log.error("diagram not deployed: %s", exc)
             outcomes.append(DeployOutcome(path.name, None, None, created=False, error=str(exc)))

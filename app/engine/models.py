@@ -62,6 +62,10 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_human_task_open_lane", "status", "lane", "created_at"),
+        # The worklist: a lane's open tasks (of one step), most urgent first, read in order
+        # (app/worklist/services.py).
+        Index("ix_human_task_worklist", "status", "lane", "due_at", "created_at", "id"),
+        Index("ix_human_task_worklist_step", "status", "lane", "task_name", "due_at", "created_at", "id"),
         UniqueConstraint("instance_id", "task_guid"),
     )
 
@@ -79,6 +83,11 @@ class HumanTask(Base):
     # Claiming: an open task claimed by one officer of its lane.
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The step's own due time (dueWorkingDays) and SLA state (app/sla/tracking.py);
+    # sla_next_check_at is when the state next changes (None once closed or not tracked).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
     instance: Mapped[ProcessInstance] = relationship()
 

@@ -19,7 +19,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.clock import Clock
 from app.engine import spiff
 from app.engine.definitions import spec_cache
-from app.engine.errors import ConcurrentUpdate, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
+from app.engine.errors import (
+    ConcurrentUpdate,
+    EngineError,
+    InstanceNotRunning,
+    NotFound,
+    TaskAlreadyDone,
+    TaskNotReady,
+)
+from app.engine.migration import MigrationIssue, move_workflow
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
 from app.publisher import enqueue_after_commit
 
@@ -41,6 +49,27 @@ class InstanceChange:
 
 class RuntimeListener(Protocol):
     def instance_changed(self, session: Session, change: InstanceChange) -> None: ...
+
+
+@dataclass(frozen=True)
+class MigrationCheck:
+    """Whether one instance can move from its version to ``to_version``, and why not."""
+
+    instance_id: int
+    from_version: int
+    to_version: int
+    issues: tuple[MigrationIssue, ...]
+
+    @property
+    def movable(self) -> bool:
+        return not self.issues
+
+
+class MigrationRefused(EngineError):
+    def __init__(self, check: MigrationCheck) -> None:
+        self.check = check
+        super().__init__(f"instance {check.instance_id} cannot move to version {check.to_version}: "
+                         + "; ".join(issue.message for issue in check.issues))
 
 
 @dataclass
@@ -146,6 +175,32 @@ class Runtime:
         self._advance(session, instance, workflow, actor, open_before)
         return instance
 
+    def check_migration(self, instance: ProcessInstance, target: ProcessDefinition) -> MigrationCheck:
+        """Dry run: can ``instance`` move to ``target`` (another version of its process)? Changes nothing."""
+        issues, _ = self._trial_move(instance, target)
+        return MigrationCheck(instance.id, instance.definition.version, target.version, tuple(issues))
+
+    def migrate(self, session: Session, instance: ProcessInstance, target: ProcessDefinition,
+                actor: str) -> MigrationCheck:
+        """Move a running instance to ``target``: its state, its definition, its open task rows
+        (title, lane and form as ``target`` has them) and its history ("migrated", with both
+        versions), in the caller's transaction. Raises :class:`MigrationRefused` (nothing changed)
+        when the dry run finds issues. Lock the instance row first when others may advance it."""
+        from_version = instance.definition.version
+        issues, workflow = self._trial_move(instance, target)
+        check = MigrationCheck(instance.id, from_version, target.version, tuple(issues))
+        if issues or workflow is None:
+            raise MigrationRefused(check)
+        source = instance.definition
+        open_before = _ready_guids(workflow)  # ready tasks keep their ids across the move
+        instance.definition = target
+        self._record(session, instance, "migrated", actor, detail={
+            "from_version": source.version, "to_version": target.version,
+            "from_definition_id": source.id, "to_definition_id": target.id})
+        self._refresh_open_rows(session, instance, target)
+        self._advance(session, instance, workflow, actor, open_before)
+        return check
+
     def get(self, session: Session, instance_id: int) -> ProcessInstance:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
@@ -159,6 +214,43 @@ class Runtime:
         return dict(last.data) if last is not None else {}
 
     # -- internals ---------------------------------------------------------
+    def _trial_move(self, instance: ProcessInstance, target: ProcessDefinition
+                    ) -> tuple[list[MigrationIssue], spiff.BpmnWorkflow | None]:
+        source = instance.definition
+        if target.process_id != source.process_id:
+            return [MigrationIssue("other_process", message=(
+                f"version {target.version} belongs to process {target.process_id!r}, not {source.process_id!r}"))], None
+        if target.id == source.id:
+            return [MigrationIssue("same_version", message=f"already on version {target.version}")], None
+        if instance.status != "running":
+            return [MigrationIssue("not_running", message=f"the process is {instance.status}, not running")], None
+        workflow = self._load(instance)
+        parsed = spec_cache.get(target)
+        issues = move_workflow(workflow, parsed.spec, parsed.subprocess_specs, target.version)
+        if not issues:
+            # From now on the state is loaded with the target alone: prove that it loads.
+            try:
+                spiff.load_state(spiff.dump_state(workflow), parsed.spec, parsed.subprocess_specs, self.script_engine)
+            except (KeyError, SpiffWorkflowException) as exc:
+                issues = [MigrationIssue("planned_missing", message=(
+                    f"the moved state does not load with version {target.version}: {exc}"))]
+        return issues, (None if issues else workflow)
+
+    def _refresh_open_rows(self, session: Session, instance: ProcessInstance, target: ProcessDefinition) -> None:
+        """Open task rows take the title, lane and form their step has in ``target``;
+        a claim on a step that changes lane is released (its officer may not be in the new one)."""
+        rows = session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == "open"))
+        for row in rows:
+            info = (target.user_tasks or {}).get(row.task_name) or {}
+            row.title = info.get("title") or row.title
+            row.form = info.get("form")
+            lane = info.get("lane") or row.lane
+            if lane != row.lane:
+                row.lane = lane
+                row.claimed_by = None
+                row.claimed_at = None
+
     def _load(self, instance: ProcessInstance) -> spiff.BpmnWorkflow:
         parsed = spec_cache.get(instance.definition)
         return spiff.load_state(instance.state, parsed.spec, parsed.subprocess_specs, self.script_engine)

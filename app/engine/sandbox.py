@@ -51,6 +51,9 @@ clock an injected :class:`~app.clock.Clock`):
   ``working_days_between(a, b)`` working days in ``(a, b]`` (negative if ``b < a``).
   ``iso_days(n)``               ISO 8601 duration ``"P{n}D"`` for timer expressions
                                 (``n >= 0``).
+  ``working_days_from_now(n)``  aware ISO datetime (office-local offset) of the close of
+                                office hours on the n-th working day after today, for
+                                ``timeDate`` timers (``n >= 0``; see app/sla/hours.py).
 Methods of plain values work: ``d.get("k", 0)``, ``s.upper()``, ``xs.append(1)``,
 ``day.isoformat()``, ``day.year`` ... on str, int, float, bool, list, dict, tuple,
 set, date, datetime, time and timedelta values. ``print`` is accepted and does nothing.
@@ -116,6 +119,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from app.clock import SYSTEM_CLOCK, Clock
 from app.sla.calendar import WorkingCalendar
+from app.sla.hours import OfficeHours, deadline_after
+
+# The office calendar, or a function returning it as it is now (administrators change it).
+CalendarSource = WorkingCalendar | Callable[[], WorkingCalendar]
 
 __all__ = [
     "SCRIPT_FILENAME",
@@ -840,10 +847,14 @@ def _int_arg(n: Any, what: str) -> int:
     return n
 
 
-def _make_helpers(calendar: WorkingCalendar, clock: Clock) -> dict[str, Any]:
+def _make_helpers(source: CalendarSource, clock: Clock, hours: OfficeHours | None = None) -> dict[str, Any]:
+    office_hours = hours or OfficeHours()
+    current: Callable[[], WorkingCalendar] = (
+        (lambda: source) if isinstance(source, WorkingCalendar) else source)
+
     def today() -> date:
         """Office-local date of the clock's now."""
-        return calendar.local_date(clock.now())
+        return current().local_date(clock.now())
 
     def now() -> datetime:
         """Aware UTC datetime from the clock."""
@@ -853,7 +864,7 @@ def _make_helpers(calendar: WorkingCalendar, clock: Clock) -> dict[str, Any]:
         """A date from an ISO date/datetime string, a date or a datetime."""
         if isinstance(value, datetime):
             aware = value.tzinfo is not None and value.tzinfo.utcoffset(value) is not None
-            return calendar.local_date(value) if aware else value.date()
+            return current().local_date(value) if aware else value.date()
         if isinstance(value, date):
             return value
         if not isinstance(value, str):
@@ -884,14 +895,14 @@ def _make_helpers(calendar: WorkingCalendar, clock: Clock) -> dict[str, Any]:
             raise ValueError("add_working_days: n must be >= 0")
         if n > _MAX_WORKING_DAYS:
             raise ValueError(f"add_working_days: n must be at most {_MAX_WORKING_DAYS}")
-        return calendar.add_working_days(parse_date(value), n).isoformat()
+        return current().add_working_days(parse_date(value), n).isoformat()
 
     def working_days_between(a: Any, b: Any) -> int:
         """Working days in (a, b]; negative when b < a."""
         start, end = parse_date(a), parse_date(b)
         if abs((end - start).days) > _MAX_SPAN_DAYS:
             raise ValueError(f"working_days_between: dates more than {_MAX_SPAN_DAYS} days apart")
-        return calendar.working_days_between(start, end)
+        return current().working_days_between(start, end)
 
     def iso_days(n: int) -> str:
         """ISO 8601 duration of n days, e.g. 'P3D' (n >= 0)."""
@@ -899,6 +910,17 @@ def _make_helpers(calendar: WorkingCalendar, clock: Clock) -> dict[str, Any]:
         if n < 0:
             raise ValueError("iso_days: n must be >= 0")
         return f"P{n}D"
+
+    def working_days_from_now(n: int) -> str:
+        """Close of office hours of the n-th working day after today, as an aware ISO datetime."""
+        n = _int_arg(n, "working_days_from_now")
+        if n < 0:
+            raise ValueError("working_days_from_now: n must be >= 0")
+        if n > _MAX_WORKING_DAYS:
+            raise ValueError(f"working_days_from_now: n must be at most {_MAX_WORKING_DAYS}")
+        calendar = current()
+        due = deadline_after(calendar, office_hours, clock.now(), n)
+        return due.astimezone(calendar.timezone).isoformat()
 
     helpers: dict[str, Any] = {
         "round_down": round_down,
@@ -930,6 +952,7 @@ def _make_helpers(calendar: WorkingCalendar, clock: Clock) -> dict[str, Any]:
         "add_working_days": add_working_days,
         "working_days_between": working_days_between,
         "iso_days": iso_days,
+        "working_days_from_now": working_days_from_now,
     }
     return helpers
 
@@ -1035,15 +1058,16 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def __init__(
         self,
-        calendar: WorkingCalendar | None = None,
+        calendar: CalendarSource | None = None,
         clock: Clock | None = None,
         limits: SandboxLimits | None = None,
+        office_hours: OfficeHours | None = None,
     ) -> None:
         super().__init__({})
-        self.calendar = calendar if calendar is not None else WorkingCalendar()
+        self.calendar: CalendarSource = calendar if calendar is not None else WorkingCalendar()
         self.clock = clock if clock is not None else SYSTEM_CLOCK
         self.limits = limits if limits is not None else DEFAULT_LIMITS
-        self.helpers: dict[str, Any] = _make_helpers(self.calendar, self.clock)
+        self.helpers: dict[str, Any] = _make_helpers(self.calendar, self.clock, office_hours)
         builtins: dict[str, Any] = {name: _Forbidden(name) for name in _FORBIDDEN_NAMES}
         builtins.update(self.helpers)
         builtins.update(_GUARDS)
@@ -1221,9 +1245,14 @@ class SandboxScriptEngine(PythonScriptEngine):
 
 
 def make_script_engine(
-    calendar: WorkingCalendar | None = None,
+    calendar: CalendarSource | None = None,
     clock: Clock | None = None,
     limits: SandboxLimits | None = None,
+    office_hours: OfficeHours | None = None,
 ) -> SandboxScriptEngine:
-    """The script engine to assign to every workflow (again after every deserialise)."""
-    return SandboxScriptEngine(SandboxEnvironment(calendar=calendar, clock=clock, limits=limits))
+    """The script engine to assign to every workflow (again after every deserialise).
+
+    ``calendar`` may be a function returning the office calendar as it is now.
+    """
+    return SandboxScriptEngine(SandboxEnvironment(calendar=calendar, clock=clock, limits=limits,
+                                                  office_hours=office_hours))

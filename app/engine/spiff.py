@@ -64,9 +64,10 @@ def using_clock(clock: Clock) -> Iterator[None]:
 class DiagramError(Exception):
     """A diagram that cannot be deployed; the message names file, element and reason."""
 
-    def __init__(self, source_name: str, reason: str, element: str = "") -> None:
+    def __init__(self, source_name: str, reason: str, element: str = "", element_id: str = "") -> None:
         self.source_name = source_name
         self.element = element
+        self.element_id = element_id  # the BPMN id of the failing element, when known
         self.reason = reason
         where = f" (element {element})" if element else ""
         super().__init__(f"{source_name}{where}: {reason}")
@@ -122,7 +123,7 @@ def parse_diagram(content: bytes, source_name: str, max_bytes: int = 2 * 1024 * 
         element = " ".join(part for part in (exc.tag, exc.id and f"id={exc.id!r}", exc.name and f"name={exc.name!r}") if part)
         if exc.line_number:
             element += f" line {exc.line_number}"
-        raise DiagramError(source_name, str(exc).split("\n")[0], element) from exc
+        raise DiagramError(source_name, str(exc).split("\n")[0], element, exc.id or "") from exc
     except SpiffWorkflowException as exc:
         raise DiagramError(source_name, str(exc)) from exc
 
@@ -206,11 +207,17 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
 
+_TIMER_EVENT_TYPES = frozenset({
+    "TimerEventDefinition", "TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
+})
+
+
 def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     """The earliest due time among the workflow's waiting timers."""
     due: list[datetime] = []
     for pending in workflow.waiting_events():
-        if "Timer" not in pending.event_type or pending.value is None:
+        # TimeDateEventDefinition has no "Timer" in its name; it is a timer too.
+        if pending.event_type not in _TIMER_EVENT_TYPES or pending.value is None:
             continue
         value = pending.value
         if isinstance(value, dict):  # cycle timers keep {"cycles", "next", "duration"}
