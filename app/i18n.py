@@ -76,9 +76,11 @@ def fmt_date(value: date | datetime | str | None) -> str:
     return format_date(value, format="d MMMM y", locale=_locale())
 
 
-def fmt_datetime(value: datetime | None) -> str:
-    if value is None:
+def fmt_datetime(value: datetime | str | None) -> str:
+    if value in (None, ""):
         return EMPTY
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     local = value.astimezone(_zone())
     return format_datetime(local, format="d MMM y HH.mm", locale=_locale()) + " " + _zone_abbrev(local)
 

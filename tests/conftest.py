@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -123,29 +124,39 @@ def web_app(deployed: Container):  # type: ignore[no-untyped-def]
     """The Flask app on the deployed container, with one officer per lane, a manager,
     a designer and an administrator (password tests.web.DEMO_PASSWORD)."""
     from app import create_app
-    from app.auth.models import User
-    from app.auth.services import set_lanes
 
     app = create_app(deployed.settings, clock=deployed.clock, publisher=deployed.publisher)
     app.extensions["ptsp"].db.dispose()
     app.extensions["ptsp"] = deployed  # share the test's container (clock, publisher, database)
     app.config["TESTING"] = True
     with deployed.db.unit_of_work() as session:
-        for username, name, role, lanes in [
-            ("loket", "Sri Wahyuni", "officer", ["front_office"]),
-            ("verifikator", "Bambang Sutrisno", "officer", ["verifier"]),
-            ("verifikator2", "Rina Marlina", "officer", ["verifier"]),
-            ("teknis", "Agus Prasetyo", "officer", ["technical_team"]),
-            ("kasir", "Dewi Lestari", "officer", ["cashier"]),
-            ("kepala", "Ir. Hartono", "officer", ["head", "verifier"]),
-            ("manajer", "Retno Wulandari", "manager", []),
-            ("perancang", "Yusuf Hidayat", "designer", []),
-            ("admin", "Administrator", "admin", []),
-        ]:
-            user = User(username=username, full_name=name, role=role, password_hash=_demo_password_hash())
-            session.add(user)
-            set_lanes(user, lanes)
+        seed_office_users(session)
     return app
+
+
+OFFICE_USERS = [
+    ("loket", "Sri Wahyuni", "officer", ["front_office"]),
+    ("verifikator", "Bambang Sutrisno", "officer", ["verifier"]),
+    ("verifikator2", "Rina Marlina", "officer", ["verifier"]),
+    ("teknis", "Agus Prasetyo", "officer", ["technical_team"]),
+    ("kasir", "Dewi Lestari", "officer", ["cashier"]),
+    ("kepala", "Ir. Hartono", "officer", ["head", "verifier"]),
+    ("manajer", "Retno Wulandari", "manager", []),
+    ("perancang", "Yusuf Hidayat", "designer", []),
+    ("admin", "Administrator", "admin", []),
+]
+
+
+def seed_office_users(session: Any, users: list[tuple[str, str, str, list[str]]] = OFFICE_USERS) -> None:
+    """One officer per lane (two verifiers; the head also verifies), a manager, a
+    designer and an administrator, all with the password tests.web.DEMO_PASSWORD."""
+    from app.auth.models import User
+    from app.auth.services import set_lanes
+
+    for username, name, role, lanes in users:
+        user = User(username=username, full_name=name, role=role, password_hash=_demo_password_hash())
+        session.add(user)
+        set_lanes(user, lanes)
 
 
 @functools.cache

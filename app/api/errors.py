@@ -15,12 +15,14 @@ from app.engine.errors import (
     TaskAlreadyDone,
     TaskNotReady,
 )
-from app.worklist.services import FormInvalid, NotYourLane
+from app.worklist.services import ClaimedByOther, DutiesSeparated, FormInvalid, NotYourLane
 
 # Domain error -> (HTTP status, code); the first match wins.
 ERROR_STATUS: list[tuple[type[Exception], int, str]] = [
     (FormInvalid, 422, "validation_failed"),
     (NotYourLane, 403, "forbidden"),
+    (DutiesSeparated, 403, "duties_separated"),
+    (ClaimedByOther, 409, "claimed_by_other"),
     (NotFound, 404, "not_found"),
     (ConcurrentUpdate, 409, "conflict"),
     (TaskAlreadyDone, 409, "task_already_done"),

@@ -25,7 +25,7 @@ TASK_ID = {"name": "task_id", "in": "path", "required": True,
 
 
 def openapi_document() -> dict[str, Any]:
-    secured = [{"bearer": []}]
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "PTSP API", "version": "1.0.0",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
@@ -27,6 +27,19 @@ class ApplicationFile(Base):
     # Public tracking: the PIN printed on the receipt, stored hashed.
     tracking_pin_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
     promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The legal clock (app/sla/tracking.py): starts when the documents are confirmed complete,
+    # pauses while the file waits on the applicant; sla_next_check_at is when its state next changes.
+    sla_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_limit_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # Past its legal limit: the deemed-granted ("fiktif positif") risk; set once, never cleared.
+    past_legal_limit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    past_legal_limit_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     instance: Mapped[ProcessInstance | None] = relationship()
 

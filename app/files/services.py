@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import catalogue
+from app.auth.models import User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, InstanceEvent
 from app.engine.runtime import Runtime
-from app.files.models import ApplicationFile
-
-# The prefix of file numbers per procedure; the permit catalogue will own these.
-FILE_PREFIXES = {"building_permit": "PBG"}
+from app.files.models import ApplicationFile, Attachment
+from app.sla.calendar import WorkingCalendar
+from app.sla.policy import limit_working_days
 
 
 def open_file(session: Session, runtime: Runtime, settings: Settings, process_id: str, applicant_name: str,
@@ -26,7 +28,7 @@ def open_file(session: Session, runtime: Runtime, settings: Settings, process_id
     file = ApplicationFile(process_id=process_id, applicant_name=applicant_name, created_at=now, created_by=actor)
     session.add(file)
     session.flush()  # the id makes the number unique without a second counter
-    prefix = FILE_PREFIXES.get(process_id, process_id[:3].upper())
+    prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
     file.file_number = f"{prefix}-{runtime.clock.now().year}-{file.id:06d}"
     instance = runtime.start(session, definition, {
         "file_number": file.file_number,
@@ -65,3 +67,122 @@ def file_state(session: Session, runtime: Runtime, file_number: str) -> FileStat
     history = list(session.scalars(select(InstanceEvent).where(
         InstanceEvent.instance_id == instance.id).order_by(InstanceEvent.id)))
     return FileState(file, instance.status, tasks, history, runtime.data(instance), instance.error)
+
+
+# -- who may read files -------------------------------------------------------------
+FILE_READER_ROLES = ("manager", "admin")
+
+
+def may_read_files(user: Any) -> bool:
+    """Officers of any lane, managers and administrators read files (and their documents)."""
+    return bool(getattr(user, "lane_names", None)) or getattr(user, "role", None) in FILE_READER_ROLES
+
+
+# -- the promise on the receipt -----------------------------------------------------
+def promised_working_days(process_id: str, settings: Settings) -> int:
+    """Working days promised to the applicant: the permit type's legal limit.
+
+    The catalogue's published duration; a process without a catalogue entry falls back on
+    ``app.sla.policy.PROCESS_LIMIT_WORKING_DAYS``.
+    """
+    return catalogue.duration_days(process_id, default=limit_working_days(process_id, settings.sla_default_working_days))
+
+
+def promised_date(calendar: WorkingCalendar, settings: Settings, process_id: str, received_at: datetime) -> date:
+    """The date a file received at ``received_at`` is promised for: the limit in working days
+    counted from the office-local date of receipt (that day itself does not count)."""
+    return calendar.add_working_days(calendar.local_date(received_at), promised_working_days(process_id, settings))
+
+
+# -- the file page ------------------------------------------------------------------
+@dataclass
+class TimelineEntry:
+    """One line of a file's history: a step (user task) or something the process did itself."""
+
+    kind: str  # task|started|timer_fired|error|retried|completed
+    title: str
+    at: datetime  # when the step opened, or when the event happened
+    finished_at: datetime | None = None
+    status: str = ""  # for steps: open|completed|cancelled
+    lane: str | None = None
+    task_name: str | None = None
+    actor: str | None = None  # username
+    actor_name: str | None = None
+    note: str = ""
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.finished_at - self.at if self.finished_at is not None else None
+
+
+_EVENT_TITLES = {
+    "started": "Berkas dibuka",
+    "timer_fired": "Batas waktu tercapai",
+    "error": "Proses terhenti karena kesalahan",
+    "retried": "Proses dijalankan ulang",
+    "completed": "Proses selesai",
+}
+
+
+def file_timeline(session: Session, file: ApplicationFile) -> list[TimelineEntry]:
+    """Every step of a file (who, when, how long) and what the process did on its own, in order."""
+    if file.instance_id is None:
+        return []
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id)
+                            .order_by(HumanTask.created_at, HumanTask.id)).all()
+    events = session.scalars(select(InstanceEvent).where(
+        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind.in_(list(_EVENT_TITLES)))
+        .order_by(InstanceEvent.at, InstanceEvent.id)).all()
+    entries = [TimelineEntry(kind="task", title=t.title, at=t.created_at, finished_at=t.completed_at, status=t.status,
+                             lane=t.lane, task_name=t.task_name, actor=t.completed_by) for t in tasks]
+    for e in events:
+        note = str(e.detail.get("timer") or e.detail.get("message") or "") if isinstance(e.detail, dict) else ""
+        entries.append(TimelineEntry(kind=e.kind, title=_EVENT_TITLES[e.kind], at=e.at, task_name=e.task_name,
+                                     actor=None if e.actor.startswith("system") else e.actor, note=note))
+    names = _full_names(session, {e.actor for e in entries if e.actor})
+    for entry in entries:
+        entry.actor_name = names.get(entry.actor or "", entry.actor)
+    # A step opened in the same instant as an event comes after it ("opened" before "first step").
+    order = {"started": 0, "timer_fired": 1, "retried": 1, "task": 2, "error": 3, "completed": 4}
+    entries.sort(key=lambda e: (e.at, order.get(e.kind, 2)))
+    return entries
+
+
+def _full_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    rows = session.execute(select(User.username, User.full_name).where(User.username.in_(usernames)))
+    return {username: full_name for username, full_name in rows}
+
+
+def file_attachments(session: Session, file: ApplicationFile) -> list[Attachment]:
+    """The documents handed in with a file, in the order they were received."""
+    return list(session.scalars(select(Attachment).where(Attachment.file_id == file.id).order_by(Attachment.id)))
+
+
+def get_attachment(session: Session, file: ApplicationFile, attachment_id: int) -> Attachment:
+    """One document of ``file`` (a document of another file is not found)."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.file_id != file.id:
+        raise NotFound(f"file {file.file_number!r} has no document {attachment_id}")
+    return attachment
+
+
+@dataclass(frozen=True)
+class DiagramMarks:
+    """Element ids of a file's diagram to highlight: steps done and steps open now."""
+
+    done: list[str]
+    current: list[str]
+
+
+def diagram_marks(session: Session, file: ApplicationFile) -> DiagramMarks:
+    if file.instance_id is None:
+        return DiagramMarks([], [])
+    rows = [(name, status) for name, status in session.execute(select(HumanTask.task_name, HumanTask.status).where(
+        HumanTask.instance_id == file.instance_id))]
+    fired = session.scalars(select(InstanceEvent.task_name).where(
+        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind == "timer_fired")).all()
+    current = sorted({name for name, status in rows if status == "open"})
+    done = sorted(({name for name, status in rows if status == "completed"} | {n for n in fired if n}) - set(current))
+    return DiagramMarks(done, current)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,46 @@ CHUNK = 64 * 1024
 
 class UploadRefused(ValueError):
     """An upload that is not a PDF, JPEG or PNG, is empty, or is too large."""
+
+    def __init__(self, message: str, kind: str = "type") -> None:
+        self.kind = kind  # type|empty|size
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    sha256: str
+    size: int
+    content_type: str
+
+
+def check_upload(upload: FileStorage, max_bytes: int) -> UploadCheck:
+    """What :func:`store_upload` would store, without writing anything; raises
+    :class:`UploadRefused` for what it would refuse. The stream is rewound."""
+    stream = upload.stream
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    try:
+        while chunk := stream.read(CHUNK):
+            if len(head) < 16:
+                head += chunk[:16]
+            size += len(chunk)
+            if size > max_bytes:
+                raise UploadRefused(f"{upload.filename}: larger than {max_bytes // (1024 * 1024)} MB", "size")
+            digest.update(chunk)
+    finally:
+        stream.seek(0)
+    if size == 0:
+        raise UploadRefused(f"{upload.filename}: the file is empty", "empty")
+    content_type = _content_type(head)
+    if content_type is None:
+        raise UploadRefused(f"{upload.filename}: only PDF, JPEG and PNG documents are accepted", "type")
+    return UploadCheck(digest.hexdigest(), size, content_type)
+
+
+def _content_type(head: bytes) -> str | None:
+    return next((ct for ct, magic in ALLOWED.items() if head.startswith(magic)), None)
 
 
 def attachments_dir(var_dir: Path) -> Path:
@@ -49,16 +90,16 @@ def store_upload(session: Session, var_dir: Path, clock: Clock, file_id: int, up
                     head += chunk[:16]
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadRefused(f"{upload.filename}: larger than {max_bytes // (1024 * 1024)} MB")
+                    raise UploadRefused(f"{upload.filename}: larger than {max_bytes // (1024 * 1024)} MB", "size")
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         if size == 0:
-            raise UploadRefused(f"{upload.filename}: the file is empty")
-        content_type = next((ct for ct, magic in ALLOWED.items() if head.startswith(magic)), None)
+            raise UploadRefused(f"{upload.filename}: the file is empty", "empty")
+        content_type = _content_type(head)
         if content_type is None:
-            raise UploadRefused(f"{upload.filename}: only PDF, JPEG and PNG documents are accepted")
+            raise UploadRefused(f"{upload.filename}: only PDF, JPEG and PNG documents are accepted", "type")
         sha256 = digest.hexdigest()
         final = target_dir / sha256
         if final.exists():

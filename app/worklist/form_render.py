@@ -16,12 +16,14 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from app.i18n import register
+from app.i18n import EMPTY, fmt_date, fmt_number, gettext, register
 
 register({
     "Terunggah": "Uploaded",
     "Berkas": "File",
     "satu per baris": "one per line",
+    "Ya": "Yes",
+    "Tidak": "No",
 })
 
 StoreUpload = Callable[[FileStorage, str], dict[str, Any]]  # (file, path) -> {"reference", "sha256", ...}
@@ -238,3 +240,58 @@ def _convert(schema: Mapping[str, Any], raw: str) -> Any:
     except ValueError:
         return raw
     return raw
+
+
+# ---------------------------------------------------------------------------
+_NESTED = " \u203a "  # a single right-pointing angle quote between nested titles
+
+
+def read_only_items(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The data of a completed step as (label, text) pairs for a compact, read-only list:
+    labels are the form's titles (nested ones joined with a separator), choices their option labels."""
+    root = schema
+    items: list[tuple[str, str]] = []
+
+    def walk(sub: Mapping[str, Any], value: Any, label: str) -> None:
+        sub = resolve(sub, root) if sub else {}
+        if isinstance(value, Mapping):
+            if is_attachment(sub) or ("reference" in value and "sha256" in value):
+                described = [str(v) for k, v in value.items() if k not in _STORED and v not in (None, "")]
+                sha = str(value.get("sha256") or "")
+                items.append((label, " · ".join([*described, str(value.get("reference", "")), f"sha256 {sha[:12]}…"])))
+                return
+            props = sub.get("properties", {})
+            for key, item in value.items():
+                child = resolve(props.get(key, {}), root) if key in props else {}
+                title = str(child.get("title") or _humanize(str(key)))
+                walk(child, item, f"{label}{_NESTED}{title}" if label else title)
+        elif isinstance(value, list):
+            items_schema = resolve(sub.get("items", {}), root) if sub.get("items") else {}
+            if all(not isinstance(v, (Mapping, list)) for v in value):
+                items.append((label, ", ".join(_scalar_text(items_schema, v) for v in value) or EMPTY))
+            else:
+                for index, item in enumerate(value, start=1):
+                    walk(items_schema, item, f"{label} {index}")
+        else:
+            items.append((label, _scalar_text(sub, value)))
+
+    walk(schema, data, "")
+    return items
+
+
+def _scalar_text(schema: Mapping[str, Any], value: Any) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return gettext("Ya") if value else gettext("Tidak")
+    labels = dict(_options(schema))
+    if str(value) in labels:
+        return labels[str(value)]
+    if isinstance(value, (int, float)):
+        return fmt_number(value)
+    if schema.get("format") == "date" and isinstance(value, str):
+        try:
+            return fmt_date(value)
+        except ValueError:
+            return value
+    return str(value)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
-from typing import Any
+from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -26,16 +27,32 @@ class FormNotFound(LookupError):
     pass
 
 
-class FormRegistry:
-    """Loads forms by file name from one folder and validates submissions."""
+class FormSource(Protocol):
+    """Forms kept outside forms/ (the designer's browser-saved versions, app/designer/forms.py)."""
 
-    def __init__(self, forms_dir: Path) -> None:
+    def latest(self) -> Mapping[str, tuple[str, str]]:
+        """name -> (version key, schema text) of the newest version of each form it holds."""
+        ...
+
+
+class FormRegistry:
+    """Loads forms by file name from one folder and validates submissions.
+
+    With ``overrides``, a form saved from the designer wins over forms/<name> (until it is
+    exported back there); parsed schemas are cached by file mtime or saved version.
+    """
+
+    def __init__(self, forms_dir: Path, overrides: FormSource | None = None) -> None:
         self.forms_dir = forms_dir
-        self._cache: dict[str, tuple[float, dict[str, Any], Draft202012Validator]] = {}
+        self.overrides = overrides
+        self._cache: dict[str, tuple[object, dict[str, Any], Draft202012Validator]] = {}
         self._lock = Lock()
 
     def names(self) -> set[str]:
-        return {p.name for p in self.forms_dir.glob("*.json")}
+        names = {p.name for p in self.forms_dir.glob("*.json")}
+        if self.overrides is not None:
+            names |= {name for name in self.overrides.latest() if _SAFE_NAME.match(name)}
+        return names
 
     def schema(self, name: str) -> dict[str, Any]:
         return self._load(name)[0]
@@ -55,20 +72,25 @@ class FormRegistry:
     def _load(self, name: str) -> tuple[dict[str, Any], Draft202012Validator]:
         if not _SAFE_NAME.match(name):
             raise FormNotFound(f"invalid form name {name!r}")
+        saved = self.overrides.latest().get(name) if self.overrides is not None else None
         path = self.forms_dir / name
-        try:
-            mtime = path.stat().st_mtime
-        except FileNotFoundError as exc:
-            raise FormNotFound(f"form {name!r} does not exist") from exc
+        stamp: object
+        if saved is not None:
+            stamp = ("saved", saved[0])
+        else:
+            try:
+                stamp = ("file", path.stat().st_mtime)
+            except FileNotFoundError as exc:
+                raise FormNotFound(f"form {name!r} does not exist") from exc
         with self._lock:
             hit = self._cache.get(name)
-            if hit and hit[0] == mtime:
+            if hit and hit[0] == stamp:
                 return hit[1], hit[2]
-        schema = json.loads(path.read_text("utf-8"))
+        schema = json.loads(saved[1] if saved is not None else path.read_text("utf-8"))
         Draft202012Validator.check_schema(schema)
         validator = Draft202012Validator(schema, format_checker=FormatChecker())
         with self._lock:
-            self._cache[name] = (mtime, schema, validator)
+            self._cache[name] = (stamp, schema, validator)
         return schema, validator
 
 

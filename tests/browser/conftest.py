@@ -43,10 +43,8 @@ def live_app(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-
     """The whole web application on an embedded database, deployed, with one user per
     lane and role (password tests.web.DEMO_PASSWORD), before it is served."""
     from app import create_app
-    from app.auth.models import User
-    from app.auth.services import set_lanes
     from app.engine.definitions import deploy_directory
-    from tests.conftest import _demo_password_hash
+    from tests.conftest import seed_office_users
 
     shutil.copy(sqlite_template, tmp_path / "ptsp.sqlite")
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'ptsp.sqlite'}", var_dir=tmp_path / "var")
@@ -54,19 +52,7 @@ def live_app(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-
     c = app.extensions["ptsp"]
     with c.db.unit_of_work() as session:
         deploy_directory(session, settings.processes_dir, "test", c.clock, c.forms.names())
-        for username, name, role, lanes in [
-            ("loket", "Sri Wahyuni", "officer", ["front_office"]),
-            ("verifikator", "Bambang Sutrisno", "officer", ["verifier"]),
-            ("teknis", "Agus Prasetyo", "officer", ["technical_team"]),
-            ("kasir", "Dewi Lestari", "officer", ["cashier"]),
-            ("kepala", "Ir. Hartono", "officer", ["head"]),
-            ("manajer", "Retno Wulandari", "manager", []),
-            ("perancang", "Yusuf Hidayat", "designer", []),
-            ("admin", "Administrator", "admin", []),
-        ]:
-            user = User(username=username, full_name=name, role=role, password_hash=_demo_password_hash())
-            session.add(user)
-            set_lanes(user, lanes)
+        seed_office_users(session)
     yield app
     c.db.dispose()
 

@@ -1,0 +1,323 @@
+"""The front desk's intake, the printable receipt, and the file page."""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.auth.lanes import LANES
+from app.auth.security import commit, login_manager, request_session
+from app.container import container
+from app.engine.errors import NotFound
+from app.files.intake import (
+    IntakeInvalid,
+    initial_data,
+    intake_for,
+    intake_options,
+    permit_intake,
+    read_submission,
+    receipt,
+    redisplay_data,
+    register_application,
+)
+from app.files.models import ApplicationFile
+from app.files.nik import mask_nik
+from app.files.services import (
+    diagram_marks,
+    file_attachments,
+    file_timeline,
+    get_attachment,
+    get_file,
+    may_read_files,
+    promised_working_days,
+)
+from app.files.storage import attachment_path
+from app.i18n import gettext, register
+from app.web.nav import add_nav
+from app.worklist.form_render import Field, build_fields
+
+log = logging.getLogger(__name__)
+bp = Blueprint("files", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+INTAKE_LANE = "front_office"
+RECEIPT_PIN_KEY = "receipt_pin"
+
+register({
+    "Surat ketetapan retribusi (SKRD)": "Fee notice (SKRD)",
+    "Izin terbit": "Permits issued",
+    "Pendaftaran": "Registration",
+    "Pendaftaran permohonan": "Register an application",
+    "Jenis izin": "Permit type",
+    "Ganti jenis izin": "Change permit type",
+    "Belum ada jenis izin yang dapat didaftarkan. Administrator perlu memasang proses terlebih dahulu.":
+        "No permit type can be registered yet. An administrator must deploy the processes first.",
+    "Periksa isian yang ditandai; belum ada yang disimpan.": "Check the marked fields; nothing has been saved.",
+    "Pilih ulang berkas lampiran: berkas tidak disimpan sebelum formulir diterima.":
+        "Choose the attachment files again: files are not stored until the form is accepted.",
+    "Ukuran seluruh lampiran melebihi {mb} MB; kirim dokumen yang lebih kecil.":
+        "The attachments together exceed {mb} MB; send smaller documents.",
+    "Daftarkan dan cetak bukti": "Register and print the receipt",
+    "Belum ada yang disimpan.": "Nothing has been saved.",
+    "Kembali ke formulir pendaftaran": "Back to the registration form",
+    "Kolom bertanda * wajib diisi. Lampiran: PDF, JPEG atau PNG, paling besar {mb} MB.":
+        "Fields marked * are required. Attachments: PDF, JPEG or PNG, at most {mb} MB.",
+    # receipt
+    "Bukti pendaftaran": "Registration receipt",
+    "BUKTI PENDAFTARAN PERMOHONAN": "APPLICATION REGISTRATION RECEIPT",
+    "Nomor berkas": "File number",
+    "Tanggal diterima": "Date received",
+    "Nama pemohon": "Applicant's name",
+    "Persyaratan yang diserahkan": "Requirements handed in",
+    "Dokumen persyaratan": "Required document",
+    "wajib": "required",
+    "tidak wajib": "optional",
+    "Sudah diserahkan": "Handed in",
+    "belum diserahkan": "not handed in",
+    "Jenis dokumen": "Document type",
+    "Biaya retribusi": "Fee",
+    "Perkiraan selesai": "Promised completion",
+    "paling lambat {date} ({n} hari kerja)": "by {date} ({n} working days)",
+    "Dihitung dalam hari kerja sejak tanggal pendaftaran; Sabtu, Minggu dan hari libur tidak dihitung. "
+    "Waktu menunggu kelengkapan berkas dari pemohon tidak dihitung.":
+        "Counted in working days from the date of registration; Saturdays, Sundays and holidays do not count. "
+        "Time spent waiting for missing documents from the applicant does not count.",
+    "Cara melacak berkas": "How to track the file",
+    "Buka {url}, masukkan nomor berkas dan PIN di bawah ini.": "Open {url} and enter the file number and the PIN below.",
+    "Buka {url}, masukkan nomor berkas dan PIN yang diberikan saat pendaftaran.":
+        "Open {url} and enter the file number and the PIN given at registration.",
+    "PIN pelacakan": "Tracking PIN",
+    "Simpan PIN ini; PIN hanya dicetak sekali dan tidak dapat dilihat lagi oleh petugas.":
+        "Keep this PIN; it is printed only once and officers cannot see it again.",
+    "PIN telah diberikan saat pendaftaran (cetak ulang tidak memuat PIN).":
+        "The PIN was given at registration (reprints do not show it).",
+    "Petugas loket": "Front desk officer",
+    "Pemohon": "Applicant",
+    "Cetak bukti": "Print the receipt",
+    "Cetak ulang bukti": "Reprint the receipt",
+    "Halaman berkas": "File page",
+    "dicetak {at}": "printed {at}",
+    # file page
+    "Status berkas": "File status",
+    "sedang diproses": "being processed",
+    "selesai diproses": "completed",
+    "terhenti karena kesalahan": "stopped by an error",
+    "proses dibatalkan": "process cancelled",
+    "{n} hari kerja lagi": "{n} working days left",
+    "jatuh tempo hari ini": "due today",
+    "lewat {n} hari kerja": "{n} working days late",
+    "Langkah saat ini": "Current steps",
+    "Tidak ada langkah yang terbuka.": "No step is open.",
+    "Langkah proses": "Process step",
+    "Jalur langkah": "Lane",
+    "Terbuka sejak": "Open since",
+    "Lama menunggu": "Waiting for",
+    "Dipegang oleh": "Held by",
+    "Riwayat berkas": "File history",
+    "Dikerjakan oleh": "Done by",
+    "Waktu mulai": "Started at",
+    "Waktu selesai": "Finished at",
+    "Lama pengerjaan": "Time taken",
+    "Berkas dibuka": "File opened",
+    "Batas waktu tercapai": "Time limit reached",
+    "Proses terhenti karena kesalahan": "Process stopped by an error",
+    "Proses dijalankan ulang": "Process run again",
+    "Proses selesai": "Process completed",
+    "oleh sistem": "by the system",
+    "langkah dibatalkan oleh proses": "step cancelled by the process",
+    "Dokumen berkas": "Documents",
+    "Belum ada dokumen.": "No documents yet.",
+    "Nama berkas": "File name",
+    "Ukuran berkas": "File size",
+    "Waktu diterima": "Received at",
+    "Unduh": "Download",
+    "Diagram proses": "Process diagram",
+    "selesai dikerjakan": "done",
+    "sedang dikerjakan": "in progress",
+    "Diagram tidak dapat ditampilkan.": "The diagram cannot be shown.",
+    "versi {n}": "version {n}",
+    "Batas waktu layanan": "Service deadline",
+})
+
+add_nav("files.intake", "Pendaftaran",
+        lambda user: user is not None and INTAKE_LANE in getattr(user, "lane_names", set()), order=15)
+
+
+def _front_office_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if INTAKE_LANE not in current_user.lane_names:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _file_reader_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not may_read_files(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _file(file_number: str) -> ApplicationFile:
+    try:
+        return get_file(request_session(), file_number)
+    except NotFound:
+        abort(404)
+
+
+# -- intake ---------------------------------------------------------------------------
+@bp.route("/intake", methods=["GET", "POST"])
+@_front_office_required
+def intake() -> ResponseReturnValue:
+    db = request_session()
+    c = container()
+    options = intake_options(db)
+    if not options:
+        return render_template("files/intake.html", options=[], fields=[], errors={}), 200
+    try:
+        chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
+    except NotFound:
+        abort(404)
+    schema = c.forms.schema(form_name)
+    data, errors, status, uploads_dropped = initial_data(chosen), {}, 200, False
+    if request.method == "POST":
+        submission = read_submission(schema, chosen.process_id, request.form, request.files,
+                                     c.settings.max_upload_bytes)
+        try:
+            registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission,
+                                                current_user._get_current_object())
+            commit()
+        except IntakeInvalid as invalid:
+            db.rollback()
+            data, errors, status = redisplay_data(chosen, submission.data), invalid.errors, 400
+            uploads_dropped = bool(submission.uploads)
+        else:
+            session[RECEIPT_PIN_KEY] = {"file": registration.file.file_number, "pin": registration.pin}
+            return redirect(url_for("files.receipt_page", file_number=registration.file.file_number))
+    fields = _label_document_types(build_fields(schema, data, errors), chosen.document_labels)
+    return render_template("files/intake.html", options=options, chosen=chosen, definition=definition, fields=fields,
+                           errors=errors, uploads_dropped=uploads_dropped,
+                           max_mb=c.settings.max_upload_bytes // (1024 * 1024)), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+    # Raised while the form is read (by the CSRF check, before the view): nothing was received.
+    message = gettext("Ukuran seluruh lampiran melebihi {mb} MB; kirim dokumen yang lebih kecil.",
+                      mb=container().settings.max_upload_bytes // (1024 * 1024))
+    return render_template("files/too_large.html", message=message), 413
+
+
+def _label_document_types(fields: list[Field], labels: dict[str, str]) -> list[Field]:
+    """Document types by their names rather than their codes."""
+    for f in fields:
+        if f.path.endswith("document_type"):
+            f.options = [(value, labels.get(value, label)) for value, label in f.options]
+        _label_document_types(f.children, labels)
+        for row in f.rows:
+            _label_document_types(row, labels)
+    return fields
+
+
+# -- receipt --------------------------------------------------------------------------
+@bp.get("/files/<file_number>/receipt")
+@_file_reader_required
+def receipt_page(file_number: str) -> ResponseReturnValue:
+    c = container()
+    try:
+        shown = receipt(request_session(), c.settings, file_number)
+    except NotFound:
+        abort(404)
+    pin = None
+    given = session.get(RECEIPT_PIN_KEY)
+    if isinstance(given, dict) and given.get("file") == file_number:
+        pin = str(given.get("pin"))
+        session.pop(RECEIPT_PIN_KEY)  # shown once: a reprint says it was given at registration
+    response = make_response(render_template(
+        "files/receipt.html", r=shown, pin=pin, masked_nik=mask_nik(shown.file.applicant_nik),
+        office_name=c.settings.office_name, printed_at=c.clock.now(),
+        track_url=url_for("public.track", _external=True)))
+    response.headers["Cache-Control"] = "no-store"  # the PIN must not stay in any cache
+    return response
+
+
+# -- the file page --------------------------------------------------------------------
+STATUS_WORDS = {"running": "sedang diproses", "completed": "selesai diproses", "error": "terhenti karena kesalahan",
+                "cancelled": "proses dibatalkan"}
+
+
+@bp.get("/files/<file_number>")
+@_file_reader_required
+def show(file_number: str) -> ResponseReturnValue:
+    db = request_session()
+    c = container()
+    file = _file(file_number)
+    timeline = file_timeline(db, file)
+    instance = file.instance
+    days_left = None
+    if file.promised_date is not None and instance is not None and instance.status == "running":
+        days_left = c.calendar.working_days_between(c.calendar.local_date(c.clock.now()), file.promised_date)
+    marks = diagram_marks(db, file)
+    return render_template(
+        "files/file.html", file=file, instance=instance, timeline=timeline,
+        current=[e for e in timeline if e.kind == "task" and e.status == "open"],
+        attachments=file_attachments(db, file), marks={"done": marks.done, "current": marks.current},
+        days_left=days_left, now=c.clock.now(), masked_nik=mask_nik(file.applicant_nik),
+        status_word=STATUS_WORDS.get(instance.status if instance else "", ""), lanes=LANES,
+        document_labels=permit.document_labels if (permit := permit_intake(file.process_id)) else {},
+        working_days=promised_working_days(file.process_id, c.settings))
+
+
+@bp.get("/files/<file_number>/diagram.xml")
+@_file_reader_required
+def diagram(file_number: str) -> ResponseReturnValue:
+    file = _file(file_number)
+    if file.instance is None:
+        abort(404)
+    response = Response(file.instance.definition.bpmn_xml, mimetype="application/xml")
+    response.headers["Cache-Control"] = "private, no-cache"  # moving the file to a new version changes it
+    return response
+
+
+@bp.get("/files/<file_number>/attachments/<int:attachment_id>")
+@_file_reader_required
+def download(file_number: str, attachment_id: int) -> ResponseReturnValue:
+    file = _file(file_number)
+    try:
+        attachment = get_attachment(request_session(), file, attachment_id)
+    except NotFound:
+        abort(404)
+    path = attachment_path(container().settings.var_dir, attachment)
+    if not path.is_file():
+        log.error("document %s of file %s is missing from storage (%s)", attachment.id, file_number, path)
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, conditional=False, etag=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"  # identity documents
+    return response

@@ -1,0 +1,225 @@
+"""The inbox of escalation notices, and what administrators watch: deliveries that
+failed for good, the office calendar, and which manager answers for what."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.auth.lanes import LANES
+from app.auth.models import User
+from app.auth.security import commit, request_session, role_required
+from app.container import container
+from app.engine.errors import EngineError
+from app.engine.models import HumanTask
+from app.i18n import gettext, register
+from app.notify.services import acknowledge, failed_deliveries, inbox_for, reassign_task, retry_delivery
+from app.sla.services import (
+    add_holiday,
+    assign_manager,
+    clear_calendar_day,
+    list_calendar_days,
+    list_responsibilities,
+    remove_holiday,
+    unassign_manager,
+)
+from app.web.nav import add_nav
+
+bp = Blueprint("inbox", __name__)
+
+add_nav("inbox.index", "Kotak masuk", lambda user: user is not None, order=40)
+add_nav("inbox.calendar", "Kalender kerja", lambda user: user is not None and user.role == "admin", order=91)
+add_nav("inbox.deliveries", "Pengiriman gagal", lambda user: user is not None and user.role == "admin", order=92)
+add_nav("inbox.responsibilities", "Tanggung jawab manajer", lambda user: user is not None and user.role == "admin",
+        order=93)
+
+LEVELS = {"warning": "Peringatan", "critical": "Kritis", "breached": "Melewati batas waktu", "complaint": "Pengaduan"}
+
+register({
+    "Kotak masuk": "Inbox",
+    "Peringatan": "Warning",
+    "Isi": "Message",
+    "Kritis": "Critical",
+    "Melewati batas waktu": "Past the deadline",
+    "Tidak ada pemberitahuan baru.": "No new notices.",
+    "Tampilkan juga yang sudah ditindaklanjuti": "Also show acknowledged notices",
+    "Tindak lanjuti": "Acknowledge",
+    "Ditindaklanjuti oleh {who}": "Acknowledged by {who}",
+    "Alihkan ke": "Reassign to",
+    "Alihkan": "Reassign",
+    "Berkas": "File",
+    "Tahap": "Step",
+    "Petugas": "Officer",
+    "Sisa waktu": "Time left",
+    "Batas waktu": "Deadline",
+    "Tingkat": "Level",
+    "Diterima": "Received",
+    "sisa {n} hari kerja": "{n} working day(s) left",
+    "terlambat {n} hari kerja": "{n} working day(s) overdue",
+    "Pemberitahuan ditindaklanjuti.": "Notice acknowledged.",
+    "Tahap dialihkan ke {who}.": "Step reassigned to {who}.",
+    "Kalender kerja": "Working calendar",
+    "Pengiriman gagal": "Failed deliveries",
+    "Tanggung jawab manajer": "Manager responsibilities",
+    "Tanggal": "Date",
+    "Alasan": "Reason",
+    "Jenis": "Kind",
+    "Hari libur tambahan": "Extra holiday",
+    "Hari kerja (libur dibatalkan)": "Working day (holiday cancelled)",
+    "Tambahkan libur": "Add holiday",
+    "Jadikan hari kerja": "Make a working day",
+    "Hapus": "Remove",
+    "Kalender disimpan.": "Calendar saved.",
+    "Tahun": "Year",
+    "Penerima": "Recipient",
+    "Alamat": "Address",
+    "Percobaan": "Attempts",
+    "Galat terakhir": "Last error",
+    "Kirim ulang": "Send again",
+    "Tidak ada pengiriman yang gagal.": "No failed deliveries.",
+    "Dikirim ulang.": "Queued again.",
+    "Manajer": "Manager",
+    "Jenis izin": "Permit type",
+    "Jalur": "Lane",
+    "semua": "all",
+    "Tugaskan": "Assign",
+    "Tanggung jawab disimpan.": "Responsibility saved.",
+    "Libur nasional / cuti bersama": "National holiday / collective leave",
+})
+
+
+@bp.get("/inbox")
+@login_required
+def index() -> ResponseReturnValue:
+    db = request_session()
+    show_all = request.args.get("all") == "1"
+    notices = inbox_for(db, current_user, include_acknowledged=show_all)
+    task_ids = [n.human_task_id for n in notices if n.human_task_id]
+    open_tasks = {t.id: t for t in db.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids),
+                                                                      HumanTask.status == "open"))}
+    lane_officers: dict[str, list[User]] = {}
+    if current_user.role in ("manager", "admin"):
+        for lane in {t.lane for t in open_tasks.values()}:
+            lane_officers[lane] = [u for u in db.scalars(select(User).where(User.active.is_(True))
+                                                          .order_by(User.full_name)) if lane in u.lane_names]
+    return render_template("inbox/index.html", notices=notices, open_tasks=open_tasks, levels=LEVELS,
+                           lane_officers=lane_officers, show_all=show_all)
+
+
+@bp.post("/inbox/<int:notice_id>/acknowledge")
+@login_required
+def acknowledge_notice(notice_id: int) -> ResponseReturnValue:
+    try:
+        acknowledge(request_session(), notice_id, current_user, container().clock)
+    except EngineError as exc:
+        abort(403 if "someone else" in str(exc) else 404)
+    commit()
+    flash(gettext("Pemberitahuan ditindaklanjuti."), "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/inbox/tasks/<int:task_id>/reassign")
+@role_required("manager", "admin")
+def reassign(task_id: int) -> ResponseReturnValue:
+    db = request_session()
+    to_user = db.scalars(select(User).where(User.username == request.form.get("username", ""))).first()
+    if to_user is None:
+        abort(400)
+    try:
+        reassign_task(db, task_id, to_user, current_user, container().clock)
+    except EngineError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("inbox.index"))
+    commit()
+    flash(gettext("Tahap dialihkan ke {who}.", who=to_user.full_name), "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/admin/calendar", methods=["GET", "POST"])
+@role_required("admin")
+def calendar() -> ResponseReturnValue:
+    db = request_session()
+    c = container()
+    error = None
+    if request.method == "POST":
+        try:
+            day = date.fromisoformat(request.form.get("day", ""))
+            action = request.form.get("action")
+            reason = request.form.get("reason", "").strip()
+            if action == "add":
+                add_holiday(db, day, reason, current_user.username, c.clock)
+            elif action == "remove":
+                remove_holiday(db, day, reason, current_user.username, c.clock)
+            elif action == "clear":
+                clear_calendar_day(db, day, c.clock)
+            else:
+                abort(400)
+            commit()
+            c.office_calendar.invalidate()  # this process at once; the others within their refresh interval
+        except (ValueError, EngineError) as exc:
+            db.rollback()
+            error = str(exc)
+        else:
+            flash(gettext("Kalender disimpan."), "success")
+            return redirect(url_for("inbox.calendar", year=day.year))
+    year = request.args.get("year", type=int) or c.calendar.local_date(c.clock.now()).year
+    holidays = c.calendar.holidays_in_year(year)
+    return render_template("admin/calendar.html", year=year, days=list_calendar_days(db, year), holidays=holidays,
+                           error=error), (400 if error else 200)
+
+
+@bp.get("/admin/deliveries")
+@role_required("admin")
+def deliveries() -> ResponseReturnValue:
+    return render_template("admin/deliveries.html", deliveries=failed_deliveries(request_session()))
+
+
+@bp.post("/admin/deliveries/<int:delivery_id>/retry")
+@role_required("admin")
+def retry(delivery_id: int) -> ResponseReturnValue:
+    c = container()
+    try:
+        retry_delivery(request_session(), delivery_id, c.clock, timedelta(seconds=c.settings.notify_requeue_seconds))
+    except EngineError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("inbox.deliveries"))
+    commit()
+    flash(gettext("Dikirim ulang."), "success")
+    return redirect(url_for("inbox.deliveries"))
+
+
+@bp.route("/admin/responsibilities", methods=["GET", "POST"])
+@role_required("admin")
+def responsibilities() -> ResponseReturnValue:
+    db = request_session()
+    c = container()
+    error = None
+    if request.method == "POST":
+        user = db.scalars(select(User).where(User.username == request.form.get("username", ""))).first()
+        process_id = request.form.get("process_id") or None
+        lane = request.form.get("lane") or None
+        try:
+            if user is None or (lane is not None and lane not in LANES):
+                raise ValueError("choose a manager and a known lane")
+            if request.form.get("action") == "unassign":
+                unassign_manager(db, user, process_id, lane)
+            else:
+                assign_manager(db, user, process_id, lane, current_user.username, c.clock)
+            commit()
+        except (ValueError, EngineError) as exc:
+            db.rollback()
+            error = str(exc)
+        else:
+            flash(gettext("Tanggung jawab disimpan."), "success")
+            return redirect(url_for("inbox.responsibilities"))
+    from app.engine.definitions import list_definitions
+
+    managers = [u for u in db.scalars(select(User).where(User.role.in_(("manager", "admin"))).order_by(User.username))]
+    return render_template("admin/responsibilities.html", rows=list_responsibilities(db), managers=managers,
+                           processes=[d for d, _ in list_definitions(db)], lanes=LANES, error=error), (
+        400 if error else 200)
+

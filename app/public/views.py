@@ -1,0 +1,65 @@
+"""Public tracking of a file by its number and PIN, without signing in."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from app.auth.security import commit, request_session
+from app.container import container
+from app.i18n import gettext, register
+from app.public.services import normalise_file_number, track_file
+from app.public.throttle import DatabaseGuessLimiter, GuessLimiter
+from app.web.nav import add_nav
+
+bp = Blueprint("public", __name__)
+
+register({
+    "Lacak berkas": "Track a file",
+    "Lacak berkas permohonan": "Track an application",
+    "Masukkan nomor berkas dan PIN yang tercetak pada bukti pendaftaran.":
+        "Enter the file number and the PIN printed on the registration receipt.",
+    "PIN": "PIN",
+    "Lacak": "Track",
+    "Nomor berkas atau PIN salah.": "Wrong file number or PIN.",
+    "Terlalu banyak percobaan. Coba lagi dalam 15 menit.": "Too many attempts. Try again in 15 minutes.",
+    "Langkah yang sudah selesai": "Steps done",
+    "Belum ada langkah yang selesai.": "No step is done yet.",
+    "Sedang dikerjakan": "Being worked on",
+    "Permohonan selesai diproses pada {date}.": "The application was completed on {date}.",
+    "Silakan hubungi loket untuk pengambilan dokumen.": "Please come to the front desk to collect the documents.",
+    "Lacak berkas lain": "Track another file",
+})
+
+add_nav("public.track", "Lacak berkas", lambda user: user is None, order=95)
+
+MAX_GUESSES = 10
+
+
+def tracking_limiter() -> GuessLimiter:
+    return DatabaseGuessLimiter("track", container().clock, max_failures=MAX_GUESSES)
+
+
+def _client() -> str:
+    # Behind a reverse proxy, run the app with werkzeug's ProxyFix so this is the client's address.
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track() -> ResponseReturnValue:
+    number = normalise_file_number(request.values.get("file_number", ""))
+    if request.method == "GET":
+        return render_template("public/track.html", number=number, status=None, error=None)
+    db = request_session()
+    limiter = tracking_limiter()
+    if limiter.refused(db, _client(), number):
+        return render_template("public/track.html", number="", status=None,
+                               error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
+    status = track_file(db, number, request.form.get("pin", ""))
+    if status is None:
+        limiter.record_failure(db, _client(), number)
+        commit()
+        # The number typed is not echoed, so a wrong PIN and an unknown number read exactly alike.
+        return render_template("public/track.html", number="", status=None,
+                               error=gettext("Nomor berkas atau PIN salah.")), 200
+    response = render_template("public/track.html", number=number, status=status, error=None)
+    return response, 200, {"Cache-Control": "no-store"}

@@ -1,0 +1,387 @@
+"""The officer's workspace: the worklist, claiming, and the task page with its form."""
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.auth.lanes import LANES
+from app.auth.models import User
+from app.auth.security import commit, officer_required, request_session
+from app.container import container
+from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
+from app.engine.models import HumanTask
+from app.files.models import ApplicationFile
+from app.files.storage import UploadRefused
+from app.i18n import current_language, fmt_datetime, gettext, register
+from app.web.nav import add_nav
+from app.worklist.form_render import Field, build_fields, read_only_items
+from app.worklist.forms import FieldError, FormNotFound
+from app.worklist.services import (
+    CLAIM_FILTERS,
+    ClaimedByOther,
+    DutiesSeparated,
+    FormInvalid,
+    NotClaimed,
+    NotYourLane,
+    PageRequest,
+    ReleaseRefused,
+    SubmissionInvalid,
+    WorklistFilters,
+    claim_task,
+    complete_task_submission,
+    get_task_for,
+    read_task_submission,
+    redisplay_data,
+    release_task,
+    task_details,
+    worklist,
+    worklist_options,
+)
+
+bp = Blueprint("worklist", __name__)
+
+register({
+    "Daftar tugas": "Worklist",
+    "Jenis izin": "Permit type",
+    "Langkah": "Step",
+    "Semua": "All",
+    "Diambil saya": "Claimed by me",
+    "Belum diambil": "Unclaimed",
+    "Hanya yang terlambat": "Overdue only",
+    "Terapkan": "Apply",
+    "Hapus filter": "Clear filters",
+    "Nomor berkas": "File number",
+    "Pemohon": "Applicant",
+    "Umur": "Age",
+    "Sisa waktu": "Time left",
+    "Diambil oleh": "Claimed by",
+    "terlambat {d}": "overdue by {d}",
+    "Ambil": "Claim",
+    "Lepas": "Release",
+    "Buka": "Open",
+    "Tidak boleh untuk Anda": "Not allowed for you",
+    "Anda sudah mengerjakan: {steps}": "You did: {steps}",
+    "Tidak ada tugas terbuka.": "No open tasks.",
+    "{n} tugas terbuka": "{n} open tasks",
+    "lebih dari {n} tugas terbuka": "more than {n} open tasks",
+    "Halaman berikutnya": "Next page",
+    "Ke halaman pertama": "First page",
+    "Anda sendiri": "You",
+    'Tugas "{title}" berkas {number} sekarang Anda pegang.':
+        'You now hold the task "{title}" of file {number}.',
+    'Tugas "{title}" dilepas kembali ke jalurnya.': 'The task "{title}" was released back to its lane.',
+    'Tugas "{title}" berkas {number} selesai.': 'The task "{title}" of file {number} is complete.',
+    "Tugas ini sedang dipegang oleh {name}. Hanya dia yang dapat menyelesaikan atau melepasnya.":
+        "This task is held by {name}. Only they can complete or release it.",
+    "Pemisahan tugas: Anda sudah mengerjakan {steps} pada berkas ini, jadi langkah ini harus dikerjakan petugas lain.":
+        "Segregation of duties: you did {steps} on this file, so this step must be done by another officer.",
+    "Tugas ini sudah diselesaikan oleh {name} pada {when}. Isian Anda tidak disimpan.":
+        "This task was already completed by {name} on {when}. Your entries were not saved.",
+    "Tugas ini sudah ditutup oleh proses. Isian Anda tidak disimpan.":
+        "This task was closed by the process. Your entries were not saved.",
+    "Berkas ini diubah petugas lain pada saat yang sama. Isian Anda tidak disimpan; muat ulang halaman dan periksa kembali.":
+        "This file was changed by another officer at the same moment. Your entries were not saved; "
+        "reload the page and check again.",
+    "Langkah ini belum dapat diselesaikan: {detail}": "This step cannot be completed yet: {detail}",
+    "Proses berkas ini tidak sedang berjalan; langkahnya tidak dapat diselesaikan.":
+        "This file's process is not running; its steps cannot be completed.",
+    "Tugas ini tidak sedang dipegang siapa pun.": "Nobody holds this task.",
+    "Hanya {name}, anggota jalur Kepala Dinas, atau manajer yang dapat melepas tugas ini.":
+        "Only {name}, a member of the head of office lane, or a manager can release this task.",
+    "Isian belum benar; periksa kolom yang ditandai.": "Some entries are not right; check the marked fields.",
+    "Berkas ditolak: hanya dokumen PDF, JPEG atau PNG yang diterima.":
+        "File refused: only PDF, JPEG or PNG documents are accepted.",
+    "Berkas ditolak: lebih besar dari {mb} MB.": "File refused: larger than {mb} MB.",
+    "Berkas ditolak: berkasnya kosong.": "File refused: the file is empty.",
+    "Dokumen ini bukan lampiran berkas ini; pilih berkasnya lagi.":
+        "This document is not an attachment of this file; choose the file again.",
+    "Langkah ini tidak terkait berkas permohonan, jadi tidak dapat dilampiri dokumen.":
+        "This step belongs to no application file, so documents cannot be attached.",
+    "Jalur": "Lane",
+    "Dipegang oleh {name} sejak {when}.": "Held by {name} since {when}.",
+    "Jatuh tempo": "Due",
+    "Selesaikan": "Complete",
+    "Riwayat berkas": "File history",
+    "Waktu": "When",
+    "Kejadian": "Event",
+    "Oleh": "By",
+    "Berkas dibuka": "File opened",
+    "Langkah selesai": "Step completed",
+    "Batas waktu tercapai": "Time limit reached",
+    "Kesalahan proses": "Process error",
+    "Diulang": "Retried",
+    "Proses selesai": "Process completed",
+    "Data langkah": "Step data",
+    "Sistem": "System",
+    "Langkah ini tidak memiliki formulir.": "This step has no form.",
+    "Kembali ke daftar tugas": "Back to the worklist",
+    "Tugas ini sudah tidak terbuka.": "This task is no longer open.",
+})
+
+add_nav("worklist.index", "Daftar tugas", lambda user: user is not None and bool(user.lane_names), order=10)
+
+PAGE_SIZE = 50
+EVENT_LABELS = {
+    "started": "Berkas dibuka",
+    "task_completed": "Langkah selesai",
+    "timer_fired": "Batas waktu tercapai",
+    "error": "Kesalahan proses",
+    "retried": "Diulang",
+    "completed": "Proses selesai",
+}
+
+
+def _me() -> User:
+    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    # Only local paths: never redirect to another site.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _lane_label(lane: str) -> str:
+    labels = LANES.get(lane)
+    return labels.get(current_language(), labels["id"]) if labels else lane
+
+
+def _person(username: str | None, name: str | None) -> str:
+    if username is None:
+        return ""
+    if username == "system" or username.startswith("system:"):
+        return gettext("Sistem")
+    if username == current_user.username:
+        return gettext("Anda sendiri")
+    return name or username
+
+
+# ---------------------------------------------------------------------------
+@bp.get("/worklist")
+@officer_required
+def index() -> ResponseReturnValue:
+    args = request.args
+    claim = args.get("claim")
+    filters = WorklistFilters(permit_type=args.get("permit_type") or None, step=args.get("step") or None,
+                              overdue=args.get("overdue") in ("1", "on"),
+                              claim=claim if claim in CLAIM_FILTERS else None)
+    db = request_session()
+    user = _me()
+    page = worklist(db, user, filters, PageRequest(after=args.get("after") or None, size=PAGE_SIZE),
+                    now=container().clock.now())
+    query = {k: v for k, v in args.items() if k != "after" and v}
+    return render_template("worklist/index.html", page=page, filters=filters, options=worklist_options(db, user),
+                           query=query, person=_person, lane_label=_lane_label)
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@officer_required
+def claim(task_id: int) -> ResponseReturnValue:
+    db = request_session()
+    back = _safe_next(request.form.get("next"), url_for("worklist.task", task_id=task_id))
+    try:
+        task = claim_task(db, task_id, _me(), container().clock.now())
+    except NotFound:
+        abort(404)
+    except NotYourLane:
+        abort(403)
+    except EngineError as exc:
+        db.rollback()
+        flash(_refusal(exc, task_id), "error")
+        return redirect(back)
+    number = _file_number_of(task)
+    commit()
+    flash(gettext('Tugas "{title}" berkas {number} sekarang Anda pegang.', title=task.title,
+                  number=number or "\u2013"), "success")
+    return redirect(back)
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@login_required
+def release(task_id: int) -> ResponseReturnValue:
+    db = request_session()
+    back = _safe_next(request.form.get("next"), url_for("worklist.index"))
+    try:
+        task = release_task(db, task_id, _me())
+    except NotFound:
+        abort(404)
+    except NotYourLane:
+        abort(403)
+    except EngineError as exc:
+        db.rollback()
+        flash(_refusal(exc, task_id), "error")
+        return redirect(back)
+    commit()
+    flash(gettext('Tugas "{title}" dilepas kembali ke jalurnya.', title=task.title), "success")
+    return redirect(back)
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@officer_required
+def task(task_id: int) -> ResponseReturnValue:
+    db = request_session()
+    c = container()
+    user = _me()
+    try:
+        row = get_task_for(db, task_id, user)
+    except NotFound:
+        abort(404)
+    except NotYourLane:
+        abort(403)
+    try:
+        schema = c.forms.schema(row.form) if row.form else {}
+    except FormNotFound:
+        abort(500)
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    problem: str | None = None
+    status = 200
+    if request.method == "POST":
+        submission = read_task_submission(schema, request.form, request.files, c.settings.max_upload_bytes)
+        try:
+            complete_task_submission(db, c.runtime, c.forms, c.settings, task_id, submission, user)
+        except FormInvalid as invalid:
+            db.rollback()
+            data, errors, status = redisplay_data(submission), _field_errors(invalid.errors), 422
+            if isinstance(invalid, SubmissionInvalid):
+                for path, refused in invalid.refused.items():
+                    errors[path] = upload_message(refused, c.settings.max_upload_bytes)
+            problem = gettext("Isian belum benar; periksa kolom yang ditandai.")
+        except (NotYourLane, DutiesSeparated) as refused:
+            db.rollback()
+            problem, status, data = _refusal(refused, task_id), 403, redisplay_data(submission)
+        except EngineError as conflict:
+            db.rollback()
+            problem, status, data = _refusal(conflict, task_id), 409, redisplay_data(submission)
+        else:
+            number = _file_number_of(row)
+            commit()
+            flash(gettext('Tugas "{title}" berkas {number} selesai.', title=row.title,
+                          number=number or "\u2013"), "success")
+            return redirect(url_for("worklist.index"))
+    return _task_page(row, schema, data, errors, problem), status
+
+
+def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], errors: dict[str, str],
+               problem: str | None) -> str:
+    db = request_session()
+    c = container()
+    details = task_details(db, row, _me())
+    fields = build_fields(schema, data, errors) if schema else []
+    shown = _paths(fields)
+    loose = [message for path, message in errors.items() if path not in shown]  # e.g. the whole form's
+    history = []
+    for entry in details.history:
+        items: list[tuple[str, str]] = []
+        if entry.data:
+            try:
+                step_schema = c.forms.schema(entry.form) if entry.form else {}
+            except FormNotFound:
+                step_schema = {}
+            items = read_only_items(step_schema, entry.data)
+        history.append({"at": entry.at, "kind": gettext(EVENT_LABELS.get(entry.kind, entry.kind)), "step": entry.step,
+                        "actor": _person(entry.actor, entry.actor_name), "data_items": items})
+    holder = None
+    if row.claimed_by and row.status == "open":
+        holder = gettext("Dipegang oleh {name} sejak {when}.", name=_person(row.claimed_by, details.claimed_by_name),
+                         when=fmt_datetime(row.claimed_at))
+    now = c.clock.now()
+    due = getattr(row, "due_at", None)
+    return render_template(
+        "worklist/task.html", task=row, details=details, fields=fields, loose_errors=loose, problem=problem,
+        history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema, due_at=due,
+        time_left=(due - now) if due is not None else None,
+        may_complete=row.status == "open" and not details.not_allowed
+        and row.claimed_by in (None, current_user.username),
+        held_by_me=row.claimed_by == current_user.username,
+        not_allowed=_separated_message(details.not_allowed) if details.not_allowed and row.status == "open" else None,
+    )
+
+
+def _paths(fields: list[Field]) -> set[str]:
+    found = set()
+    for f in fields:
+        found.add(f.path)
+        found |= _paths(f.children)
+        for r in f.rows:
+            found |= _paths(r)
+    return found
+
+
+def _field_errors(errors: list[FieldError]) -> dict[str, str]:
+    """Errors by the path of the field they are shown beside; an attachment's server-filled
+    reference and sha256 are the attachment's own field."""
+    shown: dict[str, str] = {}
+    for error in errors:
+        path = error.field
+        head, _, last = path.rpartition("/")
+        if head and last in ("reference", "sha256"):
+            path = head
+        shown.setdefault(path, error.message)
+    return shown
+
+
+def _separated_message(steps: list[str]) -> str:
+    return gettext("Pemisahan tugas: Anda sudah mengerjakan {steps} pada berkas ini, jadi langkah ini harus "
+                   "dikerjakan petugas lain.", steps=", ".join(f"\u201c{s}\u201d" for s in steps))
+
+
+def _file_number_of(task: HumanTask) -> str | None:
+    return request_session().scalar(select(ApplicationFile.file_number)
+                                    .where(ApplicationFile.instance_id == task.instance_id).limit(1))
+
+
+def _refusal(exc: Exception, task_id: int) -> str:
+    """What an officer is told when a claim, release or completion is refused."""
+    task = request_session().get(HumanTask, task_id)
+    if isinstance(exc, ClaimedByOther):
+        return gettext("Tugas ini sedang dipegang oleh {name}. Hanya dia yang dapat menyelesaikan atau melepasnya.",
+                       name=_name_of(exc.holder))
+    if isinstance(exc, DutiesSeparated):
+        return _separated_message(exc.done_titles)
+    if isinstance(exc, TaskAlreadyDone):
+        if task is not None and task.status == "completed":
+            return gettext("Tugas ini sudah diselesaikan oleh {name} pada {when}. Isian Anda tidak disimpan.",
+                           name=_name_of(task.completed_by), when=fmt_datetime(task.completed_at))
+        return gettext("Tugas ini sudah ditutup oleh proses. Isian Anda tidak disimpan.")
+    if isinstance(exc, ConcurrentUpdate):
+        return gettext("Berkas ini diubah petugas lain pada saat yang sama. Isian Anda tidak disimpan; "
+                       "muat ulang halaman dan periksa kembali.")
+    if isinstance(exc, TaskNotReady):
+        return gettext("Langkah ini belum dapat diselesaikan: {detail}", detail=str(exc))
+    if isinstance(exc, InstanceNotRunning):
+        return gettext("Proses berkas ini tidak sedang berjalan; langkahnya tidak dapat diselesaikan.")
+    if isinstance(exc, NotClaimed):
+        return gettext("Tugas ini tidak sedang dipegang siapa pun.")
+    if isinstance(exc, ReleaseRefused):
+        return gettext("Hanya {name}, anggota jalur Kepala Dinas, atau manajer yang dapat melepas tugas ini.",
+                       name=_name_of(task.claimed_by if task else None))
+    return str(exc)
+
+
+def _name_of(username: str | None) -> str:
+    if not username:
+        return "\u2013"
+    if username == current_user.username:
+        return gettext("Anda sendiri")
+    name = request_session().scalar(select(User.full_name).where(User.username == username))
+    return name or username
+
+
+def upload_message(refused: UploadRefused, max_bytes: int) -> str:
+    """An upload refusal in the officer's language."""
+    if refused.kind == "size":
+        return gettext("Berkas ditolak: lebih besar dari {mb} MB.", mb=max_bytes // (1024 * 1024))
+    if refused.kind == "empty":
+        return gettext("Berkas ditolak: berkasnya kosong.")
+    if refused.kind == "unknown":
+        return gettext("Dokumen ini bukan lampiran berkas ini; pilih berkasnya lagi.")
+    if refused.kind == "no_file":
+        return gettext("Langkah ini tidak terkait berkas permohonan, jadi tidak dapat dilampiri dokumen.")
+    return gettext("Berkas ditolak: hanya dokumen PDF, JPEG atau PNG yang diterima.")
+

@@ -1,0 +1,82 @@
+"""Issue 3's walk in a real browser: the front desk registers a file, a verifier
+claims and completes the document check, and the head of office signs."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.engine.models import HumanTask
+from app.files.models import ApplicationFile
+from app.worklist.services import complete_task
+from tests import samples
+from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.test_files import fill_registration
+
+
+def complete_by_service(app: Flask, number: str, username: str, data: dict[str, Any]) -> None:
+    """Steps this test does not look at are done through the services."""
+    c = app.extensions["ptsp"]
+    with c.db.unit_of_work() as session:
+        file = session.scalars(select(ApplicationFile).where(ApplicationFile.file_number == number)).one()
+        task = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id,
+                                                       HumanTask.status == "open")).one()
+        user = session.scalars(select(User).where(User.username == username)).one()
+        complete_task(session, c.runtime, c.forms, task.id, data, user)
+
+
+def open_task_from_worklist(page: Any, base: str, number: str, title: str) -> None:
+    page.goto(f"{base}/worklist")
+    row = page.locator("tr", has_text=number).filter(has_text=title)
+    row.locator("a").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == title
+
+
+def test_front_desk_registers_verifier_checks_head_signs(page: Any, live_server: str, live_app: Flask) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    sign_in(page, live_server, "loket")
+    page.goto(f"{live_server}/intake")
+    page.select_option('select[name="permit_type"]', "building_permit")
+    page.click("form.permit-choice button[type=submit]")
+    page.wait_for_load_state()
+    fill_registration(page)
+    page.click("form.intake-form button[type=submit]")
+    page.wait_for_load_state()
+    number = page.locator('[data-testid="file-number"]').inner_text()
+    page.screenshot(path=str(ARTIFACTS / "flow-1-receipt.png"), full_page=True)
+    page.context.clear_cookies()
+
+    sign_in(page, live_server, "verifikator")
+    open_task_from_worklist(page, live_server, number, "Pemeriksaan kelengkapan berkas")
+    page.click("form[action$='/claim'] button")
+    page.wait_for_load_state()
+    for box in ("doc_ktp", "doc_land_certificate", "doc_technical_drawings", "doc_site_plan",
+                "doc_neighbour_consent", "documents_complete"):
+        page.check(f'input[name="{box}"]')
+    page.fill('textarea[name="check_notes"], input[name="check_notes"]', "Berkas lengkap dan benar.")
+    page.screenshot(path=str(ARTIFACTS / "flow-2-check.png"), full_page=True)
+    page.click("form.task-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/worklist")
+    assert page.locator("tbody tr", has_text=number).count() == 0  # the check is done, no longer listed
+    page.context.clear_cookies()
+
+    complete_by_service(live_app, number, "teknis", samples.SURVEY)
+    complete_by_service(live_app, number, "kasir", samples.PAYMENT)
+    complete_by_service(live_app, number, "verifikator", samples.DRAFT)
+
+    sign_in(page, live_server, "kepala")
+    open_task_from_worklist(page, live_server, number, "Penandatanganan izin")
+    page.check('input[name="decision"][value="setuju"]')
+    page.fill('input[name="signed_on"]', "2026-11-27")
+    page.screenshot(path=str(ARTIFACTS / "flow-3-sign.png"), full_page=True)
+    page.click("form.task-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/worklist")
+
+    page.goto(f"{live_server}/files/{number}")
+    assert "Penyerahan izin" in page.locator("main").inner_text()  # the next step: handover
+    page.screenshot(path=str(ARTIFACTS / "flow-4-file.png"), full_page=True)
