@@ -56,8 +56,12 @@ def migrate() -> None:
 
 
 def deploy_processes(c: Container, actor: str) -> list[Any]:
+    # The designer's validation: the CLI refuses exactly what the designer's deploy refuses.
+    from app.designer.validation import diagram_validator
+
     with c.db.unit_of_work() as session:
-        return deploy_directory(session, c.settings.processes_dir, actor, c.clock, c.forms.names())
+        return deploy_directory(session, c.settings.processes_dir, actor, c.clock, c.forms.names(),
+                                validator=diagram_validator(c.forms.names, c.settings.max_bpmn_bytes))
 
 
 @click.command("deploy", help="Deploy every diagram in processes/ as a versioned definition.")
@@ -71,7 +75,8 @@ def deploy(actor: str) -> None:
             failed = True
             click.echo(f"FAILED     {o.error}")
         else:
-            click.echo(f"{'deployed ' if o.created else 'unchanged'}  {o.process_id} v{o.version}  ({o.source_name})")
+            click.echo(f"{'deployed ' if o.created else 'unchanged'}  {o.process_id} v{o.version}  ({o.source_name})"
+                       + (f"  note: {o.note}" if o.note else ""))
     if failed:
         sys.exit(1)
 

@@ -1,0 +1,1 @@
+"""The process designer's workspace: diagrams, drafts, forms, validation, deploy and migration."""
