@@ -33,8 +33,10 @@ def test_processes_folder_deploys_once_and_is_unchanged_the_second_time(containe
         first = deploy_directory(session, ROOT / "processes", "system", container.clock, container.forms.names())
     with container.db.unit_of_work() as session:
         second = deploy_directory(session, ROOT / "processes", "system", container.clock, container.forms.names())
-    assert [(o.process_id, o.version, o.created, o.error) for o in first] == [("building_permit", 1, True, None)]
-    assert [(o.process_id, o.version, o.created) for o in second] == [("building_permit", 1, False)]
+    procedures = sorted(p.stem for p in (ROOT / "processes").glob("*.bpmn"))  # one process per diagram
+    assert [(o.process_id, o.version, o.created, o.error) for o in first] == [(p, 1, True, None) for p in procedures]
+    assert [(o.process_id, o.version, o.created) for o in second] == [(p, 1, False) for p in procedures]
+    assert "building_permit" in procedures
     with container.db.unit_of_work() as session:
         definition = latest_definition(session, "building_permit")
         assert definition is not None

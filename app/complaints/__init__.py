@@ -1,0 +1,1 @@
+"""Complaints (pengaduan) about a file, tied to its tracking number and PIN, answered by managers."""

@@ -1,0 +1,32 @@
+"""A complaint about a file and the office's answer."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime
+from app.files.models import ApplicationFile
+
+CATEGORIES = ("waktu", "biaya", "persyaratan", "perilaku_petugas", "lainnya")
+
+
+class Complaint(Base):
+    __tablename__ = "complaint"
+    __table_args__ = (Index("ix_complaint_status_submitted", "status", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("application_file.id"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
+    category: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    contact: Mapped[str | None] = mapped_column(String(254), nullable=True)  # phone or email, optional
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # open|answered
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    file: Mapped[ApplicationFile] = relationship()

@@ -1,0 +1,194 @@
+"""Complaints: the public form and status page, and the managers' page where they answer."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from app.auth.security import commit, request_session, role_required
+from app.complaints.models import CATEGORIES
+from app.complaints.services import (
+    ANSWERERS,
+    ComplaintForm,
+    ComplaintInvalid,
+    NotAllowed,
+    WrongFileOrPin,
+    answer_complaint,
+    complaints_of_file,
+    find_file,
+    recent_complaints,
+    submit_complaint,
+)
+from app.container import container
+from app.engine.errors import NotFound
+from app.i18n import gettext, register
+from app.public.throttle import DatabaseGuessLimiter
+from app.web.nav import add_nav
+
+bp = Blueprint("complaints", __name__)
+
+register({
+    "Pengaduan": "Complaints",
+    "Sampaikan pengaduan": "Submit a complaint",
+    "Pengaduan layanan perizinan": "Complaint about a permit service",
+    "Masukkan nomor berkas dan PIN pelacakan yang tercetak pada bukti pendaftaran, lalu uraikan keluhan Anda. "
+    "Pengaduan diteruskan kepada manajer pelayanan.":
+        "Enter the file number and tracking PIN printed on the registration receipt, then describe your complaint. "
+        "It goes to the service managers.",
+    "Jenis pengaduan": "Kind of complaint",
+    "Uraian pengaduan": "Your complaint",
+    "Nama (boleh dikosongkan)": "Name (optional)",
+    "Telepon atau surel (boleh dikosongkan)": "Phone or email (optional)",
+    "Kirim pengaduan": "Send the complaint",
+    "Pengaduan diterima": "Complaint received",
+    "Nomor pengaduan Anda: {ref}. Jawaban dapat dilihat melalui halaman status pengaduan dengan nomor berkas dan PIN yang sama.":
+        "Your complaint number: {ref}. The answer can be read on the complaint status page with the same file number and PIN.",
+    "Status pengaduan": "Complaint status",
+    "Lihat status pengaduan": "See the status of complaints",
+    "Lihat": "Show",
+    "Belum ada pengaduan untuk berkas ini.": "There is no complaint about this file.",
+    "Jawaban": "Answer",
+    "menunggu jawaban": "awaiting an answer",
+    "dijawab {date}": "answered {date}",
+    "Nomor berkas atau PIN salah.": "Wrong file number or PIN.",
+    "Terlalu banyak percobaan. Coba lagi dalam 15 menit.": "Too many attempts. Try again in 15 minutes.",
+    "Terlalu banyak pengaduan dalam waktu singkat. Coba lagi besok.": "Too many complaints in a short time. Try again tomorrow.",
+    "Periksa isian yang ditandai; pengaduan belum dikirim.": "Check the marked fields; the complaint was not sent.",
+    "Pilih jenis pengaduan.": "Choose the kind of complaint.",
+    "Uraian pengaduan 10 sampai 4.000 karakter.": "The complaint must have 10 to 4,000 characters.",
+    "Nama paling panjang 150 karakter.": "The name can have at most 150 characters.",
+    "Isi nomor telepon Indonesia atau alamat surel yang benar, atau kosongkan.":
+        "Enter an Indonesian phone number or a valid email address, or leave it empty.",
+    "Jawaban 10 sampai 4.000 karakter.": "The answer must have 10 to 4,000 characters.",
+    "Pengaduan masuk": "Complaints received",
+    "Belum ada pengaduan.": "No complaints yet.",
+    "Diterima": "Received",
+    "Kontak": "Contact",
+    "Kirim jawaban": "Send the answer",
+    "Jawaban disimpan dan dapat dilihat pemohon.": "The answer was saved; the applicant can read it.",
+    "terbuka": "open",
+    "dijawab": "answered",
+    "waktu": "time",
+    "biaya": "fees",
+    "persyaratan": "requirements",
+    "perilaku_petugas": "officers' conduct",
+    "lainnya": "other",
+    "Waktu penyelesaian": "Time taken",
+    "Biaya / retribusi": "Fees",
+    "Perilaku petugas": "Officers' conduct",
+    "Lainnya": "Other",
+})
+
+CATEGORY_LABELS = {"waktu": "Waktu penyelesaian", "biaya": "Biaya / retribusi", "persyaratan": "Persyaratan",
+                   "perilaku_petugas": "Perilaku petugas", "lainnya": "Lainnya"}
+register({"Persyaratan": "Requirements"})
+
+add_nav("complaints.new", "Sampaikan pengaduan", lambda user: user is None, order=96)
+add_nav("complaints.index", "Pengaduan", lambda user: user is not None and user.role in ANSWERERS, order=60)
+
+MAX_GUESSES = 10
+MAX_COMPLAINTS_PER_DAY = 5
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _guesses() -> DatabaseGuessLimiter:
+    return DatabaseGuessLimiter("complaint", container().clock, max_failures=MAX_GUESSES)
+
+
+def _sent() -> DatabaseGuessLimiter:
+    # Every accepted complaint counts: at most a few a day per address and per file.
+    return DatabaseGuessLimiter("complaint-sent", container().clock, max_failures=MAX_COMPLAINTS_PER_DAY,
+                                window=timedelta(days=1))
+
+
+def _form() -> ComplaintForm:
+    f = request.form
+    return ComplaintForm(file_number=f.get("file_number", "")[:40], pin=f.get("pin", "")[:20],
+                         category=f.get("category", ""), message=f.get("message", "")[:5000],
+                         contact_name=f.get("contact_name", "")[:200], contact=f.get("contact", "")[:300])
+
+
+def _render_new(form: ComplaintForm | None = None, errors: dict[str, str] | None = None, error: str | None = None,
+                status: int = 200) -> ResponseReturnValue:
+    shown = ComplaintForm(form.file_number, "", form.category, form.message, form.contact_name, form.contact) if form else None
+    return render_template("complaints/new.html", form=shown, errors={k: gettext(v) for k, v in (errors or {}).items()},
+                           error=error, categories=CATEGORIES, labels=CATEGORY_LABELS), status
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+def new() -> ResponseReturnValue:
+    if request.method == "GET":
+        return _render_new()
+    db = request_session()
+    form = _form()
+    subject = form.file_number.strip().upper()
+    if _guesses().refused(db, _client(), subject):
+        return _render_new(form, error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit."), status=429)
+    if _sent().refused(db, _client(), subject):
+        return _render_new(form, error=gettext("Terlalu banyak pengaduan dalam waktu singkat. Coba lagi besok."), status=429)
+    try:
+        complaint = submit_complaint(db, container().clock, form)
+    except ComplaintInvalid as invalid:
+        db.rollback()
+        return _render_new(form, errors=invalid.errors, error=gettext("Periksa isian yang ditandai; pengaduan belum dikirim."),
+                           status=400)
+    except WrongFileOrPin:
+        db.rollback()
+        _guesses().record_failure(db, _client(), subject)
+        commit()
+        return _render_new(form, error=gettext("Nomor berkas atau PIN salah."))
+    _sent().record_failure(db, _client(), subject)
+    commit()
+    return render_template("complaints/sent.html", complaint=complaint), 201
+
+
+@bp.route("/complaints/status", methods=["GET", "POST"])
+def status() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("complaints/status.html", complaints=None, error=None, labels=CATEGORY_LABELS)
+    db = request_session()
+    number = request.form.get("file_number", "")[:40].strip().upper()
+    if _guesses().refused(db, _client(), number):
+        return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
+                               error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
+    try:
+        file = find_file(db, number, request.form.get("pin", ""))
+    except WrongFileOrPin:
+        _guesses().record_failure(db, _client(), number)
+        commit()
+        return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
+                               error=gettext("Nomor berkas atau PIN salah."))
+    return (render_template("complaints/status.html", complaints=complaints_of_file(db, file), file=file, error=None,
+                            labels=CATEGORY_LABELS), 200, {"Cache-Control": "no-store"})
+
+
+@bp.get("/complaints")
+@role_required(*ANSWERERS)
+def index() -> ResponseReturnValue:
+    return render_template("complaints/index.html", complaints=recent_complaints(request_session()),
+                           labels=CATEGORY_LABELS)
+
+
+@bp.post("/complaints/<int:complaint_id>/answer")
+@role_required(*ANSWERERS)
+def answer(complaint_id: int) -> ResponseReturnValue:
+    db = request_session()
+    try:
+        answer_complaint(db, complaint_id, current_user._get_current_object(), request.form.get("answer", ""),
+                         container().clock)
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    except ComplaintInvalid as invalid:
+        db.rollback()
+        flash(gettext(invalid.errors["answer"]), "error")
+        return redirect(url_for("complaints.index") + f"#complaint-{complaint_id}")
+    commit()
+    flash(gettext("Jawaban disimpan dan dapat dilihat pemohon."), "ok")
+    return redirect(url_for("complaints.index"))

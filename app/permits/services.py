@@ -1,0 +1,311 @@
+"""Issuing permits when a file is granted, verifying them, revoking them, and printing them.
+
+A permit is issued by :class:`PermitIssuer`, a runtime listener: in the same transaction as the
+step that finishes a file with ``outcome == "granted"``, one row per permit type of the file (one
+for a single permit, one per member of a bundle), with the number its diagram assigned.
+
+Its verification token is ``<verification_id>.<mac>``: a random id stored with the permit and an
+HMAC-SHA256 (keyed by the application secret) over the permit number and that id. A token that was
+made up, altered or copied onto another number does not verify; a genuine one tells whether the
+permit still holds (not revoked, not expired).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import logging
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import catalogue
+from app.auth.models import User
+from app.catalogue.services import Catalogue, CatalogueEntry, get_path
+from app.clock import Clock
+from app.config import Settings
+from app.engine.errors import EngineError, NotFound
+from app.engine.models import ProcessInstance
+from app.engine.runtime import InstanceChange
+from app.files.models import ApplicationFile
+from app.permits.models import Permit
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"^([0-9a-f]{24})\.([A-Za-z0-9_-]{24})$")
+REVOKERS_LANE = "head"
+
+
+class NotAllowed(EngineError):
+    """The user may not do this; nothing was changed."""
+
+
+class RevocationInvalid(EngineError):
+    """The revocation cannot be recorded as asked; nothing was changed."""
+
+
+# -- issuing ---------------------------------------------------------------------------------------
+def issue_permits(session: Session, cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any], now: datetime,
+                  zone: ZoneInfo) -> list[Permit]:
+    """The permits of a granted file, created once (a permit number already issued is skipped)."""
+    issued = []
+    today = now.astimezone(zone).date()
+    given = data.get("permit_numbers")
+    numbers: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+    single = not cat.entry(file.process_id).is_bundle
+    for member in cat.members(file.process_id):
+        # A single permit's diagram may set only permit_number (the building permit does).
+        number = numbers.get(member.process_id) or (data.get("permit_number") if single else None)
+        if not number:
+            log.error("file %s was granted but its process set no permit number for %s", file.file_number, member.process_id)
+            continue
+        with session.no_autoflush:
+            exists = session.scalar(select(Permit.id).where(Permit.permit_number == str(number)))
+        if exists is not None:
+            continue
+        product = member.product
+        valid_from = _as_date(get_path(data, product.valid_from_from)) or today
+        permit = Permit(
+            file_id=file.id, process_id=member.process_id, permit_number=str(number)[:100],
+            holder_name=file.applicant_name, business_name=_text(get_path(data, "business.name"), 200),
+            location=_text(get_path(data, product.location_from), 300),
+            conditions=[str(c) for c in (get_path(data, product.conditions_from) or []) if str(c).strip()],
+            details=_details(member, data), issued_at=now, valid_from=valid_from,
+            valid_until=_valid_until(member, data, valid_from), verification_id=secrets.token_hex(12),
+        )
+        session.add(permit)
+        issued.append(permit)
+    session.flush()
+    return issued
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if value not in (None, "") else None
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _valid_until(entry: CatalogueEntry, data: Mapping[str, Any], valid_from: date) -> date | None:
+    until = _as_date(get_path(data, entry.product.valid_until_from))
+    if until is not None:
+        return until
+    years = get_path(data, entry.product.validity_years_from)
+    if isinstance(years, int) and not isinstance(years, bool) and years > 0:
+        try:
+            return valid_from.replace(year=valid_from.year + years)
+        except ValueError:  # 29 February
+            return valid_from.replace(year=valid_from.year + years, day=28)
+    return None
+
+
+def _details(entry: CatalogueEntry, data: Mapping[str, Any]) -> dict[str, Any]:
+    rows = []
+    for item in entry.product.details:
+        value = get_path(data, item["from"])
+        if value in (None, "", []):
+            continue
+        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        rows.append({"label": dict(item["label"]), "value": text[:500]})
+    return {"rows": rows}
+
+
+class PermitIssuer:
+    """Runtime listener: issues the permits of a file whose process ends with outcome "granted"."""
+
+    def __init__(self, settings: Settings, read_data: Callable[[ProcessInstance], dict[str, Any]]) -> None:
+        self.zone = ZoneInfo(settings.timezone)
+        self.read_data = read_data
+
+    def instance_changed(self, session: Session, change: InstanceChange) -> None:
+        if not change.finished or change.instance.status != "completed":
+            return
+        with session.no_autoflush:
+            file = session.scalars(select(ApplicationFile).where(ApplicationFile.instance_id == change.instance.id)).first()
+        if file is None:
+            return
+        data = self.read_data(change.instance)
+        if data.get("outcome") != "granted":
+            return
+        cat = catalogue.current()
+        if cat.get(file.process_id) is None:
+            log.warning("file %s was granted, but %s has no catalogue entry: no permit issued",
+                        file.file_number, file.process_id)
+            return
+        issue_permits(session, cat, file, data, change.now, self.zone)
+
+
+# -- verification ------------------------------------------------------------------------------
+def _mac(secret: str, permit_number: str, verification_id: str) -> str:
+    digest = hmac.new(secret.encode("utf-8"), f"ptsp-permit|{permit_number}|{verification_id}".encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode("ascii")
+
+
+def verification_token(permit: Permit, secret: str) -> str:
+    """The token printed (as a QR code) on ``permit``."""
+    return f"{permit.verification_id}.{_mac(secret, permit.permit_number, permit.verification_id)}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    status: str  # valid|not_yet_valid|expired|revoked|invalid
+    permit: Permit | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return self.permit is not None
+
+
+def verify_token(session: Session, token: str, secret: str, today: date) -> Verification:
+    """Whether ``token`` belongs to a permit this office issued, and whether that permit holds on ``today``."""
+    match = _TOKEN.match((token or "").strip())
+    if match is None:
+        return Verification("invalid")
+    verification_id, mac = match.groups()
+    permit = session.scalars(select(Permit).where(Permit.verification_id == verification_id)).first()
+    expected = _mac(secret, permit.permit_number if permit else "-", verification_id)
+    if not hmac.compare_digest(expected, mac) or permit is None:
+        return Verification("invalid")
+    if permit.revoked_at is not None:
+        return Verification("revoked", permit)
+    if permit.valid_until is not None and today > permit.valid_until:
+        return Verification("expired", permit)
+    if today < permit.valid_from:
+        return Verification("not_yet_valid", permit)
+    return Verification("valid", permit)
+
+
+# -- reading and revoking -----------------------------------------------------------------------
+def permits_of_file(session: Session, file: ApplicationFile) -> list[Permit]:
+    return list(session.scalars(select(Permit).where(Permit.file_id == file.id).order_by(Permit.id)))
+
+
+def get_permit(session: Session, permit_id: int) -> Permit:
+    permit = session.get(Permit, permit_id)
+    if permit is None:
+        raise NotFound(f"no permit {permit_id}")
+    return permit
+
+
+def may_revoke(user: Any) -> bool:
+    """The head of office (lane "head") and administrators revoke permits."""
+    return getattr(user, "role", None) == "admin" or REVOKERS_LANE in (getattr(user, "lane_names", None) or set())
+
+
+def revoke_permit(session: Session, permit_id: int, user: User, reason: str, clock: Clock) -> Permit:
+    """Revoke a permit with a written reason; its verification page says so from now on."""
+    if not may_revoke(user):
+        raise NotAllowed(f"{user.username!r} may not revoke permits")
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise RevocationInvalid("a revocation needs a written reason of at least 10 characters")
+    permit = get_permit(session, permit_id)
+    if permit.revoked_at is not None:
+        raise RevocationInvalid(f"permit {permit.permit_number} was already revoked")
+    permit.revoked_at = clock.now()
+    permit.revoked_by = user.username
+    permit.revocation_reason = reason[:2000]
+    session.flush()
+    return permit
+
+
+# -- printing -----------------------------------------------------------------------------------
+def qr_svg(text: str) -> str:
+    """An SVG QR code of ``text`` (no image library needed)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    svg: str = image.to_string(encoding="unicode")
+    return svg
+
+
+def _qr_matrix(text: str) -> list[list[bool]]:
+    import qrcode
+
+    code = qrcode.QRCode(border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    return [list(row) for row in code.get_matrix()]
+
+
+@dataclass(frozen=True)
+class PrintedPermit:
+    """What the permit document shows, in one language."""
+
+    office_name: str
+    title: str
+    permit_number: str
+    facts: list[tuple[str, str]]
+    conditions_title: str
+    conditions: list[str]
+    verify_note: str
+    verify_url: str
+    issued_line: str
+    signer_title: str = "Kepala Dinas"
+
+
+def permit_pdf(printed: PrintedPermit) -> bytes:
+    """The permit as an A4 PDF with its verification QR code."""
+    from reportlab.graphics.shapes import Drawing, Rect
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+                            bottomMargin=18 * mm, title=f"{printed.title} {printed.permit_number}", author=printed.office_name)
+    story: list[Any] = [
+        Paragraph(escape(printed.office_name), styles["Heading4"]),
+        Paragraph(escape(printed.title.upper()), styles["Title"]),
+        Paragraph(f"<b>{escape(printed.permit_number)}</b>", styles["Heading3"]),
+        Spacer(1, 4 * mm),
+    ]
+    table = Table([[Paragraph(escape(k), styles["BodyText"]), Paragraph(escape(v), styles["BodyText"])]
+                   for k, v in printed.facts], colWidths=[50 * mm, 120 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey)]))
+    story += [table, Spacer(1, 4 * mm)]
+    if printed.conditions:
+        story.append(Paragraph(escape(printed.conditions_title), styles["Heading4"]))
+        story.append(ListFlowable([Paragraph(escape(c), styles["BodyText"]) for c in printed.conditions],
+                                  bulletType="1"))
+    matrix = _qr_matrix(printed.verify_url)
+    cell = 1.2 * mm
+    size = len(matrix) * cell
+    drawing = Drawing(size, size)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                drawing.add(Rect(x * cell, size - (y + 1) * cell, cell, cell, fillColor=colors.black, strokeColor=None))
+    story += [Spacer(1, 6 * mm),
+              Table([[drawing, Paragraph(f"{escape(printed.verify_note)}<br/><font size=8>{escape(printed.verify_url)}</font>"
+                                         f"<br/><br/>{escape(printed.issued_line)}", styles["BodyText"])]],
+                    colWidths=[size + 6 * mm, 170 * mm - size - 6 * mm],
+                    style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])),
+              Spacer(1, 8 * mm),
+              Table([["", Paragraph(f"{escape(printed.signer_title)}<br/><br/><br/><br/>______________________",
+                                    styles["BodyText"])]], colWidths=[110 * mm, 60 * mm])]
+    doc.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,232 @@
+"""Permit documents (HTML and PDF), the fee notice (SKRD), revocation, and the public verification page."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.auth.security import commit, login_manager, request_session
+from app.catalogue.fees import fee_breakdown_lines
+from app.catalogue.services import CatalogueEntry
+from app.container import container
+from app.engine.errors import NotFound
+from app.files.models import ApplicationFile
+from app.files.services import get_file, may_read_files
+from app.i18n import current_language, fmt_date, gettext, register
+from app.permits.models import Permit
+from app.permits.services import (
+    NotAllowed,
+    PrintedPermit,
+    RevocationInvalid,
+    get_permit,
+    may_revoke,
+    permit_pdf,
+    permits_of_file,
+    qr_svg,
+    revoke_permit,
+    verification_token,
+    verify_token,
+)
+
+bp = Blueprint("permits", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+register({
+    "Surat Ketetapan Retribusi Daerah (SKRD)": "Regional fee assessment notice (SKRD)",
+    "Nomor SKRD": "SKRD number",
+    "Retribusi belum ditetapkan untuk berkas ini.": "No fee has been set for this file yet.",
+    "Rincian perhitungan": "How the fee was computed",
+    "Uraian": "Item",
+    "Nilai": "Value",
+    "Jumlah (Rp)": "Amount (Rp)",
+    "Status pembayaran": "Payment status",
+    "LUNAS ({ref}, {date})": "PAID ({ref}, {date})",
+    "belum dibayar": "not paid yet",
+    "tidak ada retribusi": "no fee",
+    "Dihitung sistem dari data pemeriksaan menurut rumus yang diumumkan dalam katalog layanan; "
+    "petugas tidak mengetik besaran retribusi.":
+        "Computed by the system from the survey data by the formula published in the service catalogue; "
+        "officers never type an amount.",
+    "Dokumen izin": "Permit documents",
+    "Belum ada izin yang terbit untuk berkas ini.": "No permit has been issued for this file yet.",
+    "Nomor izin": "Permit number",
+    "Pemegang izin": "Permit holder",
+    "Nama usaha": "Business name",
+    "Lokasi": "Location",
+    "Berlaku mulai": "Valid from",
+    "Berlaku sampai": "Valid until",
+    "selama memenuhi ketentuan": "while its conditions are met",
+    "Ketentuan": "Conditions",
+    "Diterbitkan": "Issued",
+    "Dicabut": "Revoked",
+    "Unduh PDF": "Download PDF",
+    "Cetak izin": "Print the permit",
+    "Pindai kode QR untuk memeriksa keaslian dan masa berlaku izin ini.":
+        "Scan the QR code to check that this permit is genuine and still valid.",
+    "Ditetapkan di {place} pada {date}": "Issued at {place} on {date}",
+    "Kepala Dinas": "Head of office",
+    "Cabut izin": "Revoke the permit",
+    "Alasan pencabutan": "Reason for revoking",
+    "Izin dicabut.": "The permit was revoked.",
+    "Alasan pencabutan paling sedikit 10 karakter.": "The reason must have at least 10 characters.",
+    "Izin ini sudah dicabut.": "This permit was already revoked.",
+    "Verifikasi izin": "Permit verification",
+    "Izin ini ASLI dan BERLAKU.": "This permit is GENUINE and VALID.",
+    "Izin ini asli, tetapi belum berlaku.": "This permit is genuine but not valid yet.",
+    "Izin ini asli, tetapi masa berlakunya telah habis.": "This permit is genuine but has expired.",
+    "Izin ini asli, tetapi TELAH DICABUT.": "This permit is genuine but has been REVOKED.",
+    "Kode verifikasi tidak dikenal: dokumen ini tidak diterbitkan oleh kantor ini atau telah diubah.":
+        "Unknown verification code: this document was not issued by this office, or it was altered.",
+    "Jenis izin": "Permit type",
+    "Dicabut pada {date}: {reason}": "Revoked on {date}: {reason}",
+})
+
+VERIFY_TEXT = {
+    "valid": "Izin ini ASLI dan BERLAKU.",
+    "not_yet_valid": "Izin ini asli, tetapi belum berlaku.",
+    "expired": "Izin ini asli, tetapi masa berlakunya telah habis.",
+    "revoked": "Izin ini asli, tetapi TELAH DICABUT.",
+    "invalid": "Kode verifikasi tidak dikenal: dokumen ini tidak diterbitkan oleh kantor ini atau telah diubah.",
+}
+
+
+def _file_reader_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not may_read_files(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _file(file_number: str) -> ApplicationFile:
+    try:
+        return get_file(request_session(), file_number)
+    except NotFound:
+        abort(404)
+
+
+def _permit(permit_id: int) -> Permit:
+    try:
+        return get_permit(request_session(), permit_id)
+    except NotFound:
+        abort(404)
+
+
+def _entry(process_id: str) -> CatalogueEntry | None:
+    return container().catalogue.get(process_id)
+
+
+# -- the fee notice ----------------------------------------------------------------------------
+@bp.get("/files/<file_number>/skrd")
+@_file_reader_required
+def skrd(file_number: str) -> ResponseReturnValue:
+    c = container()
+    file = _file(file_number)
+    entry = _entry(file.process_id)
+    if file.instance is None or entry is None:
+        abort(404)
+    data = c.runtime.data(file.instance)
+    lines = fee_breakdown_lines(c.catalogue, file.process_id, data)
+    return render_template("permits/skrd.html", file=file, entry=entry, data=data, lines=lines,
+                           fee=data.get(entry.fee.fee_variable), office_name=c.settings.office_name,
+                           printed_at=c.clock.now())
+
+
+# -- permit documents ---------------------------------------------------------------------------
+@bp.get("/files/<file_number>/permits")
+@_file_reader_required
+def of_file(file_number: str) -> ResponseReturnValue:
+    file = _file(file_number)
+    permits = permits_of_file(request_session(), file)
+    return render_template("permits/list.html", file=file, permits=permits, entries=container().catalogue.entries)
+
+
+def _verify_url(permit: Permit) -> str:
+    return url_for("permits.verify", token=verification_token(permit, container().settings.secret_key), _external=True)
+
+
+@bp.get("/permits/<int:permit_id>")
+@_file_reader_required
+def show(permit_id: int) -> ResponseReturnValue:
+    permit = _permit(permit_id)
+    url = _verify_url(permit)
+    return render_template("permits/permit.html", permit=permit, entry=_entry(permit.process_id), verify_url=url,
+                           qr=Markup(qr_svg(url)), office_name=container().settings.office_name,  # noqa: S704 (our own SVG)
+                           may_revoke=may_revoke(current_user))
+
+
+@bp.get("/permits/<int:permit_id>.pdf")
+@_file_reader_required
+def pdf(permit_id: int) -> ResponseReturnValue:
+    permit = _permit(permit_id)
+    entry = _entry(permit.process_id)
+    lang = current_language()
+    facts = [(gettext("Pemegang izin"), permit.holder_name)]
+    if permit.business_name:
+        facts.append((gettext("Nama usaha"), permit.business_name))
+    if permit.location:
+        facts.append((gettext("Lokasi"), permit.location))
+    facts += [(row["label"].get(lang, row["label"].get("id", "")), row["value"]) for row in permit.details.get("rows", [])]
+    facts.append((gettext("Berlaku mulai"), fmt_date(permit.valid_from)))
+    facts.append((gettext("Berlaku sampai"), fmt_date(permit.valid_until) if permit.valid_until
+                  else gettext("selama memenuhi ketentuan")))
+    if permit.revoked_at:
+        facts.append((gettext("Dicabut"), fmt_date(permit.revoked_at)))
+    title = entry.product.name.get(lang, entry.product.name["id"]) if entry else permit.process_id
+    printed = PrintedPermit(
+        office_name=container().settings.office_name, title=title, permit_number=permit.permit_number, facts=facts,
+        conditions_title=gettext("Ketentuan"), conditions=list(permit.conditions),
+        verify_note=gettext("Pindai kode QR untuk memeriksa keaslian dan masa berlaku izin ini."),
+        verify_url=_verify_url(permit), issued_line=f"{gettext('Diterbitkan')}: {fmt_date(permit.issued_at)}",
+        signer_title=gettext("Kepala Dinas"))
+    response = Response(permit_pdf(printed), mimetype="application/pdf")
+    safe = permit.permit_number.replace("/", "-")
+    response.headers["Content-Disposition"] = f'inline; filename="izin-{safe}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/permits/<int:permit_id>/revoke")
+@_file_reader_required
+def revoke(permit_id: int) -> ResponseReturnValue:
+    c = container()
+    try:
+        revoke_permit(request_session(), permit_id, current_user._get_current_object(), request.form.get("reason", ""),
+                      c.clock)
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    except RevocationInvalid as refused:
+        request_session().rollback()
+        message = ("Izin ini sudah dicabut." if "already" in str(refused)
+                   else "Alasan pencabutan paling sedikit 10 karakter.")
+        flash(gettext(message), "error")
+        return redirect(url_for("permits.show", permit_id=permit_id))
+    commit()
+    flash(gettext("Izin dicabut."), "ok")
+    return redirect(url_for("permits.show", permit_id=permit_id))
+
+
+# -- public verification ------------------------------------------------------------------------
+@bp.get("/verify/<token>")
+def verify(token: str) -> ResponseReturnValue:
+    c = container()
+    today = c.calendar.local_date(c.clock.now())
+    result = verify_token(request_session(), token[:100], c.settings.secret_key, today)
+    permit = result.permit
+    response = Response(render_template(
+        "permits/verify.html", result=result, text=VERIFY_TEXT[result.status], permit=permit,
+        entry=_entry(permit.process_id) if permit else None, office_name=c.settings.office_name),
+        status=200 if result.genuine else 404)
+    response.headers["Cache-Control"] = "no-store"  # a revocation must show at once
+    return response
