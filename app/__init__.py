@@ -52,6 +52,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(CSRFError, lambda e: render_error(e))
     app.after_request(_security_headers)
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     cli.register(app)
     return app
 
@@ -67,10 +72,19 @@ def _blueprints() -> list[Blueprint]:
     """Every feature's blueprint; a feature adds itself here."""
     from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
+    from app.catalogue.views import bp as catalogue_bp
+    from app.complaints.views import bp as complaints_bp
+    from app.designer.views import bp as designer_bp
+    from app.files.views import bp as files_bp
+    from app.notify.views import bp as inbox_bp
     from app.ops.views import bp as ops_bp
+    from app.permits.views import bp as permits_bp
+    from app.public.views import bp as public_bp
     from app.web.views import bp as web_bp
+    from app.worklist.views import bp as worklist_bp
 
-    return [ops_bp, web_bp, auth_bp, api_bp]
+    return [ops_bp, web_bp, auth_bp, api_bp, files_bp, public_bp, worklist_bp, designer_bp, catalogue_bp, permits_bp,
+            complaints_bp, inbox_bp]
 
 
 def _security_headers(response: Response) -> Response:
