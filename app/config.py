@@ -55,7 +55,7 @@ class Settings:
     office_hours: str = "08:00-16:00"
     # How often a process re-reads the administrators' calendar changes outside a transaction.
     calendar_refresh_seconds: float = 10.0
-    # Legal limit of a file whose process has no entry in app.sla.policy.PROCESS_LIMIT_WORKING_DAYS.
+    # Legal limit of a file whose process has no entry in the permit catalogue.
     sla_default_working_days: int = 10
     # Working days left when a file enters warning / critical; the same for one step's own due time.
     sla_warning_days: float = 3.0

@@ -17,7 +17,6 @@ from app.engine.models import HumanTask, InstanceEvent
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.sla.calendar import WorkingCalendar
-from app.sla.policy import limit_working_days
 
 
 def open_file(session: Session, runtime: Runtime, settings: Settings, process_id: str, applicant_name: str,
@@ -80,12 +79,9 @@ def may_read_files(user: Any) -> bool:
 
 # -- the promise on the receipt -----------------------------------------------------
 def promised_working_days(process_id: str, settings: Settings) -> int:
-    """Working days promised to the applicant: the permit type's legal limit.
-
-    The catalogue's published duration; a process without a catalogue entry falls back on
-    ``app.sla.policy.PROCESS_LIMIT_WORKING_DAYS``.
-    """
-    return catalogue.duration_days(process_id, default=limit_working_days(process_id, settings.sla_default_working_days))
+    """Working days promised to the applicant: the permit type's legal limit, as the
+    catalogue publishes it (``Settings.sla_default_working_days`` for a process it lacks)."""
+    return catalogue.duration_days(process_id, default=settings.sla_default_working_days)
 
 
 def promised_date(calendar: WorkingCalendar, settings: Settings, process_id: str, received_at: datetime) -> date:

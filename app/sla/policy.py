@@ -30,12 +30,6 @@ STATES = (ON_TRACK, WARNING, CRITICAL, BREACHED)
 ESCALATION_LEVELS = (WARNING, CRITICAL, BREACHED)
 _RANK = {state: i for i, state in enumerate(STATES)}
 
-# Legal limit of a file, in working days, per process id. The permit catalogue
-# will own these; a process not listed gets ``Settings.sla_default_working_days``.
-PROCESS_LIMIT_WORKING_DAYS: dict[str, int] = {
-    "building_permit": 10,
-}
-
 # Who receives the notices of each level (see README, "SLA and escalations").
 RECIPIENT_GROUPS = {
     "officers": "the officers holding the step: its claimant, or else the members of its lane",
@@ -121,7 +115,3 @@ def parse_escalation(text: str) -> dict[str, tuple[str, ...]]:
         chain[level] = names
     return chain
 
-
-def limit_working_days(process_id: str, default: int) -> int:
-    """The legal limit of a file of ``process_id``, in working days."""
-    return PROCESS_LIMIT_WORKING_DAYS.get(process_id, default)

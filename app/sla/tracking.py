@@ -22,8 +22,8 @@ the user tasks' ``spiffworkflow:property`` values (``definition.user_tasks[name]
     come). On resume the deadline moves later by the *working time* the pause
     lasted (:func:`app.sla.hours.add_working_time`).
 
-The file's limit is :data:`app.sla.policy.PROCESS_LIMIT_WORKING_DAYS` (default
-``Settings.sla_default_working_days``). The clock stops when the instance
+The file's limit is the same promise the receipt prints:
+:func:`app.files.services.promised_working_days` (the catalogue's duration). The clock stops when the instance
 completes; an instance stopped on a script error keeps its clock running (the
 delay is the office's). Only ``sla_next_check_at`` is written for state changes:
 the sweep (:mod:`app.sla.sweep`) moves the state and creates the notices, so
@@ -41,6 +41,7 @@ from app.config import Settings
 from app.engine.models import HumanTask, InstanceEvent
 from app.engine.runtime import InstanceChange
 from app.files.models import ApplicationFile
+from app.files.services import promised_working_days
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import add_working_time, deadline_after, working_time_between
@@ -142,7 +143,7 @@ class SlaTracker:
         return bool(_completion_data(session, change.instance.id, task.task_name).get(condition))
 
     def _start(self, calendar: WorkingCalendar, file: ApplicationFile, now: datetime) -> None:
-        limit = policy.limit_working_days(file.process_id, self.settings.sla_default_working_days)
+        limit = promised_working_days(file.process_id, self.settings)
         file.sla_started_at = now
         file.sla_limit_days = limit
         file.sla_due_at = deadline_after(calendar, self.hours, now, limit)

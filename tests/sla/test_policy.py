@@ -89,6 +89,11 @@ def test_thresholds_must_be_ordered() -> None:
         policy.Thresholds(1, 3)
 
 
-def test_limits_per_process() -> None:
-    assert policy.limit_working_days("building_permit", 7) == 10
-    assert policy.limit_working_days("road_use", 7) == 7
+def test_limits_per_process_are_the_catalogues_published_durations() -> None:
+    from app.config import Settings
+    from app.files.services import promised_working_days
+
+    settings = Settings(sla_default_working_days=7)
+    assert promised_working_days("building_permit", settings) == 10
+    assert promised_working_days("trade_licence", settings) == 3  # SIUP: 3 working days
+    assert promised_working_days("not_in_the_catalogue", settings) == 7
