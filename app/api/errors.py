@@ -15,7 +15,7 @@ from app.engine.errors import (
     TaskAlreadyDone,
     TaskNotReady,
 )
-from app.worklist.services import ClaimedByOther, DutiesSeparated, FormInvalid, NotYourLane
+from app.worklist.services import ClaimedByOther, DutiesSeparated, FormInvalid, NotClaimed, NotYourLane, ReleaseRefused
 
 # Domain error -> (HTTP status, code); the first match wins.
 ERROR_STATUS: list[tuple[type[Exception], int, str]] = [
@@ -23,6 +23,8 @@ ERROR_STATUS: list[tuple[type[Exception], int, str]] = [
     (NotYourLane, 403, "forbidden"),
     (DutiesSeparated, 403, "duties_separated"),
     (ClaimedByOther, 409, "claimed_by_other"),
+    (ReleaseRefused, 403, "forbidden"),
+    (NotClaimed, 409, "not_claimed"),
     (NotFound, 404, "not_found"),
     (ConcurrentUpdate, 409, "conflict"),
     (TaskAlreadyDone, 409, "task_already_done"),

@@ -97,6 +97,14 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}},
                 "responses": {"200": _json(_ref("Task"), "The completed task"),
                               **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/api/v1/tasks/{task_id}/claim": {"post": {
+                "operationId": "claimTask", "summary": "Hold a task: from now on only this user completes it",
+                "security": secured, "parameters": [TASK_ID],
+                "responses": {"200": _json(_ref("Task"), "The claimed task"), **_errors(401, 403, 404, 409)}}},
+            "/api/v1/tasks/{task_id}/release": {"post": {
+                "operationId": "releaseTask", "summary": "Give a claimed task back to its lane",
+                "security": secured, "parameters": [TASK_ID],
+                "responses": {"200": _json(_ref("Task"), "The released task"), **_errors(401, 403, 404, 409)}}},
             "/api/v1/files/{file_number}": {"get": {
                 "operationId": "getFile", "summary": "A file's state, open steps and history", "security": secured,
                 "parameters": [{"name": "file_number", "in": "path", "required": True,

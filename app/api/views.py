@@ -25,7 +25,7 @@ from app.engine.definitions import list_definitions
 from app.engine.errors import EngineError
 from app.engine.models import HumanTask
 from app.files.services import file_state
-from app.worklist.services import complete_task, get_task_for, open_tasks
+from app.worklist.services import claim_task, complete_task, get_task_for, open_tasks, release_task
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -140,6 +140,22 @@ def complete(task_id: int) -> ResponseReturnValue:
         raise ApiError(400, "bad_request", 'send a JSON object {"data": {...}} with the form values')
     c = container()
     row = complete_task(request_session(), c.runtime, c.forms, task_id, payload["data"], api_user())
+    commit()
+    return jsonify(_task_json(row))
+
+
+@bp.post("/v1/tasks/<int:task_id>/claim")
+@token_required
+def claim(task_id: int) -> ResponseReturnValue:
+    row = claim_task(request_session(), task_id, api_user(), container().clock.now())
+    commit()
+    return jsonify(_task_json(row))
+
+
+@bp.post("/v1/tasks/<int:task_id>/release")
+@token_required
+def release(task_id: int) -> ResponseReturnValue:
+    row = release_task(request_session(), task_id, api_user())
     commit()
     return jsonify(_task_json(row))
 

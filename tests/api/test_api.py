@@ -106,3 +106,17 @@ def test_every_failure_has_the_same_error_body(web_app: Flask, method: str, path
     token = token_for(web_app, "loket")
     kwargs = {"json": body} if isinstance(body, dict) else ({"data": body} if body else {})
     assert_error(api(client, token, method, path, **kwargs), status, code)
+
+
+def test_claims_through_the_api_hold_the_task_for_one_officer(web_app: Flask) -> None:
+    client = web_app.test_client()
+    open_pbg(web_app)
+    front = token_for(web_app, "loket")
+    [task] = api(client, front, "GET", "/api/v1/tasks").get_json()["items"]
+    claimed = api(client, front, "POST", f"/api/v1/tasks/{task['id']}/claim")
+    assert claimed.status_code == 200 and claimed.get_json()["claimed_by"] == "loket"
+    assert_error(api(client, token_for(web_app, "kasir"), "POST", f"/api/v1/tasks/{task['id']}/release"),
+                 403, "forbidden")
+    released = api(client, front, "POST", f"/api/v1/tasks/{task['id']}/release")
+    assert released.status_code == 200 and released.get_json()["claimed_by"] is None
+    assert_error(api(client, front, "POST", f"/api/v1/tasks/{task['id']}/release"), 409, "not_claimed")
