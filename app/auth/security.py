@@ -84,15 +84,16 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def role_required(*roles: str) -> Callable[[F], F]:
-    """Views only users of ``roles`` may open (403 for the others)."""
+def permission_required(allowed: Callable[[User], bool]) -> Callable[[F], F]:
+    """Views only signed-in users for whom ``allowed(user)`` holds may open: anonymous
+    visitors are sent to sign in, everyone else gets 403."""
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if not current_user.has_role(*roles):
+            if not allowed(current_user):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -101,15 +102,10 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def officer_required(view: F) -> F:
-    """Views for members of at least one lane."""
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Views only users of ``roles`` may open."""
+    return permission_required(lambda user: user.has_role(*roles))
 
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.lane_names:
-            abort(403)
-        return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+# Views for members of at least one lane.
+officer_required = permission_required(lambda user: bool(user.lane_names))

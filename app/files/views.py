@@ -1,7 +1,6 @@
 """The front desk's intake, the printable receipt, and the file page."""
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,7 +22,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.lanes import LANES
-from app.auth.security import commit, login_manager, request_session
+from app.auth.security import commit, permission_required, request_session
 from app.container import container
 from app.engine.errors import NotFound
 from app.files.intake import (
@@ -159,28 +158,10 @@ add_nav("files.intake", "Pendaftaran",
         lambda user: user is not None and INTAKE_LANE in getattr(user, "lane_names", set()), order=15)
 
 
-def _front_office_required(view: F) -> F:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if INTAKE_LANE not in current_user.lane_names:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
+_front_office_required = permission_required(lambda user: INTAKE_LANE in user.lane_names)
 
 
-def _file_reader_required(view: F) -> F:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not may_read_files(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
+_file_reader_required = permission_required(may_read_files)
 
 
 def _file(file_number: str) -> ApplicationFile:

@@ -1,7 +1,6 @@
 """Permit documents (HTML and PDF), the fee notice (SKRD), revocation, and the public verification page."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.auth.security import commit, login_manager, request_session
+from app.auth.security import commit, permission_required, request_session
 from app.catalogue.fees import fee_breakdown_lines
 from app.catalogue.services import CatalogueEntry
 from app.container import container
@@ -95,16 +94,7 @@ VERIFY_TEXT = {
 }
 
 
-def _file_reader_required(view: F) -> F:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not may_read_files(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
+_file_reader_required = permission_required(may_read_files)
 
 
 def _file(file_number: str) -> ApplicationFile:
