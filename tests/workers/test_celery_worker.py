@@ -3,7 +3,6 @@ timers: on the embedded broker with SQLite, and on Redis with PostgreSQL."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,25 +20,14 @@ from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.models import InstanceEvent, ProcessInstance
 from app.ops.services import check_health
 from app.publisher import CeleryPublisher, RecordingPublisher
-from tests.conftest import _truncate_postgres, service_url
 
 pytestmark = pytest.mark.slow
 WAIT = (ROOT / "tests" / "engine" / "fixtures" / "wait_with_timer.bpmn").read_bytes()
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def worker_settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Settings:
-    if request.param == "embedded":
-        shutil.copy(sqlite_template, tmp_path / "ptsp.sqlite")
-        database_url = f"sqlite:///{tmp_path / 'ptsp.sqlite'}"
-        broker_url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
-    else:
-        broker_url = service_url("TEST_BROKER_URL")
-        import redis
-
-        redis.Redis.from_url(broker_url).flushdb()
-        database_url = request.getfixturevalue("postgres_url")
-        _truncate_postgres(database_url)
+@pytest.fixture
+def worker_settings(real_backend: tuple[str, str], tmp_path: Path) -> Settings:
+    database_url, broker_url = real_backend
     return Settings(database_url=database_url, broker_url=broker_url, var_dir=tmp_path / "var",
                     timer_sweep_seconds=1.0, heartbeat_seconds=1.0, heartbeat_max_age_seconds=10.0)
 

@@ -38,7 +38,7 @@ from app.publisher import RecordingPublisher
 from app.sla.hours import add_working_time
 from app.sla.sweep import sla_sweep
 from tests import samples
-from tests.conftest import _truncate_postgres, service_url
+from tests.conftest import _truncate_postgres
 from tests.sla.office import do, make_office, open_pbg, open_step
 
 pytestmark = pytest.mark.slow
@@ -155,19 +155,9 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Settings:
-    if request.param == "embedded":
-        shutil.copy(sqlite_template, tmp_path / "ptsp.sqlite")
-        database_url = f"sqlite:///{tmp_path / 'ptsp.sqlite'}"
-        broker_url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
-    else:
-        broker_url = service_url("TEST_BROKER_URL")
-        import redis
-
-        redis.Redis.from_url(broker_url).flushdb()
-        database_url = request.getfixturevalue("postgres_url")
-        _truncate_postgres(database_url)
+@pytest.fixture
+def backend(real_backend: tuple[str, str], tmp_path: Path) -> Settings:
+    database_url, broker_url = real_backend
     return Settings(database_url=database_url, broker_url=broker_url, var_dir=tmp_path / "var")
 
 
