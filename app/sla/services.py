@@ -13,11 +13,12 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
@@ -53,6 +54,7 @@ class OfficeCalendar:
         self.database = database
         self.hours = OfficeHours.parse(settings.office_hours)
         self._monotonic = monotonic
+        _OFFICE_CALENDARS.add(self)
         self._lock = threading.Lock()
         self._token: str | None = None
         self._calendar = self._build([])
@@ -94,7 +96,27 @@ class OfficeCalendar:
         )
 
 
+# Every office calendar of this process: a committed change of days invalidates
+# them at once; other processes see it within ``calendar_refresh_seconds``.
+_OFFICE_CALENDARS: weakref.WeakSet[OfficeCalendar] = weakref.WeakSet()
+
+
+@event.listens_for(Session, "after_commit")
+def _calendar_changed(session: Session) -> None:
+    if session.info.pop("calendar_changed", False):
+        engine = session.get_bind()
+        for calendar in list(_OFFICE_CALENDARS):
+            if calendar.database is not None and calendar.database.engine is engine:
+                calendar.invalidate()
+
+
+@event.listens_for(Session, "after_rollback")
+def _calendar_unchanged(session: Session) -> None:
+    session.info.pop("calendar_changed", None)
+
+
 def _bump_revision(session: Session, now: datetime) -> None:
+    session.info["calendar_changed"] = True
     revision = session.get(CalendarRevision, _REVISION_ID)
     if revision is None:
         session.add(CalendarRevision(id=_REVISION_ID, token=uuid.uuid4().hex, changed_at=now))

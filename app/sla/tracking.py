@@ -74,7 +74,8 @@ class SlaTracker:
         self.task_thresholds = policy.Thresholds(settings.sla_task_warning_days, settings.sla_task_critical_days)
 
     def instance_changed(self, session: Session, change: InstanceChange) -> None:
-        calendar = self.office_calendar.current(session)
+        # The cached calendar: committed changes of days invalidate it (app.sla.services).
+        calendar = self.office_calendar.current()
         user_tasks = change.instance.definition.user_tasks or {}
         for task in change.opened:
             self._open_task(calendar, user_tasks, task, change.now)
@@ -101,10 +102,10 @@ class SlaTracker:
     def _track_file(self, session: Session, calendar: WorkingCalendar, user_tasks: dict[str, Any],
                     change: InstanceChange) -> None:
         with session.no_autoflush:
-            file_id = session.scalar(select(ApplicationFile.id).where(ApplicationFile.instance_id == change.instance.id))
-            if file_id is None:
+            file = session.scalars(select(ApplicationFile).where(
+                ApplicationFile.instance_id == change.instance.id)).first()
+            if file is None:
                 return  # not linked yet: the instance is starting
-            file = session.get_one(ApplicationFile, file_id)
             # Re-read (and lock) only the clock's columns, so the sweep (which skips
             # locked rows) and this step never write it from different readings,
             # and the caller's own unsaved changes of the file stay as they are.

@@ -7,6 +7,7 @@ import pytest
 
 from app.auth.services import create_user
 from app.container import Container
+from app.db import Database
 from app.engine.errors import NotFound
 from app.sla.services import (
     CalendarError,
@@ -50,7 +51,8 @@ def test_added_and_removed_days_change_the_office_calendar(container: Container)
 
 def test_other_processes_see_a_change_after_the_refresh_interval(container: Container) -> None:
     ticks = [0.0]
-    other = OfficeCalendar(container.settings, container.db, monotonic=lambda: ticks[0])
+    other_process_db = Database(container.settings.database_url)  # its own engine, as another process has
+    other = OfficeCalendar(container.settings, other_process_db, monotonic=lambda: ticks[0])
     assert other.current().is_working_day(FLOOD)
     with container.db.unit_of_work() as session:
         add_holiday(session, FLOOD, "Banjir", "admin", container.clock)
@@ -60,6 +62,14 @@ def test_other_processes_see_a_change_after_the_refresh_interval(container: Cont
     before = other.current()
     ticks[0] += container.settings.calendar_refresh_seconds
     assert other.current() is before  # unchanged token: not rebuilt
+    other_process_db.dispose()
+
+
+def test_this_process_sees_a_committed_change_at_once(container: Container) -> None:
+    assert container.office_calendar.current().is_working_day(FLOOD)
+    with container.db.unit_of_work() as session:
+        add_holiday(session, FLOOD, "Banjir", "admin", container.clock)
+    assert not container.office_calendar.current().is_working_day(FLOOD)
 
 
 def test_a_rolled_back_change_is_never_mistaken_for_the_current_calendar(container: Container) -> None:
