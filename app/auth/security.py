@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -52,6 +52,11 @@ def authenticate(session: Session, username: str, password: str, ip: str, clock:
     if not ok or user is None:
         raise SignInRefused("bad_credentials")
     return user
+
+
+def client_address() -> str:
+    """The requesting client's address, for throttles (set PTSP_PROXY_HOPS behind a proxy)."""
+    return request.remote_addr or "unknown"
 
 
 def request_session() -> Session:

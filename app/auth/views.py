@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
-from app.auth.security import SignInRefused, authenticate, commit, request_session, role_required
+from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
 from app.auth.services import UserError, create_user, set_lanes, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
@@ -45,9 +45,6 @@ add_nav("auth.users", "Pengguna", lambda user: user is not None and user.role ==
 ROLE_LABELS = {"officer": "petugas", "designer": "perancang proses", "manager": "manajer", "admin": "administrator"}
 
 
-def _client_ip() -> str:
-    return request.remote_addr or "unknown"
-
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: never redirect to another site after sign-in.
@@ -65,7 +62,7 @@ def login() -> ResponseReturnValue:
         password = request.form.get("password", "")
         db = request_session()
         try:
-            user = authenticate(db, username, password, _client_ip(), container().clock)
+            user = authenticate(db, username, password, client_address(), container().clock)
         except SignInRefused as refused:
             commit()  # the failed attempt counts
             if refused.throttled:

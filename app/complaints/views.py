@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.auth.security import commit, request_session, role_required
+from app.auth.security import client_address, commit, request_session, role_required
 from app.complaints.models import CATEGORIES
 from app.complaints.services import (
     ANSWERERS,
@@ -92,9 +92,6 @@ MAX_GUESSES = 10
 MAX_COMPLAINTS_PER_DAY = 5
 
 
-def _client() -> str:
-    return request.remote_addr or "unknown"
-
 
 def _guesses() -> DatabaseGuessLimiter:
     return DatabaseGuessLimiter("complaint", container().clock, max_failures=MAX_GUESSES)
@@ -127,9 +124,9 @@ def new() -> ResponseReturnValue:
     db = request_session()
     form = _form()
     subject = form.file_number.strip().upper()
-    if _guesses().refused(db, _client(), subject):
+    if _guesses().refused(db, client_address(), subject):
         return _render_new(form, error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit."), status=429)
-    if _sent().refused(db, _client(), subject):
+    if _sent().refused(db, client_address(), subject):
         return _render_new(form, error=gettext("Terlalu banyak pengaduan dalam waktu singkat. Coba lagi besok."), status=429)
     try:
         complaint = submit_complaint(db, container().clock, form)
@@ -139,10 +136,10 @@ def new() -> ResponseReturnValue:
                            status=400)
     except WrongFileOrPin:
         db.rollback()
-        _guesses().record_failure(db, _client(), subject)
+        _guesses().record_failure(db, client_address(), subject)
         commit()
         return _render_new(form, error=gettext("Nomor berkas atau PIN salah."))
-    _sent().record_failure(db, _client(), subject)
+    _sent().record_failure(db, client_address(), subject)
     commit()
     return render_template("complaints/sent.html", complaint=complaint), 201
 
@@ -153,13 +150,13 @@ def status() -> ResponseReturnValue:
         return render_template("complaints/status.html", complaints=None, error=None, labels=CATEGORY_LABELS)
     db = request_session()
     number = request.form.get("file_number", "")[:40].strip().upper()
-    if _guesses().refused(db, _client(), number):
+    if _guesses().refused(db, client_address(), number):
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
     try:
         file = find_file(db, number, request.form.get("pin", ""))
     except WrongFileOrPin:
-        _guesses().record_failure(db, _client(), number)
+        _guesses().record_failure(db, client_address(), number)
         commit()
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Nomor berkas atau PIN salah."))

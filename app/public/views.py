@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from app.auth.security import commit, request_session
+from app.auth.security import client_address, commit, request_session
 from app.container import container
 from app.i18n import gettext, register
 from app.public.services import normalise_file_number, track_file
@@ -39,10 +39,6 @@ def tracking_limiter() -> GuessLimiter:
     return DatabaseGuessLimiter("track", container().clock, max_failures=MAX_GUESSES)
 
 
-def _client() -> str:
-    # Behind a reverse proxy, run the app with werkzeug's ProxyFix so this is the client's address.
-    return request.remote_addr or "unknown"
-
 
 @bp.route("/track", methods=["GET", "POST"])
 def track() -> ResponseReturnValue:
@@ -51,12 +47,12 @@ def track() -> ResponseReturnValue:
         return render_template("public/track.html", number=number, status=None, error=None)
     db = request_session()
     limiter = tracking_limiter()
-    if limiter.refused(db, _client(), number):
+    if limiter.refused(db, client_address(), number):
         return render_template("public/track.html", number="", status=None,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
     status = track_file(db, number, request.form.get("pin", ""))
     if status is None:
-        limiter.record_failure(db, _client(), number)
+        limiter.record_failure(db, client_address(), number)
         commit()
         # The number typed is not echoed, so a wrong PIN and an unknown number read exactly alike.
         return render_template("public/track.html", number="", status=None,
