@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, tuple_, update
+from sqlalchemy import func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -100,10 +100,12 @@ def open_tasks(session: Session, lanes: Iterable[str], limit: int = 200) -> list
     ))
 
 
-def get_task_for(session: Session, task_id: int, user: User) -> HumanTask:
-    """A task the user may see: one of their lanes."""
+def get_task_for(session: Session, task_id: int, user: User, *, for_update: bool = False) -> HumanTask:
+    """A task the user may see: one of their lanes. ``for_update``: locked until the transaction
+    ends and read as the latest committed version (a competing completion is waited for, then seen)."""
     # The instance (and its definition) come in the same query: completing needs them.
-    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
+    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)],
+                       with_for_update={"of": HumanTask} if for_update else None, populate_existing=for_update)
     if task is None:
         raise NotFound(f"no task {task_id}")
     if task.lane not in user.lane_names:
@@ -230,7 +232,9 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
     goes on and the other gets TaskAlreadyDone. A claim lasts while the task is open
     (``completed_by`` says who did it), so the claims index holds open claims only.
     """
-    task = get_task_for(session, task_id, user)
+    # Take the row first: a competing completion or claim is waited for (PostgreSQL) and then seen;
+    # on SQLite the instance's version check refuses the second writer.
+    task = get_task_for(session, task_id, user, for_update=True)
     ensure_may_work_on(session, task, user)
     if not isinstance(data, dict):
         raise FormInvalid([FieldError("", "data must be a JSON object")])
@@ -238,18 +242,7 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
         [FieldError("", "this step has no form; send an empty object")] if data else [])
     if errors:
         raise FormInvalid(errors)
-    # Take the row: the update waits for (and then sees) a competing completion or claim.
-    held = session.execute(
-        update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == "open",
-               or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.username))
-        .values(claimed_by=None, claimed_at=None)
-        .execution_options(synchronize_session=False))
-    session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
-    if _rowcount(held) != 1:
-        if task.status != "open":
-            raise TaskAlreadyDone(_done_message(task))
-        raise ClaimedByOther(task, task.claimed_by or "?")
+    task.claimed_by = task.claimed_at = None  # a claim lasts while the task is open
     runtime.complete(session, task, _plain(data), user.username)
     return task
 
