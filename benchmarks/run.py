@@ -189,6 +189,30 @@ def compare(label: str, c: Container, instances: int, pairs: int) -> float:
     return statistics.median(ratios)
 
 
+def _compacted_size(c: Container) -> int:
+    """The database's size in bytes after a checkpoint/vacuum (PostgreSQL: VACUUM FULL)."""
+    c.db.dispose()
+    url = c.db.engine.url
+    if url.get_backend_name() == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(str(url.database)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+        return Path(str(url.database)).stat().st_size
+    with c.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM FULL"))
+        return int(conn.execute(text(
+            "SELECT sum(pg_total_relation_size(relid)) FROM pg_catalog.pg_statio_user_tables")).scalar_one())
+
+
+def bytes_per_file(c: Container, files: int = 20) -> float:
+    """What one finished building permit adds to the database, compacted."""
+    before = _compacted_size(c)
+    service_run(c, files)
+    return (_compacted_size(c) - before) / files
+
+
 def statements_per_completion(c: Container) -> tuple[float, float]:
     """Mean SQL statements and COMMITs per task completion over one whole building permit."""
     service_run(c, 1)  # tokens used once: their "last used" is then current (see LAST_USED_RESOLUTION)
@@ -208,6 +232,7 @@ def main() -> int:
         statements, commits = statements_per_completion(sqlite)
         print(f"statements per completion = {statements:.1f} (COMMITs per completion = {commits:.1f})")
         results.append(f"service/raw = {compare('sqlite', sqlite, instances, pairs):.2f}")
+        print(f"bytes per finished file = {bytes_per_file(sqlite):,.0f}")
         sqlite.db.dispose()
         pg = postgres_url()
         if pg is not None:
@@ -217,6 +242,7 @@ def main() -> int:
                 statements, commits = statements_per_completion(c)
                 print(f"[postgresql] statements per completion = {statements:.1f} (COMMITs = {commits:.1f})")
                 results.append(f"service/raw [postgresql] = {compare('postgresql', c, instances, pairs):.2f}")
+                print(f"[postgresql] bytes per finished file = {bytes_per_file(c):,.0f}")
                 c.db.dispose()
             finally:
                 drop()

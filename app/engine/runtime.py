@@ -335,6 +335,7 @@ class Runtime:
             info = tasks_info.get(task.task_spec.name, {})
             row = HumanTask(
                 instance=instance, task_guid=guid, task_name=task.task_spec.name,
+                process_id=instance.definition.process_id,
                 title=info.get("title") or task.task_spec.bpmn_name or task.task_spec.name,
                 lane=task.task_spec.lane or "", form=info.get("form"), status="open", created_at=now,
             )

@@ -509,12 +509,12 @@ def _typed(value: datetime) -> Any:
     return literal(value, UTCDateTime())
 
 
-def _conditions(user: User, filters: WorklistFilters, now: datetime, definition_ids: list[int] | None) -> list[Any]:
+def _conditions(user: User, filters: WorklistFilters, now: datetime) -> list[Any]:
     conditions: list[Any] = [HumanTask.status == "open"]
     if filters.step:
         conditions.append(HumanTask.task_name == filters.step)
-    if definition_ids is not None:
-        conditions.append(ProcessInstance.definition_id.in_(definition_ids))
+    if filters.permit_type:
+        conditions.append(HumanTask.process_id == filters.permit_type)
     if filters.claim == "mine":
         conditions.append(HumanTask.claimed_by == user.username)
     elif filters.claim == "unclaimed":
@@ -574,14 +574,13 @@ def _held_rows(session: Session, ids: list[int]) -> list[_Found]:
     return [_Found(*row) for row in session.execute(query)]
 
 
-def _matches(found: _Found, user: User, lanes: list[str], filters: WorklistFilters, now: datetime,
-             definition_ids: list[int] | None) -> bool:
+def _matches(found: _Found, user: User, lanes: list[str], filters: WorklistFilters, now: datetime) -> bool:
     """The worklist's conditions (see :func:`_conditions`) for a task already read."""
     task = found.task
     due = getattr(task, "due_at", None)
     return (task.status == "open" and task.lane in lanes and task.claimed_by == user.username
             and (not filters.step or task.task_name == filters.step)
-            and (definition_ids is None or found.definition_id in definition_ids)
+            and (not filters.permit_type or task.process_id == filters.permit_type)
             and (not filters.overdue or _due is None or (due is not None and due < now)))
 
 
@@ -595,18 +594,14 @@ def worklist(session: Session, user: User, filters: WorklistFilters, page: PageR
     after = decode_cursor(page.after)
     if not lanes:
         return WorklistPage([], None, 0, False, _due is not None)
-    definition_ids: list[int] | None = None
-    if filters.permit_type:
-        definition_ids = list(session.scalars(select(ProcessDefinition.id)
-                                              .where(ProcessDefinition.process_id == filters.permit_type)))
-    conditions = _conditions(user, filters, now, definition_ids)
+    conditions = _conditions(user, filters, now)
     if filters.claim == "mine":
         # The few tasks one officer holds: found through the claimed_by index first (a query with
         # no other condition a planner could prefer), then read by primary key and ordered here.
         held = list(session.scalars(select(HumanTask.id).where(HumanTask.claimed_by == user.username)
                                     .limit(MAX_HELD)))
         every = sorted((f for f in (_held_rows(session, held) if held else [])
-                        if _matches(f, user, lanes, filters, now, definition_ids)), key=_sort_key)
+                        if _matches(f, user, lanes, filters, now)), key=_sort_key)
         candidates = [f for f in every if after is None or _sort_key(f) > after][:size + 1]
         counted = len(every)
     else:
@@ -615,8 +610,6 @@ def worklist(session: Session, user: User, filters: WorklistFilters, page: PageR
                     for lane in lanes]
         candidates = list(heapq.merge(*per_lane, key=_sort_key))[:size + 1]
         counting = select(HumanTask.id).where(*conditions, HumanTask.lane.in_(lanes))
-        if definition_ids is not None:
-            counting = counting.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         counted = session.scalar(select(func.count()).select_from(counting.limit(COUNT_CAP + 1).subquery())) or 0
     shown = candidates[:size]
     next_after = encode_cursor(_sort_key(shown[-1])) if len(candidates) > size else None
