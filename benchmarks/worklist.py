@@ -163,7 +163,8 @@ def fill(c: Container, upto: int, rng: random.Random) -> None:
                               "state": "{}", "lock_version": 1, "started_at": created, "updated_at": created,
                               "started_by": "loket"})
             tasks.append({"id": task_id, "instance_id": instance_id, "task_guid": f"bench-{task_id}",
-                          "task_name": rng.choice(steps[lane]), "title": "Langkah bench", "lane": lane, "form": None,
+                          "task_name": rng.choice(steps[lane]), "process_id": process, "title": "Langkah bench",
+                          "lane": lane, "form": None,
                           "status": "open", "created_at": created, "due_at": due, "claimed_by": claimed,
                           "claimed_at": created if claimed else None})
             files.append({"id": file_id, "file_number": f"BEN-2026-{file_id:07d}", "process_id": process,

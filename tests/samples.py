@@ -148,3 +148,16 @@ SAMPLES = {
     "pbg_handover.json": HANDOVER,
     "pbg_refusal_handover.json": REFUSAL_HANDOVER,
 }
+
+# The building permit's happy path with one resubmission: (lane, payload) per user task, in order.
+BUILDING_PERMIT_WALK: list[tuple[str, dict]] = [
+    ("front_office", REGISTRATION),
+    ("verifier", CHECK_INCOMPLETE),
+    ("front_office", RESUBMISSION),
+    ("verifier", CHECK_COMPLETE),
+    ("technical_team", SURVEY),
+    ("cashier", PAYMENT),
+    ("verifier", DRAFT),
+    ("head", SIGN_APPROVE),
+    ("front_office", HANDOVER),
+]

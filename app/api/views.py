@@ -39,7 +39,8 @@ def token_required(view: F) -> F:
         user = user_for_token(request_session(), plain.strip(), container().clock) if scheme == "Bearer" else None
         if user is None:
             raise ApiError(401, "unauthorized", "a valid bearer token is required")
-        commit()  # last_used_at
+        if request_session().dirty:
+            commit()  # last_used_at, at most once a minute per token
         g.api_user = user
         return view(*args, **kwargs)
 

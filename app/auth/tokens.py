@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import ApiToken, User
 from app.clock import Clock
 
 PREFIX = "ptsp_"
+# How stale "last used" may be: recording every request would write (and commit) on every GET.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def issue_token(session: Session, user: User, name: str, clock: Clock) -> str:
@@ -25,10 +28,13 @@ def user_for_token(session: Session, plain: str, clock: Clock) -> User | None:
     """The active user behind a valid, unrevoked token."""
     if not plain.startswith(PREFIX) or len(plain) > 200:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(plain))).first()
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(plain))
+                            .options(joinedload(ApiToken.user).joinedload(User.lanes))).unique().first()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = clock.now()
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now  # to the minute: the request's own commit records it
     return token.user
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Base, CompressedText, UTCDateTime
 
 
 class ProcessDefinition(Base):
@@ -41,7 +41,7 @@ class ProcessInstance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # running|completed|error|cancelled
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(CompressedText)
     # Optimistic concurrency: every write checks and bumps it.
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -66,6 +66,8 @@ class HumanTask(Base):
         # (app/worklist/services.py).
         Index("ix_human_task_worklist", "status", "lane", "due_at", "created_at", "id"),
         Index("ix_human_task_worklist_step", "status", "lane", "task_name", "due_at", "created_at", "id"),
+        # ... of one permit type: no join to the instance and its definition.
+        Index("ix_human_task_worklist_type", "status", "lane", "process_id", "due_at", "created_at", "id"),
         UniqueConstraint("instance_id", "task_guid"),
     )
 
@@ -73,6 +75,7 @@ class HumanTask(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     task_guid: Mapped[str] = mapped_column(String(36))
     task_name: Mapped[str] = mapped_column(String(200))
+    process_id: Mapped[str] = mapped_column(String(200))  # the permit type (its definition's process id)
     title: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str] = mapped_column(String(100))
     form: Mapped[str | None] = mapped_column(String(200), nullable=True)

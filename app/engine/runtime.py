@@ -45,6 +45,7 @@ class InstanceChange:
     closed: list[HumanTask]  # completed or cancelled in this unit of work
     finished: bool  # the instance completed (or stopped in error) in this unit of work
     now: datetime
+    open_steps: frozenset[str] = frozenset()  # names of every user task open after it
 
 
 class RuntimeListener(Protocol):
@@ -301,10 +302,11 @@ class Runtime:
             self._record(session, instance, "completed", "system")
         previous_timer = instance.next_timer_at
         instance.next_timer_at = spiff.next_timer_due(workflow) if instance.status == "running" else None
-        opened, cancelled = self._sync_human_tasks(session, instance, workflow, open_before, now)
+        opened, cancelled, open_steps = self._sync_human_tasks(session, instance, workflow, open_before, now)
         if self.listeners:
             change = InstanceChange(instance, opened, completed + cancelled,
-                                    finished=was_running and instance.status != "running", now=now)
+                                    finished=was_running and instance.status != "running", now=now,
+                                    open_steps=open_steps)
             for listener in self.listeners:
                 listener.instance_changed(session, change)
         session.flush()
@@ -312,8 +314,10 @@ class Runtime:
             enqueue_after_commit(session, FIRE_TIMERS_JOB, instance.id, eta=instance.next_timer_at)
 
     def _sync_human_tasks(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
-                          open_before: set[str], now: datetime) -> tuple[list[HumanTask], list[HumanTask]]:
-        """Keep one open row per READY user task; returns (opened, cancelled) rows."""
+                          open_before: set[str], now: datetime
+                          ) -> tuple[list[HumanTask], list[HumanTask], frozenset[str]]:
+        """Keep one open row per READY user task; returns (opened, cancelled) rows and the names
+        of every READY user task."""
         tasks_info = instance.definition.user_tasks
         ready = {str(t.id): t for t in spiff.ready_user_tasks(workflow)}
         gone = open_before - ready.keys()
@@ -331,12 +335,13 @@ class Runtime:
             info = tasks_info.get(task.task_spec.name, {})
             row = HumanTask(
                 instance=instance, task_guid=guid, task_name=task.task_spec.name,
+                process_id=instance.definition.process_id,
                 title=info.get("title") or task.task_spec.bpmn_name or task.task_spec.name,
                 lane=task.task_spec.lane or "", form=info.get("form"), status="open", created_at=now,
             )
             session.add(row)
             opened.append(row)
-        return opened, cancelled
+        return opened, cancelled, frozenset(t.task_spec.name for t in ready.values())
 
     def _record(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
                 task_name: str | None = None, detail: dict[str, Any] | None = None) -> None:

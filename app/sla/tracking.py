@@ -99,17 +99,36 @@ class SlaTracker:
 
     # -- the file's clock ---------------------------------------------------------------
 
+    @staticmethod
+    def _may_move_clock(user_tasks: dict[str, Any], change: InstanceChange) -> bool:
+        """Whether this change can start, pause, resume or stop the file's clock: only a step that
+        starts it, a step waiting on the applicant opening or closing, or the end of the process.
+        Any other step leaves the file row alone (not even read)."""
+        if change.finished or change.instance.status in _FINISHED:
+            return True
+        for task in (*change.opened, *change.closed):
+            props = task_properties(user_tasks, task.task_name)
+            if is_true(props.get("waitingOnApplicant")) or (
+                    task in change.closed and is_true(props.get("slaClockStart"))):
+                return True
+        return False
+
     def _track_file(self, session: Session, calendar: WorkingCalendar, user_tasks: dict[str, Any],
                     change: InstanceChange) -> None:
+        if not self._may_move_clock(user_tasks, change):
+            return
         with session.no_autoflush:
+            # Read and lock the row in one statement, so the sweep (which skips locked rows)
+            # and this step never write the clock from different readings.
+            loaded = {id(o) for o in session.identity_map.values() if isinstance(o, ApplicationFile)}
             file = session.scalars(select(ApplicationFile).where(
-                ApplicationFile.instance_id == change.instance.id)).first()
+                ApplicationFile.instance_id == change.instance.id).with_for_update()).first()
             if file is None:
                 return  # not linked yet: the instance is starting
-            # Re-read (and lock) only the clock's columns, so the sweep (which skips
-            # locked rows) and this step never write it from different readings,
-            # and the caller's own unsaved changes of the file stay as they are.
-            session.refresh(file, attribute_names=SLA_COLUMNS, with_for_update=True)
+            if id(file) in loaded:
+                # Already in this unit of work: re-read only the clock's columns, so the
+                # caller's own unsaved changes of the file stay as they are.
+                session.refresh(file, attribute_names=SLA_COLUMNS, with_for_update=True)
         if file.sla_stopped_at is not None:
             return  # already done
         now = change.now
@@ -125,8 +144,8 @@ class SlaTracker:
         if change.instance.status in _FINISHED:
             self._stop(calendar, file, now)
             return
-        waiting = any(is_true(task_properties(user_tasks, t.task_name).get("waitingOnApplicant"))
-                      for t in self._open_tasks(session, change))
+        waiting = any(is_true(task_properties(user_tasks, name).get("waitingOnApplicant"))
+                      for name in change.open_steps)
         if waiting and file.sla_paused_at is None:
             file.sla_paused_at = now
             file.sla_next_check_at = None
@@ -175,15 +194,6 @@ class SlaTracker:
     def _next_check(self, calendar: WorkingCalendar, file: ApplicationFile, now: datetime) -> datetime | None:
         assert file.sla_due_at is not None
         return policy.next_check(calendar, self.hours, now, file.sla_due_at, self.file_thresholds, file.sla_state)
-
-    @staticmethod
-    def _open_tasks(session: Session, change: InstanceChange) -> list[HumanTask]:
-        with session.no_autoflush:
-            stored = session.scalars(select(HumanTask).where(
-                HumanTask.instance_id == change.instance.id, HumanTask.status == "open"))
-            # Rows closed in this unit of work still say "open" in the database.
-            still_open = [t for t in stored if t.status == "open"]
-        return still_open + [t for t in change.opened if t not in still_open]
 
 
 def _completion_data(session: Session, instance_id: int, task_name: str) -> dict[str, Any]:

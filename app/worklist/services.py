@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, tuple_, update
+from sqlalchemy import func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -100,10 +100,12 @@ def open_tasks(session: Session, lanes: Iterable[str], limit: int = 200) -> list
     ))
 
 
-def get_task_for(session: Session, task_id: int, user: User) -> HumanTask:
-    """A task the user may see: one of their lanes."""
+def get_task_for(session: Session, task_id: int, user: User, *, for_update: bool = False) -> HumanTask:
+    """A task the user may see: one of their lanes. ``for_update``: locked until the transaction
+    ends and read as the latest committed version (a competing completion is waited for, then seen)."""
     # The instance (and its definition) come in the same query: completing needs them.
-    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
+    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)],
+                       with_for_update={"of": HumanTask} if for_update else None, populate_existing=for_update)
     if task is None:
         raise NotFound(f"no task {task_id}")
     if task.lane not in user.lane_names:
@@ -230,7 +232,9 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
     goes on and the other gets TaskAlreadyDone. A claim lasts while the task is open
     (``completed_by`` says who did it), so the claims index holds open claims only.
     """
-    task = get_task_for(session, task_id, user)
+    # Take the row first: a competing completion or claim is waited for (PostgreSQL) and then seen;
+    # on SQLite the instance's version check refuses the second writer.
+    task = get_task_for(session, task_id, user, for_update=True)
     ensure_may_work_on(session, task, user)
     if not isinstance(data, dict):
         raise FormInvalid([FieldError("", "data must be a JSON object")])
@@ -238,18 +242,7 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
         [FieldError("", "this step has no form; send an empty object")] if data else [])
     if errors:
         raise FormInvalid(errors)
-    # Take the row: the update waits for (and then sees) a competing completion or claim.
-    held = session.execute(
-        update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == "open",
-               or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.username))
-        .values(claimed_by=None, claimed_at=None)
-        .execution_options(synchronize_session=False))
-    session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
-    if _rowcount(held) != 1:
-        if task.status != "open":
-            raise TaskAlreadyDone(_done_message(task))
-        raise ClaimedByOther(task, task.claimed_by or "?")
+    task.claimed_by = task.claimed_at = None  # a claim lasts while the task is open
     runtime.complete(session, task, _plain(data), user.username)
     return task
 
@@ -516,12 +509,12 @@ def _typed(value: datetime) -> Any:
     return literal(value, UTCDateTime())
 
 
-def _conditions(user: User, filters: WorklistFilters, now: datetime, definition_ids: list[int] | None) -> list[Any]:
+def _conditions(user: User, filters: WorklistFilters, now: datetime) -> list[Any]:
     conditions: list[Any] = [HumanTask.status == "open"]
     if filters.step:
         conditions.append(HumanTask.task_name == filters.step)
-    if definition_ids is not None:
-        conditions.append(ProcessInstance.definition_id.in_(definition_ids))
+    if filters.permit_type:
+        conditions.append(HumanTask.process_id == filters.permit_type)
     if filters.claim == "mine":
         conditions.append(HumanTask.claimed_by == user.username)
     elif filters.claim == "unclaimed":
@@ -581,14 +574,13 @@ def _held_rows(session: Session, ids: list[int]) -> list[_Found]:
     return [_Found(*row) for row in session.execute(query)]
 
 
-def _matches(found: _Found, user: User, lanes: list[str], filters: WorklistFilters, now: datetime,
-             definition_ids: list[int] | None) -> bool:
+def _matches(found: _Found, user: User, lanes: list[str], filters: WorklistFilters, now: datetime) -> bool:
     """The worklist's conditions (see :func:`_conditions`) for a task already read."""
     task = found.task
     due = getattr(task, "due_at", None)
     return (task.status == "open" and task.lane in lanes and task.claimed_by == user.username
             and (not filters.step or task.task_name == filters.step)
-            and (definition_ids is None or found.definition_id in definition_ids)
+            and (not filters.permit_type or task.process_id == filters.permit_type)
             and (not filters.overdue or _due is None or (due is not None and due < now)))
 
 
@@ -602,18 +594,14 @@ def worklist(session: Session, user: User, filters: WorklistFilters, page: PageR
     after = decode_cursor(page.after)
     if not lanes:
         return WorklistPage([], None, 0, False, _due is not None)
-    definition_ids: list[int] | None = None
-    if filters.permit_type:
-        definition_ids = list(session.scalars(select(ProcessDefinition.id)
-                                              .where(ProcessDefinition.process_id == filters.permit_type)))
-    conditions = _conditions(user, filters, now, definition_ids)
+    conditions = _conditions(user, filters, now)
     if filters.claim == "mine":
         # The few tasks one officer holds: found through the claimed_by index first (a query with
         # no other condition a planner could prefer), then read by primary key and ordered here.
         held = list(session.scalars(select(HumanTask.id).where(HumanTask.claimed_by == user.username)
                                     .limit(MAX_HELD)))
         every = sorted((f for f in (_held_rows(session, held) if held else [])
-                        if _matches(f, user, lanes, filters, now, definition_ids)), key=_sort_key)
+                        if _matches(f, user, lanes, filters, now)), key=_sort_key)
         candidates = [f for f in every if after is None or _sort_key(f) > after][:size + 1]
         counted = len(every)
     else:
@@ -622,8 +610,6 @@ def worklist(session: Session, user: User, filters: WorklistFilters, page: PageR
                     for lane in lanes]
         candidates = list(heapq.merge(*per_lane, key=_sort_key))[:size + 1]
         counting = select(HumanTask.id).where(*conditions, HumanTask.lane.in_(lanes))
-        if definition_ids is not None:
-            counting = counting.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         counted = session.scalar(select(func.count()).select_from(counting.limit(COUNT_CAP + 1).subquery())) or 0
     shown = candidates[:size]
     next_after = encode_cursor(_sort_key(shown[-1])) if len(candidates) > size else None

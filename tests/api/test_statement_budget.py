@@ -1,0 +1,87 @@
+"""The cost of a step, as a count that cannot flake: a task completion through the JSON API
+(token check included) runs at most a handful of SQL statements and commits exactly once.
+`make bench` prints the same figure as ``statements per completion``."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event, select
+
+from app.engine.models import HumanTask
+from app.files.models import ApplicationFile
+from tests import samples
+from tests.api.test_api import api, open_pbg, token_for
+
+LANE_USERS = {"front_office": "loket", "verifier": "verifikator", "technical_team": "teknis",
+              "cashier": "kasir", "head": "kepala"}
+MEAN_BUDGET = 8  # statements per completion, averaged over the building permit
+STEP_BUDGET = 12  # no single step above this (the handover also issues the permit: 11 today)
+
+
+def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask) -> None:
+    c = web_app.extensions["ptsp"]
+    client = web_app.test_client()
+    number = open_pbg(web_app)
+    tokens = {lane: token_for(web_app, username) for lane, username in LANE_USERS.items()}
+    for token in tokens.values():
+        assert api(client, token, "GET", "/api/v1/me").status_code == 200  # first use recorded
+
+    statements: list[str] = []
+    commits: list[int] = []
+    counting = False
+
+    def on_statement(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if counting:
+            statements.append(statement)
+
+    def on_commit(_conn):  # type: ignore[no-untyped-def]
+        if counting:
+            commits.append(1)
+
+    event.listen(c.db.engine, "before_cursor_execute", on_statement)
+    event.listen(c.db.engine, "commit", on_commit)
+    per_step: dict[str, tuple[int, int]] = {}
+    try:
+        for lane, payload in samples.BUILDING_PERMIT_WALK:
+            with c.db.unit_of_work() as session:
+                instance_id = session.scalars(select(ApplicationFile.instance_id).where(
+                    ApplicationFile.file_number == number)).one()
+                task = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                               HumanTask.status == "open")).one()
+                task_id, step = task.id, task.task_name
+            statements.clear()
+            commits.clear()
+            counting = True
+            response = api(client, tokens[lane], "POST", f"/api/v1/tasks/{task_id}/complete", json={"data": payload})
+            counting = False
+            assert response.status_code == 200, response.get_data(as_text=True)
+            per_step[f"{len(per_step) + 1}. {step}"] = (len(statements), len(commits))
+    finally:
+        event.remove(c.db.engine, "before_cursor_execute", on_statement)
+        event.remove(c.db.engine, "commit", on_commit)
+
+    assert all(n_commits == 1 for _, n_commits in per_step.values()), per_step
+    assert max(n for n, _ in per_step.values()) <= STEP_BUDGET, per_step
+    mean = sum(n for n, _ in per_step.values()) / len(per_step)
+    assert mean <= MEAN_BUDGET, f"{mean:.1f} statements per completion: {per_step}"
+
+
+def test_reading_through_the_api_writes_nothing_but_the_minute_of_last_use(web_app: Flask) -> None:
+    from app.clock import FixedClock
+
+    c = web_app.extensions["ptsp"]
+    clock: FixedClock = c.clock
+    client = web_app.test_client()
+    token = token_for(web_app, "loket")
+    writes: list[str] = []
+    event.listen(c.db.engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: writes.append(statement)
+                 if not statement.lstrip().upper().startswith("SELECT") else None)
+    assert api(client, token, "GET", "/api/v1/me").status_code == 200
+    assert [w for w in writes if "api_token" in w], "the first use is recorded"
+    writes.clear()
+    for _ in range(5):
+        clock.advance(seconds=10)
+        assert api(client, token, "GET", "/api/v1/me").status_code == 200
+    assert writes == [], "GETs within the minute write nothing"
+    clock.advance(minutes=1)
+    assert api(client, token, "GET", "/api/v1/me").status_code == 200
+    assert len([w for w in writes if "UPDATE api_token" in w]) == 1
