@@ -72,7 +72,7 @@ class FileSearchTerm(Base):
     """One word of a file's applicant name, folded to lower-case ASCII, for finding files by name."""
 
     __tablename__ = "file_search_term"
-    __table_args__ = (Index("ix_file_search_term_term_created", "term", "created_at"),)
+    __table_args__ = (Index("ix_file_search_term_term_created", "term", "created_at", "file_id"),)
 
     term: Mapped[str] = mapped_column(SEARCH_TERM, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("application_file.id", ondelete="CASCADE"), primary_key=True,

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.engine.models import ProcessDefinition, ProcessInstance
 from app.files.models import ApplicationFile, FileSearchTerm
@@ -153,11 +153,27 @@ def search_files(session: Session, query: FileQuery, *, calendar: WorkingCalenda
                  page_size: int | None = None) -> FilePage:
     """The files matching ``query``, newest first, one page at a time."""
     page_size = page_size or PAGE_SIZE
+    offset = (query.page - 1) * page_size
+    statement, matched_by = search_statement(query, calendar=calendar, now=now, within=offset + page_size + 1)
+    rows = session.execute(statement.offset(offset).limit(page_size + 1)).all()
+    names = permit_names(session)
+    found = [FoundFile(file_number=r.file_number or "", applicant_name=r.applicant_name, applicant_nik=r.applicant_nik,
+                       process_id=r.process_id, permit_name=names.get(r.process_id, r.process_id),
+                       created_at=r.created_at, status=r.status, sla_state=r.sla_state, sla_due_at=r.sla_due_at,
+                       past_legal_limit=r.past_legal_limit) for r in rows[:page_size]]
+    return FilePage(found, query.page, len(rows) > page_size, matched_by, sorted(names.items(), key=lambda i: i[1]))
+
+
+def search_statement(query: FileQuery, *, calendar: WorkingCalendar, now: datetime,
+                     within: int | None = None) -> tuple[Any, str]:
+    """The ordered SELECT of the files matching ``query``, and what the text matched by; ``within``:
+    only the first rows up to that many will be read (lets a name search stop early)."""
     statement = select(ApplicationFile.file_number, ApplicationFile.applicant_name, ApplicationFile.applicant_nik,
                        ApplicationFile.process_id, ApplicationFile.created_at, ApplicationFile.sla_state,
                        ApplicationFile.sla_due_at, ApplicationFile.past_legal_limit, ProcessInstance.status
                        ).outerjoin(ProcessInstance, ProcessInstance.id == ApplicationFile.instance_id)
-    statement, matched_by = _text_condition(statement, query.text)
+    only_text = not replace(query, text="", page=1).filtered
+    statement, matched_by = _text_condition(statement, query.text, within if only_text else None)
     if query.permit_type:
         statement = statement.where(ApplicationFile.process_id == query.permit_type)
     if query.state:
@@ -174,18 +190,10 @@ def search_files(session: Session, query: FileQuery, *, calendar: WorkingCalenda
     if query.received_to:
         statement = statement.where(ApplicationFile.created_at < _start_of(calendar, query.received_to
                                                                             + timedelta(days=1)))
-    offset = (query.page - 1) * page_size
-    rows = session.execute(statement.order_by(ApplicationFile.created_at.desc(), ApplicationFile.id.desc())
-                           .offset(offset).limit(page_size + 1)).all()
-    names = permit_names(session)
-    found = [FoundFile(file_number=r.file_number or "", applicant_name=r.applicant_name, applicant_nik=r.applicant_nik,
-                       process_id=r.process_id, permit_name=names.get(r.process_id, r.process_id),
-                       created_at=r.created_at, status=r.status, sla_state=r.sla_state, sla_due_at=r.sla_due_at,
-                       past_legal_limit=r.past_legal_limit) for r in rows[:page_size]]
-    return FilePage(found, query.page, len(rows) > page_size, matched_by, sorted(names.items(), key=lambda i: i[1]))
+    return statement.order_by(ApplicationFile.created_at.desc(), ApplicationFile.id.desc()), matched_by
 
 
-def _text_condition(statement: Any, text: str) -> tuple[Any, str]:
+def _text_condition(statement: Any, text: str, within: int | None = None) -> tuple[Any, str]:
     if not text:
         return statement, "list"
     compact = text.replace(" ", "")
@@ -197,11 +205,22 @@ def _text_condition(statement: Any, text: str) -> tuple[Any, str]:
     if not words:
         raise SearchInvalid("q", "Ketik nomor berkas, NIK (16 angka), atau paling sedikit {n} huruf nama pemohon.",
                             n=MIN_WORD)
-    for word in words[:MAX_WORDS]:
-        statement = statement.where(ApplicationFile.id.in_(
-            select(FileSearchTerm.file_id).where(FileSearchTerm.term >= word,
-                                                 FileSearchTerm.term < _prefix_upper(word))))
-    return statement, "name"
+    # Files having every word: one index range per word, joined on the file (a separate semi-join
+    # per word lets the planner scan every file when the words are common).
+    terms = [aliased(FileSearchTerm) for _ in words[:MAX_WORDS]]
+    ids = select(terms[0].file_id)
+    for term in terms[1:]:
+        ids = ids.join(term, term.file_id == terms[0].file_id)
+    ids = ids.where(*(and_(term.term >= word, term.term < _prefix_upper(word)) for term, word in zip(terms, words)))
+    if len(terms) > 1:
+        # Several words: find their files first, always (walking the newest files hoping to meet a
+        # rare combination would read them all when it does not exist); with no other filter, only
+        # the newest that the page shows (the terms carry the file's time).
+        if within is not None:
+            ids = ids.order_by(terms[0].created_at.desc(), terms[0].file_id.desc()).limit(within)
+        matching = ids.cte("matching_files").prefix_with("MATERIALIZED")
+        ids = select(matching.c.file_id)
+    return statement.where(ApplicationFile.id.in_(ids)), "name"
 
 
 def _start_of(calendar: WorkingCalendar, day: date) -> datetime:

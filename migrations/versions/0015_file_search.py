@@ -43,7 +43,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('file_search_term', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_file_search_term_file_id'), ['file_id'], unique=False)
-        batch_op.create_index('ix_file_search_term_term_created', ['term', 'created_at'], unique=False)
+        batch_op.create_index('ix_file_search_term_term_created', ['term', 'created_at', 'file_id'], unique=False)
     with op.batch_alter_table('application_file', schema=None) as batch_op:
         batch_op.create_index('ix_application_file_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_application_file_process_created', ['process_id', 'created_at'], unique=False)
