@@ -4,7 +4,7 @@ from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
 from app.designer.models import FormVersion, ProcessDraft
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
-from app.files.models import ApplicationFile, Attachment
+from app.files.models import ApplicationFile, Attachment, FileSearchTerm
 from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat
 from app.permits.models import Permit
@@ -19,6 +19,7 @@ __all__ = [
     "CalendarRevision",
     "Complaint",
     "Delivery",
+    "FileSearchTerm",
     "FormVersion",
     "HumanTask",
     "InstanceEvent",

@@ -254,6 +254,9 @@ def main() -> int:
     from benchmarks.worklist import run as worklist_run
 
     worklist_run()
+    from benchmarks.search import run as search_run
+
+    search_run()
     print("\n".join(results))  # the headline figures last
     return 0
 

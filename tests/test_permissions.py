@@ -53,7 +53,8 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "permits.show": (FILE_READERS, ("GET",)),
     "permits.pdf": (FILE_READERS, ("GET",)),
     "permits.revoke": ({"kepala", "admin"}, ("POST",)),
-    "worklist.index": (OFFICERS, ("GET",)),
+    "worklist.index": (FILE_READERS, ("GET",)),  # managers and administrators read every lane
+    "file_list.index": (FILE_READERS, ("GET",)),
     # The sample task is the registration step, in the front office's lane.
     "worklist.task": ({"loket"}, ("GET", "POST")),
     "worklist.claim": ({"loket"}, ("POST",)),

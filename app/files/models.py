@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
@@ -13,6 +13,10 @@ from app.engine.models import ProcessInstance
 
 class ApplicationFile(Base):
     __tablename__ = "application_file"
+    # The files list (newest first), per permit type, and by SLA state (app/files/search.py).
+    __table_args__ = (Index("ix_application_file_created_at", "created_at"),
+                      Index("ix_application_file_process_created", "process_id", "created_at"),
+                      Index("ix_application_file_sla_state_created", "sla_state", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_number: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
@@ -58,3 +62,19 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     uploaded_by: Mapped[str] = mapped_column(String(100))
+
+
+# Terms are compared bytewise so that a prefix is a range on the index ("C" on PostgreSQL).
+SEARCH_TERM = String(60).with_variant(String(60, collation="C"), "postgresql")
+
+
+class FileSearchTerm(Base):
+    """One word of a file's applicant name, folded to lower-case ASCII, for finding files by name."""
+
+    __tablename__ = "file_search_term"
+    __table_args__ = (Index("ix_file_search_term_term_created", "term", "created_at", "file_id"),)
+
+    term: Mapped[str] = mapped_column(SEARCH_TERM, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("application_file.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from app.engine.errors import NotFound
 from app.engine.models import HumanTask, InstanceEvent
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
+from app.files.search import index_file
 from app.sla.calendar import WorkingCalendar
 
 
@@ -29,6 +30,7 @@ def open_file(session: Session, runtime: Runtime, settings: Settings, process_id
     session.flush()  # the id makes the number unique without a second counter
     prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
     file.file_number = f"{prefix}-{runtime.clock.now().year}-{file.id:06d}"
+    index_file(session, file)
     instance = runtime.start(session, definition, {
         "file_number": file.file_number,
         "resubmission_days": settings.resubmission_days,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -435,9 +435,10 @@ class WorklistOptions:
     steps: list[tuple[str, str]]  # (task name, title)
 
 
-def worklist_options(session: Session, user: User) -> WorklistOptions:
-    """Permit types and steps the user's lanes have, for the worklist's filters (definitions are few)."""
-    lanes = user.lane_names
+def worklist_options(session: Session, user: User, lanes_shown: Collection[str] | None = None) -> WorklistOptions:
+    """Permit types and steps the user's lanes (or ``lanes_shown``) have, for the worklist's
+    filters (definitions are few)."""
+    lanes = set(user.lane_names if lanes_shown is None else lanes_shown)
     rows = session.execute(select(ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.user_tasks)
                            .order_by(ProcessDefinition.process_id, ProcessDefinition.version)).all()
     permit_types: dict[str, str] = {}
@@ -585,11 +586,11 @@ def _matches(found: _Found, user: User, lanes: list[str], filters: WorklistFilte
 
 
 def worklist(session: Session, user: User, filters: WorklistFilters, page: PageRequest, *,
-             now: datetime) -> WorklistPage:
-    """The open tasks of the user's lanes, most urgent first (by due time, then the oldest of
-    those without one), filtered, one page at a time (keyset: ``page.after`` is the previous
-    page's ``next_after``)."""
-    lanes = sorted(user.lane_names)
+             now: datetime, lanes_shown: Collection[str] | None = None) -> WorklistPage:
+    """The open tasks of the user's lanes (or of ``lanes_shown``: a manager's read-only view of
+    every lane), most urgent first (by due time, then the oldest of those without one), filtered,
+    one page at a time (keyset: ``page.after`` is the previous page's ``next_after``)."""
+    lanes = sorted(user.lane_names if lanes_shown is None else lanes_shown)
     size = max(1, min(page.size, MAX_PAGE_SIZE))
     after = decode_cursor(page.after)
     if not lanes:

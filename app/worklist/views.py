@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import commit, officer_required, request_session
+from app.auth.security import commit, officer_required, permission_required, request_session
 from app.container import container
 from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
@@ -120,9 +120,14 @@ register({
     "Langkah ini tidak memiliki formulir.": "This step has no form.",
     "Kembali ke daftar tugas": "Back to the worklist",
     "Tugas ini sudah tidak terbuka.": "This task is no longer open.",
+    "Tampilan baca saja: semua jalur kantor. Tugas dikerjakan oleh petugas jalurnya.":
+        "Read-only view: every lane of the office. Tasks are done by their lanes' officers.",
 })
 
-add_nav("worklist.index", "Daftar tugas", lambda user: user is not None and bool(user.lane_names), order=10)
+# Managers and administrators answer for every lane: they read the worklist without working it.
+OVERSEER_ROLES = ("manager", "admin")
+add_nav("worklist.index", "Daftar tugas",
+        lambda user: user is not None and (bool(user.lane_names) or user.has_role(*OVERSEER_ROLES)), order=10)
 
 PAGE_SIZE = 50
 EVENT_LABELS = {
@@ -162,9 +167,14 @@ def _person(username: str | None, name: str | None) -> str:
 
 
 # ---------------------------------------------------------------------------
+def _may_see_worklist(user: User) -> bool:
+    return bool(user.lane_names) or user.has_role(*OVERSEER_ROLES)
+
+
 @bp.get("/worklist")
-@officer_required
+@permission_required(_may_see_worklist)
 def index() -> ResponseReturnValue:
+    """Officers see their lanes' tasks; managers and administrators in no lane see every lane, read-only."""
     args = request.args
     claim = args.get("claim")
     filters = WorklistFilters(permit_type=args.get("permit_type") or None, step=args.get("step") or None,
@@ -172,10 +182,13 @@ def index() -> ResponseReturnValue:
                               claim=claim if claim in CLAIM_FILTERS else None)
     db = request_session()
     user = _me()
+    read_only = not user.lane_names
+    lanes_shown = sorted(LANES) if read_only else None
     page = worklist(db, user, filters, PageRequest(after=args.get("after") or None, size=PAGE_SIZE),
-                    now=container().clock.now())
+                    now=container().clock.now(), lanes_shown=lanes_shown)
     query = {k: v for k, v in args.items() if k != "after" and v}
-    return render_template("worklist/index.html", page=page, filters=filters, options=worklist_options(db, user),
+    return render_template("worklist/index.html", page=page, filters=filters,
+                           options=worklist_options(db, user, lanes_shown), read_only=read_only,
                            query=query, person=_person, lane_label=_lane_label)
 
 

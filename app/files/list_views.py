@@ -1,0 +1,74 @@
+"""The files page: find a file by number, NIK or applicant name, and list every file with filters."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from app.auth.security import permission_required, request_session
+from app.container import container
+from app.files.nik import mask_nik
+from app.files.search import FILE_STATES, FileQuery, SearchInvalid, search_files
+from app.files.services import may_read_files
+from app.i18n import gettext, register
+from app.sla.policy import STATES
+from app.web.nav import add_nav
+
+bp = Blueprint("file_list", __name__)
+
+register({
+    "Daftar berkas": "Files",
+    "Cari berkas": "Find a file",
+    "Nomor berkas, NIK, atau nama pemohon": "File number, NIK, or applicant's name",
+    "Cari": "Search",
+    "Diterima dari": "Received from",
+    "sampai": "to",
+    "Status batas waktu": "Deadline status",
+    "Hanya yang lewat batas waktu": "Past the deadline only",
+    "Tidak ada berkas yang cocok.": "No file matches.",
+    "Belum ada berkas.": "No files yet.",
+    "Tanggal diterima": "Date received",
+    "Batas waktu": "Deadline",
+    "Halaman sebelumnya": "Previous page",
+    "Status berkas tidak dikenal.": "Unknown file status.",
+    "Status batas waktu tidak dikenal.": "Unknown deadline status.",
+    "Tanggal akhir sebelum tanggal awal.": "The end date is before the start date.",
+    "Tanggal harus berformat TTTT-BB-HH.": "Dates are written YYYY-MM-DD.",
+    "Nomor halaman tidak sah.": "Invalid page number.",
+    "Ketik nomor berkas, NIK (16 angka), atau paling sedikit {n} huruf nama pemohon.":
+        "Type a file number, a NIK (16 digits), or at least {n} letters of the applicant's name.",
+    "sesuai tepat": "on track",
+    "perlu perhatian": "needs attention",
+    "kritis": "critical",
+    "lewat batas": "past the limit",
+    "dihentikan": "stopped",
+    "Ditemukan menurut nomor berkas.": "Found by file number.",
+    "Ditemukan menurut NIK.": "Found by NIK.",
+    "Ditemukan menurut nama pemohon.": "Found by applicant's name.",
+})
+
+add_nav("file_list.index", "Daftar berkas", may_read_files, order=12)
+
+SLA_WORDS = {"on_track": "sesuai tepat", "warning": "perlu perhatian", "critical": "kritis",
+             "breached": "lewat batas"}
+STATE_WORDS = {"running": "sedang diproses", "completed": "selesai diproses",
+               "error": "terhenti karena kesalahan", "cancelled": "proses dibatalkan"}
+MATCHED_WORDS = {"number": "Ditemukan menurut nomor berkas.", "nik": "Ditemukan menurut NIK.",
+                 "name": "Ditemukan menurut nama pemohon."}
+
+
+@bp.get("/files")
+@permission_required(may_read_files)
+def index() -> ResponseReturnValue:
+    c = container()
+    error = None
+    try:
+        query = FileQuery.from_args(request.args)
+        page = search_files(request_session(), query, calendar=c.calendar, now=c.clock.now())
+    except SearchInvalid as exc:
+        error = exc
+        query = FileQuery(text=(request.args.get("q") or "")[:200])
+        page = None
+    return render_template("files/list.html", query=query, page=page, error=error,
+                           error_text=gettext(error.reason, **error.params) if error else "",
+                           file_states=FILE_STATES, sla_states=STATES, sla_words=SLA_WORDS, state_words=STATE_WORDS,
+                           matched_words=MATCHED_WORDS, mask_nik=mask_nik, now=c.clock.now()), 400 if error else 200
