@@ -47,7 +47,7 @@ def test_issue_script_is_stopped_within_the_budget() -> None:
     env = make_script_engine(limits=SandboxLimits(max_seconds=BUDGET)).environment
     env.execute("ready = 1", {})  # the pool's processes are started once, ahead of scripts
     started = time.monotonic()
-    with pytest.raises(ScriptRejected, match="longer than 0.5 s"):
+    with pytest.raises(ScriptRejected, match=r"longer than 0\.5 s"):
         env.execute(ISSUE_SCRIPT, {})
     assert time.monotonic() - started < BUDGET + 2.5  # it ran 24 s before
     # The killed process was replaced: the next script runs normally.
