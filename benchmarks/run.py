@@ -170,6 +170,9 @@ def main() -> int:
     from benchmarks.worklist import run as worklist_run
 
     worklist_run()
+    from benchmarks.scripts import main as scripts_main
+
+    scripts_main()
     return 0
 
 
