@@ -589,3 +589,24 @@ def test_ordinary_script_errors_have_line_numbers(clock: FixedClock) -> None:
         workflow.do_engine_steps()
     assert caught.value.line_number == 2
     assert "KeyError" in str(caught.value)
+
+
+def test_engine_does_not_import_sla() -> None:
+    """The date helpers are injected (app/sla/script_helpers.py), not imported by the engine."""
+    import ast as _ast
+
+    engine_dir = Path(__file__).resolve().parents[2] / "app" / "engine"
+    offenders = []
+    for path in sorted(engine_dir.rglob("*.py")):
+        for node in _ast.walk(_ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, _ast.Import)
+                     else [node.module or ""] if isinstance(node, _ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names if n == "app.sla" or n.startswith("app.sla.")]
+    assert offenders == []
+
+
+def test_every_sandbox_module_is_under_500_lines() -> None:
+    sandbox_dir = Path(__file__).resolve().parents[2] / "app" / "engine" / "sandbox"
+    sizes = {p.name: len(p.read_text().splitlines()) for p in sandbox_dir.glob("*.py")}
+    assert {"policy.py", "budgets.py", "guards.py", "data.py", "environment.py", "pool.py"} <= set(sizes)
+    assert max(sizes.values()) < 500, sizes
