@@ -19,6 +19,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from app.clock import FixedClock
 from app.engine import sandbox
 from app.engine.sandbox import (
+    PooledEnvironment,
     SandboxEnvironment,
     SandboxLimits,
     SandboxScriptEngine,
@@ -43,8 +44,16 @@ def clock() -> FixedClock:
     return FixedClock(MONDAY_MORNING)
 
 
+@pytest.fixture(params=["inline", "process"])
+def env(request: pytest.FixtureRequest, clock: FixedClock) -> SandboxEnvironment:
+    """Every rule holds in this process and in the script processes production uses."""
+    env = make_script_engine(script_helpers(CALENDAR, clock), isolation=request.param).environment
+    env.execute("ready = 1", {})  # production starts its script processes ahead of scripts
+    return env
+
+
 @pytest.fixture
-def env(clock: FixedClock) -> SandboxEnvironment:
+def inline_env(clock: FixedClock) -> SandboxEnvironment:
     return SandboxEnvironment(helpers=script_helpers(CALENDAR, clock))
 
 
@@ -274,16 +283,16 @@ class ReinstallingTracer:
         return None
 
 
-def test_previous_tracer_is_chained_and_restored(env: SandboxEnvironment) -> None:
+def test_previous_tracer_is_chained_and_restored(inline_env: SandboxEnvironment) -> None:
     original = sys.gettrace()
     tracer = ReinstallingTracer()
     sys.settrace(tracer)
     try:
         ctx: dict[str, Any] = {}
-        env.execute("a = round_down(17, 5)\nb = round_half_up(2.5)", ctx)
+        inline_env.execute("a = round_down(17, 5)\nb = round_half_up(2.5)", ctx)
         assert sys.gettrace() is tracer
         with pytest.raises(ScriptRejected, match="lines"):
-            env.execute("a = round_down(17, 5)\nwhile True:\n    a = round_down(17, 5)", {})
+            inline_env.execute("a = round_down(17, 5)\nwhile True:\n    a = round_down(17, 5)", {})
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(original)
@@ -360,7 +369,9 @@ def test_cleanup_also_after_a_failing_script(env: SandboxEnvironment) -> None:
     ctx: dict[str, Any] = {}
     with pytest.raises(KeyError):
         env.execute("before = 1\nafter = {}['missing']", ctx)
-    assert ctx == {"before": 1}
+    # In this process a failed script's assignments stay (SpiffWorkflow's semantics); from a
+    # script process nothing comes back unless the whole script succeeded.
+    assert ctx == ({} if isinstance(env, PooledEnvironment) else {"before": 1})
 
 
 def test_task_data_hides_helpers_of_the_same_name(env: SandboxEnvironment) -> None:
@@ -457,13 +468,13 @@ def test_external_context_is_removed_after_execute(env: SandboxEnvironment) -> N
         env.execute("b = 1", {"limit": 1}, {"limit": 5})
 
 
-def test_compile_results_are_cached(env: SandboxEnvironment) -> None:
+def test_compile_results_are_cached(inline_env: SandboxEnvironment) -> None:
     script = "cached_value = 41 + 1"
-    env.execute(script, {})
+    inline_env.execute(script, {})
     hits = policy._compile.cache_info().hits
     for _ in range(5):
         ctx: dict[str, Any] = {}
-        env.execute(script, ctx)
+        inline_env.execute(script, ctx)
         assert ctx == {"cached_value": 42}
     assert policy._compile.cache_info().hits >= hits + 5
 
