@@ -6,6 +6,7 @@ hits both alike. Prints the median µs per script task of each and their ratio.
 from __future__ import annotations
 
 import copy
+import json
 import statistics
 import time
 from typing import Any
@@ -17,6 +18,7 @@ from app.config import ROOT
 from app.engine.sandbox import SandboxEnvironment, make_script_engine
 from app.sla.calendar import WorkingCalendar
 from app.sla.script_helpers import script_helpers
+from tests import samples
 
 PROCESS = "building_permit"
 BLOCKS = 7
@@ -37,7 +39,10 @@ def main() -> None:
     entry = catalogue.load(ROOT / "processes", ROOT / "forms").entry(PROCESS)
     facts = diagram_facts(ROOT / "processes")[PROCESS]
     scripts = [facts.scripts[name] for name in entry.fee.script_tasks]
-    data = {"file_number": "PBG-2026-000001", **copy.deepcopy(entry.fee.worked_examples[0].inputs)}
+    # The task data a real file carries at its fee step: what the earlier forms recorded.
+    recorded = {**samples.REGISTRATION, **samples.CHECK_COMPLETE, **samples.SURVEY}
+    data = {"file_number": "PBG-2026-000001", **copy.deepcopy(recorded),
+            **copy.deepcopy(entry.fee.worked_examples[0].inputs)}
     helpers = script_helpers(WorkingCalendar(), SYSTEM_CLOCK)
     inline = make_script_engine(helpers, isolation="inline").environment
     pooled = make_script_engine(helpers).environment
@@ -48,8 +53,8 @@ def main() -> None:
         results["inline"].append(_block(inline, scripts, data))
         results["pool"].append(_block(pooled, scripts, data))
     median = {name: statistics.median(values) for name, values in results.items()}
-    print(f"\nscript tasks ({PROCESS}: {len(scripts)} fee script(s), {BLOCKS} interleaved blocks "
-          f"of {RUNS_PER_BLOCK} runs, median per script task)")
+    print(f"\nscript tasks ({PROCESS}: {len(scripts)} fee script(s) on {len(json.dumps(data)):,} bytes of task "
+          f"data, {BLOCKS} interleaved blocks of {RUNS_PER_BLOCK} runs, median per script task)")
     print(f"  in this process (inline):      {median['inline']:8.1f} µs")
     print(f"  in a script process (pool):    {median['pool']:8.1f} µs")
     print(f"  pool/inline = {median['pool'] / median['inline']:.2f}  "

@@ -22,6 +22,7 @@ from tests.engine.test_runtime import complete, history, instance, open_tasks, s
 
 HERE = Path(__file__).parent
 BUDGET = 0.5  # seconds; the script process is killed at BUDGET + 0.5 s
+SERVER_BUDGET = 2.0  # the app's budget in the end-to-end test: long enough to ask /healthz meanwhile
 # The issue's script, verbatim: 28 doublings, then one C-level comparison of ~2**28 lists.
 ISSUE_SCRIPT = "a=[0]; b=[0]\n" + "a=[a,a]; b=[b,b]\n" * 28 + "same = (a == b)\n"
 HUGE = 'a = "x" * 1000000\n'
@@ -30,7 +31,7 @@ HUGE = 'a = "x" * 1000000\n'
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, var_dir=tmp_path / "var",
-                    broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}", script_seconds=BUDGET)
+                    broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}", script_seconds=SERVER_BUDGET)
 
 
 @pytest.fixture
@@ -60,6 +61,7 @@ def test_killed_script_leaves_the_file_in_error_the_server_answering_and_retry_r
         app_container: Container, settings: Settings, clock: FixedClock) -> None:
     web = create_app(settings, clock=clock, publisher=RecordingPublisher())
     client = web.test_client()
+    client.get("/healthz")  # the app's first request pays for its own set-up
     instance_id = start(app_container, "deep_compare", {})
     [task] = open_tasks(app_container, instance_id)
     app_container.runtime.script_engine.environment.execute("ready = 1", {})  # pool started
@@ -67,20 +69,22 @@ def test_killed_script_leaves_the_file_in_error_the_server_answering_and_retry_r
     worker = threading.Thread(target=complete, args=(app_container, task.id, {"levels": 28}))
     started = time.monotonic()
     worker.start()
-    health_waits = []
-    while worker.is_alive() and time.monotonic() - started < 30:
+    health_waits = []  # answers received while the script was still running
+    while worker.is_alive() and time.monotonic() - started < 60:
         asked = time.monotonic()
         assert client.get("/healthz").status_code in (200, 503)
-        health_waits.append(time.monotonic() - asked)
-        time.sleep(0.05)
+        if worker.is_alive():
+            health_waits.append(time.monotonic() - asked)
+        time.sleep(0.1)
     worker.join(timeout=30)
     elapsed = time.monotonic() - started
 
-    assert elapsed < BUDGET + 3, f"the request took {elapsed:.1f} s"
-    assert health_waits and max(health_waits) < 1.5, health_waits
+    assert elapsed < SERVER_BUDGET + 3, f"the request took {elapsed:.1f} s"  # 24 s before
+    # The web process kept answering while the script ran (before, /healthz waited 22 s).
+    assert len(health_waits) >= 2 and max(health_waits) < 1.5, health_waits
     row = instance(app_container, instance_id)
     assert row.status == "error"
-    assert "longer than 0.5 s" in (row.error or "")
+    assert "longer than 2 s" in (row.error or "")
     assert history(app_container, instance_id)[-1] == "error"
     assert "same" not in app_container.runtime.data(row)
 
