@@ -82,6 +82,11 @@ class Settings:
     smtp_starttls: bool = False
     smtp_from: str = "PTSP <ptsp@localhost>"
     smtp_timeout_seconds: float = 30.0
+    # Diagram scripts run in this many pre-started script processes (per web or worker
+    # process), each killed and replaced past the time budget; memory cap per process.
+    script_processes: int = 2
+    script_seconds: float = 2.0
+    script_memory_mb: int = 512
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -15,11 +15,12 @@ from app.config import Settings
 from app.db import Database
 from app.designer.forms import DatabaseForms
 from app.engine.runtime import Runtime
-from app.engine.sandbox import make_script_engine
+from app.engine.sandbox import SandboxLimits, make_script_engine
 from app.permits.services import PermitIssuer
 from app.publisher import CeleryPublisher, Publisher
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
+from app.sla.script_helpers import script_helpers
 from app.sla.services import OfficeCalendar
 from app.sla.tracking import SlaTracker
 from app.worklist.forms import FormRegistry
@@ -43,8 +44,11 @@ class Container:
         # National holidays plus the administrators' changes, rebuilt when those change.
         self.office_calendar = OfficeCalendar(self.settings, self.db)
         policy.parse_escalation(self.settings.sla_escalation)  # a bad chain fails at start, not at 3 a.m.
+        # Diagram scripts get the date helpers over the office calendar, and run in script processes.
         self.runtime = Runtime(self.clock, make_script_engine(
-            calendar=self.office_calendar.current, clock=self.clock, office_hours=self.office_calendar.hours))
+            script_helpers(self.office_calendar.current, self.clock, self.office_calendar.hours),
+            SandboxLimits(max_seconds=self.settings.script_seconds),
+            processes=self.settings.script_processes, memory_mb=self.settings.script_memory_mb))
         # File clocks and step due times follow every unit of work of the engine.
         self.runtime.listeners.append(SlaTracker(self.settings, self.office_calendar))
         # Forms saved from the designer (database) win over forms/*.json until exported.

@@ -257,6 +257,9 @@ def main() -> int:
     from benchmarks.search import run as search_run
 
     search_run()
+    from benchmarks.scripts import main as scripts_main
+
+    scripts_main()
     print("\n".join(results))  # the headline figures last
     return 0
 

@@ -379,7 +379,10 @@ def run_worked_example(catalogue: Catalogue, process_id: str, example: WorkedExa
                        file_number: str = "CONTOH-2026-000001") -> dict[str, Any]:
     """The data after the entry's fee script tasks ran on the example's inputs, in the diagram
     sandbox (the same scripts and helpers as a real file)."""
+    from app.clock import SYSTEM_CLOCK
     from app.engine.sandbox import make_script_engine
+    from app.sla.calendar import WorkingCalendar
+    from app.sla.script_helpers import script_helpers
 
     if catalogue.processes_dir is None:
         raise ValueError("the catalogue was loaded without its processes directory")
@@ -388,7 +391,7 @@ def run_worked_example(catalogue: Catalogue, process_id: str, example: WorkedExa
     if diagram is None:
         raise UnknownPermitType(process_id)
     data: dict[str, Any] = {"file_number": file_number, **copy.deepcopy(example.inputs)}
-    environment = make_script_engine().environment
+    environment = make_script_engine(script_helpers(WorkingCalendar(), SYSTEM_CLOCK)).environment
     for name in entry.fee.script_tasks:
         environment.execute(diagram.scripts[name], data)
     return data

@@ -1,10 +1,11 @@
-"""The building permit (PBG) diagram and its forms, checked with plain SpiffWorkflow.
+"""The building permit (PBG) diagram and its forms, checked with SpiffWorkflow and the
+production script sandbox.
 
-No application code is used here: the diagram is parsed with ``SpiffBpmnParser`` (with the
-library's BPMN + spiffworkflow XSD validator), scripts run in SpiffWorkflow's default
-``PythonScriptEngine`` with the two helpers the production sandbox provides
-(``round_down`` and ``iso_days``), and every form payload used in the walks is validated
-against its JSON Schema first.
+The diagram is parsed with ``SpiffBpmnParser`` (with the library's BPMN + spiffworkflow XSD
+validator); scripts run in the production sandbox (``make_script_engine``: RestrictedPython,
+the script processes, the Decimal ``round_down`` and the date helpers the container injects),
+so the fee cases check the maths production runs; every form payload used in the walks is
+validated against its JSON Schema first.
 """
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ import copy
 import hashlib
 import itertools
 import json
-import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 from lxml import etree
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -29,6 +28,10 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, UserTask
 from SpiffWorkflow.util.task import TaskState
 
+from app.clock import SYSTEM_CLOCK
+from app.engine.sandbox import SandboxScriptEngine, make_script_engine
+from app.sla.calendar import WorkingCalendar
+from app.sla.script_helpers import script_helpers
 from tests.samples import (
     CHECK_COMPLETE,
     CHECK_INCOMPLETE,
@@ -90,18 +93,9 @@ INTENTIONALLY_SHARED_FIELDS = {"received_by_name", "received_on"}
 
 # --------------------------------------------------------------------------- helpers
 
-def round_down(x):
-    return math.floor(x)
-
-
-def iso_days(n):
-    return f"P{int(n)}D"
-
-
-def make_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(
-        environment=TaskDataEnvironment({"iso_days": iso_days, "round_down": round_down})
-    )
+def make_engine() -> SandboxScriptEngine:
+    """The engine production assigns (see app/container.py)."""
+    return make_script_engine(script_helpers(WorkingCalendar(), SYSTEM_CLOCK))
 
 
 def sha(text: str) -> str:

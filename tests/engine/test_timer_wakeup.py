@@ -15,6 +15,7 @@ from app.engine.timers import fire_instance_timers
 from app.publisher import RecordingPublisher
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours
+from app.sla.script_helpers import script_helpers
 from tests.engine.test_runtime import deploy_fixture, history, instance, start
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -70,8 +71,7 @@ def test_a_stale_or_unscheduled_wake_up_is_dropped(
 
 def test_working_days_from_now_helper() -> None:
     clock = FixedClock(wib(2025, 12, 24, 9, 0))
-    engine = make_script_engine(calendar=lambda: WorkingCalendar(), clock=clock,
-                                office_hours=OfficeHours.parse("07:30-15:30"))
+    engine = make_script_engine(script_helpers(lambda: WorkingCalendar(), clock, OfficeHours.parse("07:30-15:30")))
     helper = engine.environment.helpers["working_days_from_now"]
     # 25 Christmas, 26 cuti bersama, weekend: the first working day after is Monday 29 December.
     assert helper(1) == "2025-12-29T15:30:00+07:00"
