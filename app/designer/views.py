@@ -133,6 +133,69 @@ register({
     "Periksa skema: belum ada yang disimpan.": "Check the schema: nothing has been saved.",
 })
 
+# The visual form builder's texts (app/static/designer/form_builder.js asks for them by their Indonesian text).
+BUILDER_TEXTS = {
+    "Pembuat formulir": "Form builder",
+    "Tambah, urutkan dan ubah isian dengan mengeklik; skema JSON di bawah ditulis otomatis dan tetap dapat diubah langsung.":
+        "Add, order and edit fields by clicking; the JSON Schema below is written for you and can still be edited directly.",
+    "Judul formulir": "Form title",
+    "(bebas)": "(free text)",
+    "Batas terendah lebih besar dari batas tertinggi.": "The lower limit is above the upper limit.",
+    "Belum ada isian.": "No fields yet.",
+    "Bentuk isian": "Input format",
+    "Dipakai proses dan laporan; ubah hanya bila perlu.": "Used by the process and reports; change it only if needed.",
+    "Hanya bilangan bulat": "Whole numbers only",
+    "Hapus": "Remove",
+    "Isi angka yang sah.": "Enter a valid number.",
+    "Isian baru": "New field",
+    "Isian ini memakai susunan yang hanya dapat diubah di JSON.": "This field uses a construct that can only be edited in the JSON.",
+    "Jenis isian baru": "Type of the new field",
+    "Jenis isian": "Field type",
+    "Keterangan (bantuan di bawah isian)": "Description (help under the field)",
+    "Label (seperti yang dibaca petugas)": "Label (as officers read it)",
+    "Label pilihan": "Choice label",
+    "Naikkan": "Move up",
+    "Nama data (kunci)": "Data name (key)",
+    "Nama data ini sudah dipakai.": "This data name is already used.",
+    "Nama data: huruf kecil, angka dan _ (diawali huruf).": "Data name: lower-case letters, digits and _ (starting with a letter).",
+    "Nilai terbesar": "Largest value",
+    "Nilai terkecil": "Smallest value",
+    "Nilai tersimpan pilihan": "Stored value of choice",
+    "Panjang paling banyak (karakter)": "Longest (characters)",
+    "Panjang paling sedikit (karakter)": "Shortest (characters)",
+    "Pembuat formulir menunggu sampai JSON di bawah kembali sah.": "The form builder waits until the JSON below is valid again.",
+    "Pilihan 1": "Choice 1",
+    "Pilihan": "Choice",
+    "Pola (ekspresi reguler)": "Pattern (regular expression)",
+    "Pola ini bukan ekspresi reguler yang sah.": "This pattern is not a valid regular expression.",
+    "Pola sendiri…": "Own pattern…",
+    "Tambah isian ke kelompok": "Add a field to the group",
+    "Tambah isian": "Add field",
+    "Tambah pilihan": "Add choice",
+    "Tulis juga penjelasannya di Keterangan: itulah yang dibaca petugas bila isian tidak cocok.":
+        "Also explain it in the description: that is what officers read when a value does not match.",
+    "Turunkan": "Move down",
+    "Tutup": "Close",
+    "Ubah": "Edit",
+    "Wajib diisi": "Required",
+    "wajib": "required",
+    "Teks singkat": "Short text",
+    "Teks panjang": "Long text",
+    "Angka": "Number",
+    "Tanggal": "Date",
+    "Surel": "Email",
+    "Ya/tidak": "Yes/no",
+    "Berkas unggahan": "File upload",
+    "Kelompok isian": "Group of fields",
+    "Lainnya (ubah di JSON)": "Other (edit in the JSON)",
+    "Kode pos: 5 digit angka": "Postcode: 5 digits",
+    "NIK: 16 digit angka": "NIK: 16 digits",
+    "Nomor telepon: 8 sampai 15 digit": "Phone number: 8 to 15 digits",
+    "Angka saja": "Digits only",
+    "Nomor polisi kendaraan": "Vehicle registration number",
+}
+register(BUILDER_TEXTS)
+
 add_nav("designer.index", "Perancangan proses", lambda user: user is not None and user.has_role("designer"), order=60)
 
 _PROCESS_ID = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
@@ -425,7 +488,8 @@ def edit_form(name: str | None = None) -> ResponseReturnValue:
                 abort(404)
     schema, fields, preview_errors = _preview(text)
     return render_template("designer/form_edit.html", name=form_name, is_new=is_new, text=text, errors=errors,
-                           schema=schema, fields=fields, preview_errors=preview_errors), (422 if errors else 200)
+                           schema=schema, fields=fields, preview_errors=preview_errors,
+                           builder_texts={key: gettext(key) for key in BUILDER_TEXTS}), (422 if errors else 200)
 
 
 @bp.post("/forms/preview")
