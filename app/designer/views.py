@@ -56,6 +56,7 @@ register({
     "Tindakan": "Action",
     "Keterangan": "Detail",
     "Pemodel BPMN": "BPMN modeler",
+    "Buka proses": "Open a process",
     "Simpan draf": "Save draft",
     "Periksa": "Validate",
     "Pasang": "Deploy",
@@ -302,6 +303,9 @@ def modeler() -> ResponseReturnValue:
     draft_id = _int_or_none(request.args.get("draft"))
     base_version: int | None = None
     title = process_id
+    if not process_id and not draft_id and not request.args.get("name"):
+        # The bare address (as the README gives it): choose a process to open or start a new one.
+        return render_template("designer/modeler_start.html", processes=services.process_overview(db))
     try:
         if draft_id:
             draft = services.get_draft(db, draft_id)

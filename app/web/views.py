@@ -71,6 +71,15 @@ def home_endpoints(user: object) -> list[str]:
     return [e for e in wanted if e in current_app.view_functions]
 
 
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers ask for it at the root whatever the page says."""
+    from flask import current_app
+
+    return send_from_directory(Path(current_app.static_folder or ""), "favicon.ico", max_age=86400,
+                               mimetype="image/vnd.microsoft.icon")
+
+
 @bp.get("/vendor/<path:name>")
 def vendor(name: str) -> ResponseReturnValue:
     relative = VENDOR_FILES.get(name)

@@ -159,6 +159,20 @@ def test_a_new_process_starts_from_a_blank_valid_diagram(designer: FlaskClient) 
     assert existing.status_code == 302 and "version" not in existing.headers["Location"]
 
 
+def test_the_bare_modeler_address_offers_the_processes_and_a_new_one(designer: FlaskClient) -> None:
+    page = designer.get("/designer/modeler")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "flash-error" not in html
+    assert 'href="/designer/modeler?process=building_permit"' in html
+    assert 'name="process"' in html and 'name="name"' in html  # the new-process form
+
+
+def test_the_browser_finds_the_offices_icon(web_app: Flask) -> None:
+    with web_app.test_client().get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+        assert icon.data[:4] == b"\x00\x00\x01\x00" and b"PNG" in icon.data[:40]
+
+
 # -- forms ---------------------------------------------------------------------
 def test_form_preview_renders_fields_as_officers_see_them_or_says_what_is_wrong(designer: FlaskClient) -> None:
     schema = {"type": "object", "required": ["luas"], "properties": {
