@@ -18,6 +18,7 @@ from app.auth.lanes import LANES
 from app.auth.security import commit, request_session, role_required
 from app.container import container
 from app.designer import forms as form_services
+from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer import services
 from app.designer.forms import FormInvalid
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
@@ -57,6 +58,9 @@ register({
     "Keterangan": "Detail",
     "Pemodel BPMN": "BPMN modeler",
     "Buka proses": "Open a process",
+    "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, jadi tidak ada jalur, formulir atau tenggat untuk diatur.":
+        "This is a plain task: the workflow engine gives it to no officer, so there is no lane, form or due time to set.",
+    "Jadikan tugas pengguna": "Make it a user task",
     "Simpan draf": "Save draft",
     "Periksa": "Validate",
     "Pasang": "Deploy",
@@ -344,12 +348,14 @@ def modeler() -> ResponseReturnValue:
         "escalationRoles": [{"key": key, "label": labels[lang]} for key, labels in LANES.items()]
         + [{"key": role, "label": gettext("manajer")} for role in ESCALATION_ROLES],
         "forms": sorted(c.forms.names()),
+        "bpmnTexts": BPMN_INDONESIAN if lang == "id" else {},  # bpmn-js's palette and context pad
         "texts": {key: gettext(key) for key in (
             "Diagram siap dipasang.", "Draf disimpan.", "Diagram tidak dapat dibuka.", "Permintaan gagal",
             "(tidak ada)", "Pilih tugas pengguna pada diagram untuk mengatur jalur, formulir dan tenggatnya.")},
         "noPool": gettext("Diagram belum memiliki kolam (pool); tambahkan dulu untuk membuat jalur."),
         "problemsText": gettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", n="{n}"),
         "deployedText": gettext("Versi {n} dipasang.", n="{n}"),
+        "versionText": gettext("versi {n}", n="{n}"),
         "unchangedText": gettext("Tidak ada perubahan; versi {n} tetap yang terbaru.", n="{n}"),
     }
     return render_template("designer/modeler.html", config=config, title=title, source=source,
