@@ -71,6 +71,15 @@ def home_endpoints(user: object) -> list[str]:
     return [e for e in wanted if e in current_app.view_functions]
 
 
+@bp.app_template_global("lane_titles")
+def lane_titles() -> dict[str, str]:
+    """Each lane's key -> its title in the page's language (diagrams show titles)."""
+    from app.auth.lanes import LANES
+    from app.i18n import current_language
+
+    return {key: labels[current_language()] for key, labels in LANES.items()}
+
+
 @bp.get("/favicon.ico")
 def favicon() -> ResponseReturnValue:
     """Browsers ask for it at the root whatever the page says."""

@@ -68,3 +68,29 @@ def test_a_plain_task_explains_itself_and_becomes_a_user_task_in_one_click(page:
     assert selected == ["bpmn:UserTask"]
     page.select_option("#prop-lane", "verifier")  # and it is now an officer's step to set up
     assert page.locator("#prop-lane").input_value() == "verifier"
+
+
+LANE_TEXTS = """(selector) => Array.from(document.querySelectorAll(selector + ' .djs-element.djs-shape'))
+  .filter(g => g.querySelector('text.djs-label[data-lane-key]'))
+  .map(g => g.querySelector('text.djs-label').textContent)"""
+
+
+def test_diagrams_show_lane_titles_not_keys(page: Any, live_server: str) -> None:
+    page.goto(f"{live_server}/catalogue/building_permit")  # the public catalogue's viewer
+    page.wait_for_selector("#catalogue-diagram text.djs-label[data-lane-key]")
+    lanes = page.evaluate(LANE_TEXTS, "#catalogue-diagram")
+    assert "Loket Pelayanan" in lanes and "Kepala Dinas" in lanes
+    assert not {"front_office", "head", "verifier"} & set(lanes)
+
+    sign_in(page, live_server, "perancang")
+    _open_building_permit(page, live_server)
+    lanes = page.evaluate(LANE_TEXTS, "#designer-canvas")
+    assert "Verifikator Berkas" in lanes and "verifier" not in lanes
+    # ... while the diagram keeps the key the engine reads, and a redraw keeps the title.
+    page.evaluate("""() => { const m = window.ptspModeler; const lane = m.get('elementRegistry')
+        .filter(e => e.type === 'bpmn:Lane' && e.businessObject.name === 'cashier')[0];
+        m.get('modeling').resizeShape(lane, {x: lane.x, y: lane.y, width: lane.width, height: lane.height + 20}); }""")
+    assert "Kasir" in page.evaluate(LANE_TEXTS, "#designer-canvas")
+    names = page.evaluate("() => window.ptspModeler.get('elementRegistry').filter(e => e.type === 'bpmn:Lane')"
+                          ".map(e => e.businessObject.name)")
+    assert "cashier" in names

@@ -41,6 +41,7 @@
     moddleExtensions: { spiffworkflow: window.PtspSpiffworkflowModdle },
     additionalModules: [{ translate: ["value", translate] }]
   });
+  if (window.PtspLaneTitles) { window.PtspLaneTitles(modeler); }
   // A handle for people debugging in the console and for the browser tests.
   window.ptspModeler = modeler;
 
