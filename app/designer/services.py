@@ -151,8 +151,12 @@ def task_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
         keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         if keys:
             changed[name] = keys
-    return {"added": sorted(after.keys() - before.keys()), "removed": sorted(before.keys() - after.keys()),
-            "changed": changed}
+    added, removed = sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys())
+    named = {**{k: before[k] for k in removed}, **{k: after[k] for k in [*added, *changed]}}
+    # Each task as people know it (name, lane, form), so the log does not speak in generated ids.
+    described = {k: {"title": (v or {}).get("title") or k, "lane": (v or {}).get("lane"), "form": (v or {}).get("form")}
+                 for k, v in named.items()}
+    return {"added": added, "removed": removed, "changed": changed, "described": described}
 
 
 def deploy_from_designer(session: Session, xml: bytes, actor: str, clock: Clock, forms: FormRegistry,

@@ -58,6 +58,8 @@ register({
     "Keterangan": "Detail",
     "Pemodel BPMN": "BPMN modeler",
     "Buka proses": "Open a process",
+    # the facts of a step that a deploy changed (designer/_audit.html)
+    "jalur": "lane", "formulir": "form", "tenggat": "due time", "nama": "name", "properti": "properties",
     "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, jadi tidak ada jalur, formulir atau tenggat untuk diatur.":
         "This is a plain task: the workflow engine gives it to no officer, so there is no lane, form or due time to set.",
     "Jadikan tugas pengguna": "Make it a user task",

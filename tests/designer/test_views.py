@@ -101,7 +101,8 @@ def test_validate_lists_problems_with_their_elements(designer: FlaskClient) -> N
     body = post_json(designer, "/designer/validate", {"xml": broken}).get_json()
     assert body["ok"] is False
     assert body["problems"] == [{"element_id": "confirm_payment", "element_type": "userTask",
-                                 "message": 'Formulir "pbg_bayar.json" tidak ada.'}]
+                                 "message": 'Formulir "pbg_bayar.json" tidak ada.',
+                                 "where": "\u201cKonfirmasi pembayaran retribusi\u201d (jalur Kasir, formulir pbg_bayar.json)"}]
     assert post_json(designer, "/designer/validate", {"xml": BUILDING_PERMIT}).get_json() == {"ok": True, "problems": []}
     hostile = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     [problem] = post_json(designer, "/designer/validate", {"xml": hostile}).get_json()["problems"]
@@ -133,7 +134,12 @@ def test_deploy_refuses_an_invalid_diagram_and_creates_version_two_of_a_valid_on
     again = post_json(designer, "/designer/deploy", {"xml": building_permit_v2()}).get_json()
     assert [(o["version"], o["created"]) for o in again["outcomes"]] == [(2, False)]
     page = designer.get("/designer/processes/building_permit").get_data(as_text=True)
-    assert 'data-version="2"' in page and "review_draft" in page  # the change log names the added step
+    assert 'data-version="2"' in page
+    # The change log names steps as people know them: name, lane and form (the id only on hover).
+    assert "+ <span title=\"review_draft\">“Telaah draf izin”</span>" in page
+    assert "jalur Verifikator Berkas, formulir pbg_permit_draft.json" in page
+    assert "− <span title=\"field_survey\">“Pemeriksaan lapangan (BAP)”</span>" in page
+    assert "“Registrasi permohonan PBG”</span><small class=\"muted\"> (jalur Loket Pelayanan, formulir pbg_registration.json)</small>: nama" in page
 
 
 def test_drafts_are_saved_listed_and_reopened(web_app: Flask, designer: FlaskClient) -> None:

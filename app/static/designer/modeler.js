@@ -328,7 +328,8 @@
       item.className = "problem";
       item.setAttribute("data-element-id", problem.element_id || "");
       var where = document.createElement("code");
-      where.textContent = problem.element_id || (problem.element_type || "diagram");
+      where.textContent = problem.where || problem.element_id || (problem.element_type || "diagram");
+      if (problem.element_id) { where.title = problem.element_id; }
       item.appendChild(where);
       item.appendChild(document.createTextNode(" " + problem.message));
       problemsList.appendChild(item);
