@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditEntry
 from app.audit.services import record
 from app.clock import Clock
 from app.designer.forms import _newest_versions
@@ -273,6 +274,14 @@ def migrate_files(session: Session, runtime: Runtime, process_id: str, instance_
                 "from_version": check.from_version, "to_version": check.to_version}, clock=clock)
         checks.append((f, check))
     return MigrationPlan(target, checks)
+
+
+def migrations_of(session: Session, process_id: str, limit: int = 100) -> list[AuditEntry]:
+    """The files moved between versions of ``process_id`` (as recorded by :func:`migrate_files`), newest first."""
+    return list(session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "file.migrated",
+                                 AuditEntry.detail["process_id"].as_string() == process_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
 
 
 # ---------------------------------------------------------------------------

@@ -58,6 +58,9 @@ register({
     "Keterangan": "Detail",
     "Pemodel BPMN": "BPMN modeler",
     "Buka proses": "Open a process",
+    "Perpindahan berkas antarversi": "Files moved between versions",
+    "Belum ada berkas yang dipindahkan.": "No file has been moved yet.",
+    "Dari versi": "From version",
     # the facts of a step that a deploy changed (designer/_audit.html)
     "jalur": "lane", "formulir": "form", "tenggat": "due time", "nama": "name", "properti": "properties",
     "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, jadi tidak ada jalur, formulir atau tenggat untuk diatur.":
@@ -241,7 +244,8 @@ def _process_page(process_id: str, summary: services.ProcessSummary, plan: servi
     checks = {f.instance.id: check for f, check in plan.checks} if plan else {}
     return render_template("designer/process.html", summary=summary, files=services.running_files(db, process_id),
                            drafts=services.drafts_of(db, process_id), plan=plan, checks=checks, selected=selected,
-                           migrated=migrated, issue_text=issue_text, audit=entries_for(db, ("process", process_id)))
+                           migrated=migrated, issue_text=issue_text, audit=entries_for(db, ("process", process_id)),
+                           migrations=services.migrations_of(db, process_id))
 
 
 @bp.post("/processes/<process_id>/migration")

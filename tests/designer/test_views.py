@@ -255,6 +255,12 @@ def test_process_page_dry_run_then_move(web_app: Flask, designer: FlaskClient) -
     with c.db.unit_of_work() as session:
         assert session.get(ProcessInstance, movable).definition.version == 2  # type: ignore[union-attr]
         assert session.get(ProcessInstance, stuck).definition.version == 1  # type: ignore[union-attr]
+    # The process page lists the move: the file, by whom, from which version to which.
+    page = designer.get("/designer/processes/building_permit").get_data(as_text=True)
+    moves = page[page.index('data-testid="migrations"'):]
+    moves = moves[:moves.index("</table>")]
+    assert moves.count("<tr data-file=") == 1 and f'<tr data-file="{movable_number}">' in moves
+    assert "<td>perancang</td>" in moves and "<td>v1</td><td>v2</td>" in moves
     nothing = post_form(designer, "/designer/processes/building_permit/migration", {"action": "dry_run"},
                         token_from="/designer/processes/building_permit")
     assert nothing.status_code == 302
