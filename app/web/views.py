@@ -80,6 +80,22 @@ def lane_titles() -> dict[str, str]:
     return {key: labels[current_language()] for key, labels in LANES.items()}
 
 
+@bp.app_template_global("permit_name")
+def permit_name(name: str | None) -> str:
+    """A permit type's name (as its diagram gives it, in Indonesian) in the page's language,
+    from the catalogue; a name the catalogue does not know is shown as it is."""
+    from app.container import container
+    from app.i18n import current_language
+
+    lang = current_language()
+    if not name or lang == "id":
+        return name or ""
+    for entry in container().catalogue.entries.values():
+        if entry.name.get("id") == name:
+            return entry.name.get(lang) or name
+    return name
+
+
 @bp.get("/favicon.ico")
 def favicon() -> ResponseReturnValue:
     """Browsers ask for it at the root whatever the page says."""
