@@ -18,8 +18,8 @@ from app.auth.lanes import LANES
 from app.auth.security import commit, request_session, role_required
 from app.container import container
 from app.designer import forms as form_services
-from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer import services
+from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer.forms import FormInvalid
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
 from app.engine.errors import ConcurrentUpdate, NotFound
@@ -63,7 +63,8 @@ register({
     "Dari versi": "From version",
     # the facts of a step that a deploy changed (designer/_audit.html)
     "jalur": "lane", "formulir": "form", "tenggat": "due time", "nama": "name", "properti": "properties",
-    "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, jadi tidak ada jalur, formulir atau tenggat untuk diatur.":
+    "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, "
+    "jadi tidak ada jalur, formulir atau tenggat untuk diatur.":
         "This is a plain task: the workflow engine gives it to no officer, so there is no lane, form or due time to set.",
     "Jadikan tugas pengguna": "Make it a user task",
     "Simpan draf": "Save draft",
@@ -158,7 +159,8 @@ BUILDER_TEXTS = {
     "Hapus": "Remove",
     "Isi angka yang sah.": "Enter a valid number.",
     "Isian baru": "New field",
-    "Isian ini memakai susunan yang hanya dapat diubah di JSON.": "This field uses a construct that can only be edited in the JSON.",
+    "Isian ini memakai susunan yang hanya dapat diubah di JSON.":
+        "This field uses a construct that can only be edited in the JSON.",
     "Jenis isian baru": "Type of the new field",
     "Jenis isian": "Field type",
     "Keterangan (bantuan di bawah isian)": "Description (help under the field)",
@@ -167,7 +169,8 @@ BUILDER_TEXTS = {
     "Naikkan": "Move up",
     "Nama data (kunci)": "Data name (key)",
     "Nama data ini sudah dipakai.": "This data name is already used.",
-    "Nama data: huruf kecil, angka dan _ (diawali huruf).": "Data name: lower-case letters, digits and _ (starting with a letter).",
+    "Nama data: huruf kecil, angka dan _ (diawali huruf).":
+        "Data name: lower-case letters, digits and _ (starting with a letter).",
     "Nilai terbesar": "Largest value",
     "Nilai terkecil": "Smallest value",
     "Nilai tersimpan pilihan": "Stored value of choice",

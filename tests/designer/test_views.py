@@ -138,8 +138,9 @@ def test_deploy_refuses_an_invalid_diagram_and_creates_version_two_of_a_valid_on
     # The change log names steps as people know them: name, lane and form (the id only on hover).
     assert "+ <span title=\"review_draft\">“Telaah draf izin”</span>" in page
     assert "jalur Verifikator Berkas, formulir pbg_permit_draft.json" in page
-    assert "− <span title=\"field_survey\">“Pemeriksaan lapangan (BAP)”</span>" in page
-    assert "“Registrasi permohonan PBG”</span><small class=\"muted\"> (jalur Loket Pelayanan, formulir pbg_registration.json)</small>: nama" in page
+    assert "\u2212 <span title=\"field_survey\">“Pemeriksaan lapangan (BAP)”</span>" in page  # a minus sign
+    assert ("“Registrasi permohonan PBG”</span><small class=\"muted\"> "
+            "(jalur Loket Pelayanan, formulir pbg_registration.json)</small>: nama") in page
 
 
 def test_drafts_are_saved_listed_and_reopened(web_app: Flask, designer: FlaskClient) -> None:

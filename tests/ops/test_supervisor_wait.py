@@ -18,7 +18,7 @@ class _Health:
 
 def _serve(state: type[_Health]) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             state.calls += 1
             self.send_response(state.status)
             self.end_headers()
