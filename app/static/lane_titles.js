@@ -1,10 +1,10 @@
 /* Diagrams show each lane's title ("Loket Pelayanan") where the BPMN holds its key
    ("front_office"), which the engine needs. Display only: the diagram keeps the key.
-   Titles come from the JSON block #lane-titles the page embeds (templates/_lane_titles.html). */
+   Titles come from this script tag's data-lane-titles (templates/_lane_titles.html). */
 (function () {
   "use strict";
-  var node = document.getElementById("lane-titles");
-  var titles = node ? JSON.parse(node.textContent || "{}") : {};
+  var node = document.currentScript;
+  var titles = node ? JSON.parse(node.getAttribute("data-lane-titles") || "{}") : {};
 
   function relabel(element, gfx) {
     if (!element || element.type !== "bpmn:Lane" || !gfx) { return; }
