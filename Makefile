@@ -9,12 +9,14 @@ export PORT
 .PHONY: install browser run test bench lint typecheck clean
 
 $(BIN)/.installed: pyproject.toml
+	@echo ">> Memasang paket Python (pertama kali beberapa menit) / installing Python packages (minutes the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --progress-bar on -e ".[test]"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@echo ">> Memasang paket npm / installing npm packages"
 	npm ci --no-audit --no-fund
 	touch $@
 
@@ -25,9 +27,13 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 run: install
+	@echo ">> Basis data / database"
 	$(BIN)/ptsp migrate
+	@echo ">> Diagram proses / process diagrams"
 	$(BIN)/ptsp deploy --as system
+	@echo ">> Data contoh / demo data"
 	$(BIN)/ptsp seed-demo
+	@echo ">> Menjalankan web, worker, beat; alamatnya muncul begitu /healthz menjawab / starting; the address shows once /healthz answers"
 	$(BIN)/python -m app.supervisor
 
 test: install browser

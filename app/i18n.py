@@ -31,6 +31,14 @@ def register(english: dict[str, str]) -> None:
         _ENGLISH[indonesian] = text
 
 
+_ENGLISH_ONE: dict[str, str] = {}  # English for n == 1 ("1 minute"), keyed by the Indonesian text
+
+
+def register_singular(english: dict[str, str]) -> None:
+    """English for texts whose ``{n}`` is 1 (Indonesian has no plural; English does)."""
+    _ENGLISH_ONE.update(english)
+
+
 def english_of(indonesian: str) -> str | None:
     return _ENGLISH.get(indonesian)
 
@@ -49,7 +57,8 @@ def gettext(indonesian: str, **values: Any) -> str:
     """The text in the current language; ``{name}`` placeholders are filled from ``values``."""
     text = indonesian
     if current_language() == "en":
-        text = _ENGLISH.get(indonesian, indonesian)
+        one = _ENGLISH_ONE.get(indonesian) if values.get("n") in (1, "1") else None
+        text = one or _ENGLISH.get(indonesian, indonesian)
     return text.format(**values) if values else text
 
 
@@ -124,6 +133,20 @@ register({
     "{n} hari": "{n} days",
     "{n} jam": "{n} hours",
     "{n} menit": "{n} minutes",
+})
+register_singular({
+    "{n} hari": "{n} day",
+    "{n} jam": "{n} hour",
+    "{n} menit": "{n} minute",
+    "{n} tugas terbuka": "{n} open task",
+    "lebih dari {n} tugas terbuka": "more than {n} open task",
+    "{n} hari kerja lagi": "{n} working day left",
+    "lewat {n} hari kerja": "{n} working day late",
+    "{n} hari kerja": "{n} working day",
+    "{n} berkas berjalan": "{n} running file",
+    "{n} masalah ditemukan; perbaiki yang ditandai pada diagram.": "{n} problem found; fix it where it is marked in the diagram.",
+    "{n} berkas dipindahkan ke versi {v}.": "{n} file moved to version {v}.",
+    "{n} berkas tetap di versinya.": "{n} file stays on its version.",
 })
 
 

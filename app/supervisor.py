@@ -10,6 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from app.cli import DEMO_PASSWORD, DEMO_USERS
@@ -30,7 +33,16 @@ def main() -> int:
                  "--schedule", str(settings.var_dir / "celerybeat-schedule")],
     }
     children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-    print(f"\nPTSP berjalan di / running at http://127.0.0.1:{port}/  (health: /healthz)")
+    health = wait_until_healthy(f"http://127.0.0.1:{port}/healthz",
+                                lambda: all(p.poll() is None for p in children.values()))
+    if health is None:
+        print("the service did not start; see the messages above", file=sys.stderr)
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.terminate()
+        return 1
+    note = "" if health == 200 else f"  (/healthz answers {health}: see it for what is not ready yet)"
+    print(f"\nPTSP berjalan di / running at http://127.0.0.1:{port}/  (health: /healthz){note}")
     print(f"database: {settings.database_url}\nbroker:   {settings.broker_url}")
     print("demo logins (username / password / role / lanes):")
     for username, _, role, lanes in DEMO_USERS:
@@ -62,6 +74,40 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     return exit_code
+
+
+def wait_until_healthy(url: str, alive: Callable[[], bool], *, settle_seconds: float = 60.0,
+                       give_up_seconds: float = 600.0, every: float = 0.5,
+                       say: Callable[[str], None] = lambda text: print(text, flush=True)) -> int | None:
+    """Poll ``url`` until it answers 200 and return 200; if it answers something else for
+    ``settle_seconds`` return that status (the web is up, a part is not ready). ``None`` when a
+    part died or nothing answered within ``give_up_seconds``. Says every 5 s that it waits."""
+    started = time.monotonic()
+    first_answer: float | None = None
+    last_said = started
+    status: int | None = None
+    while alive():
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own localhost)
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (urllib.error.URLError, OSError):
+            status = None
+        now = time.monotonic()
+        if status == 200:
+            return 200
+        if status is not None:
+            first_answer = first_answer or now
+            if now - first_answer >= settle_seconds:
+                return status
+        if now - started >= give_up_seconds:
+            return None
+        if now - last_said >= 5:
+            say(f"menunggu layanan siap / waiting for the service ... {int(now - started)} s")
+            last_said = now
+        time.sleep(every)
+    return None
 
 
 if __name__ == "__main__":

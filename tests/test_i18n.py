@@ -44,3 +44,8 @@ def test_dates_money_and_durations_are_indonesian_by_default_and_english_on_requ
         assert fmt_date(date(2026, 8, 17)) == "17 August 2026"
         assert fmt_duration(timedelta(days=3, hours=4)) == "3 days 4 hours"
         assert gettext("Keluar") == "Sign out"
+        # English counts one in the singular; Indonesian has no plural.
+        assert fmt_duration(timedelta(minutes=1)) == "1 minute"
+        assert fmt_duration(timedelta(days=1, hours=1)) == "1 day 1 hour"
+        assert fmt_duration(timedelta(minutes=2)) == "2 minutes"
+        assert gettext("{n} berkas berjalan", n=1) == "1 running file"

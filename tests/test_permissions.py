@@ -68,7 +68,7 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "inbox.responsibilities": ({"admin"}, ("GET", "POST")),
 }
 DESIGNER_ONLY = {"perancang"}
-NOT_CHECKED = {"static", "web.vendor", "web.vendor_font"}  # the front-end packages and our CSS/JS, public
+NOT_CHECKED = {"static", "web.vendor", "web.vendor_font", "web.favicon"}  # the front-end packages and our CSS/JS, public
 
 
 def policy(endpoint: str) -> tuple[set[str], tuple[str, ...]] | None:

@@ -10,6 +10,8 @@ from app.db import Base, UTCDateTime
 from app.files.models import ApplicationFile
 
 CATEGORIES = ("waktu", "biaya", "persyaratan", "perilaku_petugas", "lainnya")
+CATEGORY_LABELS = {"waktu": "Waktu penyelesaian", "biaya": "Biaya / retribusi", "persyaratan": "Persyaratan",
+                   "perilaku_petugas": "Perilaku petugas", "lainnya": "Lainnya"}  # English in complaints/views.py
 
 
 class Complaint(Base):

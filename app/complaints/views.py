@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.auth.security import client_address, commit, request_session, role_required
-from app.complaints.models import CATEGORIES
+from app.complaints.models import CATEGORIES, CATEGORY_LABELS
 from app.complaints.services import (
     ANSWERERS,
     ComplaintForm,
@@ -81,8 +81,6 @@ register({
     "Lainnya": "Other",
 })
 
-CATEGORY_LABELS = {"waktu": "Waktu penyelesaian", "biaya": "Biaya / retribusi", "persyaratan": "Persyaratan",
-                   "perilaku_petugas": "Perilaku petugas", "lainnya": "Lainnya"}
 register({"Persyaratan": "Requirements"})
 
 add_nav("complaints.new", "Sampaikan pengaduan", lambda user: user is None, order=96)

@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditEntry
 from app.audit.services import record
 from app.clock import Clock
 from app.designer.forms import _newest_versions
@@ -151,8 +152,12 @@ def task_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
         keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         if keys:
             changed[name] = keys
-    return {"added": sorted(after.keys() - before.keys()), "removed": sorted(before.keys() - after.keys()),
-            "changed": changed}
+    added, removed = sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys())
+    named = {**{k: before[k] for k in removed}, **{k: after[k] for k in [*added, *changed]}}
+    # Each task as people know it (name, lane, form), so the log does not speak in generated ids.
+    described = {k: {"title": (v or {}).get("title") or k, "lane": (v or {}).get("lane"), "form": (v or {}).get("form")}
+                 for k, v in named.items()}
+    return {"added": added, "removed": removed, "changed": changed, "described": described}
 
 
 def deploy_from_designer(session: Session, xml: bytes, actor: str, clock: Clock, forms: FormRegistry,
@@ -269,6 +274,14 @@ def migrate_files(session: Session, runtime: Runtime, process_id: str, instance_
                 "from_version": check.from_version, "to_version": check.to_version}, clock=clock)
         checks.append((f, check))
     return MigrationPlan(target, checks)
+
+
+def migrations_of(session: Session, process_id: str, limit: int = 100) -> list[AuditEntry]:
+    """The files moved between versions of ``process_id`` (as recorded by :func:`migrate_files`), newest first."""
+    return list(session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "file.migrated",
+                                 AuditEntry.detail["process_id"].as_string() == process_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
 
 
 # ---------------------------------------------------------------------------

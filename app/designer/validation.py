@@ -55,6 +55,8 @@ _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fa
                             remove_comments=True)
 
 register({
+    "jalur {lane}": "lane {lane}",
+    "formulir {form}": "form {form}",
     "Berkas berukuran {size} bita; batasnya {limit} bita.": "The file is {size} bytes; the limit is {limit} bytes.",
     "DTD dan deklarasi entitas tidak diizinkan dalam diagram (entitas eksternal dan bom entitas ditolak).":
         "DTDs and entity declarations are not allowed in diagrams (external entities and entity bombs are refused).",
@@ -104,13 +106,37 @@ class Problem(TypedDict):
     element_id: str
     element_type: str
     message: str
+    where: str  # the element as people know it: "Konfirmasi pembayaran" (jalur Kasir, formulir x.json)
 
 
 DiagramCheck = Callable[[bytes, str], list[Problem]]
 
 
-def _problem(element_id: str | None, element_type: str, message: str) -> Problem:
-    return {"element_id": element_id or "", "element_type": element_type, "message": message}
+def _problem(element_id: str | None, element_type: str, message: str, where: str = "") -> Problem:
+    return {"element_id": element_id or "", "element_type": element_type, "message": message,
+            "where": where or element_id or ""}
+
+
+def lane_title(key: str | None) -> str:
+    """A lane's title in the page's language ("Kasir"), or the key the office does not know."""
+    labels = LANES.get(key or "")
+    return gettext(labels["id"]) if labels else (key or "")
+
+
+def describe_element(root: etree._Element, element: etree._Element) -> str:
+    """An element as the designer sees it: its name (else its id), its lane and its form."""
+    element_id = element.get("id") or ""
+    name = (element.get("name") or "").strip()
+    facts = []
+    lanes = root.xpath("//*[local-name()='flowNodeRef'][normalize-space(text())=$i]/..", i=element_id) \
+        if element_id else []
+    if lanes and lanes[0].get("name"):
+        facts.append(gettext("jalur {lane}", lane=lane_title(lanes[0].get("name"))))
+    form = _properties(element).get("formJsonSchemaFilename")
+    if form:
+        facts.append(gettext("formulir {form}", form=form))
+    text = f"\u201c{name}\u201d" if name else element_id
+    return f"{text} ({', '.join(facts)})" if facts else text
 
 
 def _local(tag: object) -> str:
@@ -201,7 +227,8 @@ class _Checker:
         if element is None:
             self.problems.append(_problem("", "", message))
         else:
-            self.problems.append(_problem(element.get("id"), _local(element.tag), message))
+            self.problems.append(_problem(element.get("id"), _local(element.tag), message,
+                                          describe_element(self.root, element)))
 
     def run(self) -> list[Problem]:
         processes = self.root.findall(f"{{{BPMN}}}process")

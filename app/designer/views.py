@@ -19,6 +19,7 @@ from app.auth.security import commit, request_session, role_required
 from app.container import container
 from app.designer import forms as form_services
 from app.designer import services
+from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer.forms import FormInvalid
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
 from app.engine.errors import ConcurrentUpdate, NotFound
@@ -56,6 +57,16 @@ register({
     "Tindakan": "Action",
     "Keterangan": "Detail",
     "Pemodel BPMN": "BPMN modeler",
+    "Buka proses": "Open a process",
+    "Perpindahan berkas antarversi": "Files moved between versions",
+    "Belum ada berkas yang dipindahkan.": "No file has been moved yet.",
+    "Dari versi": "From version",
+    # the facts of a step that a deploy changed (designer/_audit.html)
+    "jalur": "lane", "formulir": "form", "tenggat": "due time", "nama": "name", "properti": "properties",
+    "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, "
+    "jadi tidak ada jalur, formulir atau tenggat untuk diatur.":
+        "This is a plain task: the workflow engine gives it to no officer, so there is no lane, form or due time to set.",
+    "Jadikan tugas pengguna": "Make it a user task",
     "Simpan draf": "Save draft",
     "Periksa": "Validate",
     "Pasang": "Deploy",
@@ -133,6 +144,71 @@ register({
     "Periksa skema: belum ada yang disimpan.": "Check the schema: nothing has been saved.",
 })
 
+# The visual form builder's texts (app/static/designer/form_builder.js asks for them by their Indonesian text).
+BUILDER_TEXTS = {
+    "Pembuat formulir": "Form builder",
+    "Tambah, urutkan dan ubah isian dengan mengeklik; skema JSON di bawah ditulis otomatis dan tetap dapat diubah langsung.":
+        "Add, order and edit fields by clicking; the JSON Schema below is written for you and can still be edited directly.",
+    "Judul formulir": "Form title",
+    "(bebas)": "(free text)",
+    "Batas terendah lebih besar dari batas tertinggi.": "The lower limit is above the upper limit.",
+    "Belum ada isian.": "No fields yet.",
+    "Bentuk isian": "Input format",
+    "Dipakai proses dan laporan; ubah hanya bila perlu.": "Used by the process and reports; change it only if needed.",
+    "Hanya bilangan bulat": "Whole numbers only",
+    "Hapus": "Remove",
+    "Isi angka yang sah.": "Enter a valid number.",
+    "Isian baru": "New field",
+    "Isian ini memakai susunan yang hanya dapat diubah di JSON.":
+        "This field uses a construct that can only be edited in the JSON.",
+    "Jenis isian baru": "Type of the new field",
+    "Jenis isian": "Field type",
+    "Keterangan (bantuan di bawah isian)": "Description (help under the field)",
+    "Label (seperti yang dibaca petugas)": "Label (as officers read it)",
+    "Label pilihan": "Choice label",
+    "Naikkan": "Move up",
+    "Nama data (kunci)": "Data name (key)",
+    "Nama data ini sudah dipakai.": "This data name is already used.",
+    "Nama data: huruf kecil, angka dan _ (diawali huruf).":
+        "Data name: lower-case letters, digits and _ (starting with a letter).",
+    "Nilai terbesar": "Largest value",
+    "Nilai terkecil": "Smallest value",
+    "Nilai tersimpan pilihan": "Stored value of choice",
+    "Panjang paling banyak (karakter)": "Longest (characters)",
+    "Panjang paling sedikit (karakter)": "Shortest (characters)",
+    "Pembuat formulir menunggu sampai JSON di bawah kembali sah.": "The form builder waits until the JSON below is valid again.",
+    "Pilihan 1": "Choice 1",
+    "Pilihan": "Choice",
+    "Pola (ekspresi reguler)": "Pattern (regular expression)",
+    "Pola ini bukan ekspresi reguler yang sah.": "This pattern is not a valid regular expression.",
+    "Pola sendiri…": "Own pattern…",
+    "Tambah isian ke kelompok": "Add a field to the group",
+    "Tambah isian": "Add field",
+    "Tambah pilihan": "Add choice",
+    "Tulis juga penjelasannya di Keterangan: itulah yang dibaca petugas bila isian tidak cocok.":
+        "Also explain it in the description: that is what officers read when a value does not match.",
+    "Turunkan": "Move down",
+    "Tutup": "Close",
+    "Ubah": "Edit",
+    "Wajib diisi": "Required",
+    "wajib": "required",
+    "Teks singkat": "Short text",
+    "Teks panjang": "Long text",
+    "Angka": "Number",
+    "Tanggal": "Date",
+    "Surel": "Email",
+    "Ya/tidak": "Yes/no",
+    "Berkas unggahan": "File upload",
+    "Kelompok isian": "Group of fields",
+    "Lainnya (ubah di JSON)": "Other (edit in the JSON)",
+    "Kode pos: 5 digit angka": "Postcode: 5 digits",
+    "NIK: 16 digit angka": "NIK: 16 digits",
+    "Nomor telepon: 8 sampai 15 digit": "Phone number: 8 to 15 digits",
+    "Angka saja": "Digits only",
+    "Nomor polisi kendaraan": "Vehicle registration number",
+}
+register(BUILDER_TEXTS)
+
 add_nav("designer.index", "Perancangan proses", lambda user: user is not None and user.has_role("designer"), order=60)
 
 _PROCESS_ID = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
@@ -171,7 +247,8 @@ def _process_page(process_id: str, summary: services.ProcessSummary, plan: servi
     checks = {f.instance.id: check for f, check in plan.checks} if plan else {}
     return render_template("designer/process.html", summary=summary, files=services.running_files(db, process_id),
                            drafts=services.drafts_of(db, process_id), plan=plan, checks=checks, selected=selected,
-                           migrated=migrated, issue_text=issue_text, audit=entries_for(db, ("process", process_id)))
+                           migrated=migrated, issue_text=issue_text, audit=entries_for(db, ("process", process_id)),
+                           migrations=services.migrations_of(db, process_id))
 
 
 @bp.post("/processes/<process_id>/migration")
@@ -239,6 +316,9 @@ def modeler() -> ResponseReturnValue:
     draft_id = _int_or_none(request.args.get("draft"))
     base_version: int | None = None
     title = process_id
+    if not process_id and not draft_id and not request.args.get("name"):
+        # The bare address (as the README gives it): choose a process to open or start a new one.
+        return render_template("designer/modeler_start.html", processes=services.process_overview(db))
     try:
         if draft_id:
             draft = services.get_draft(db, draft_id)
@@ -277,12 +357,14 @@ def modeler() -> ResponseReturnValue:
         "escalationRoles": [{"key": key, "label": labels[lang]} for key, labels in LANES.items()]
         + [{"key": role, "label": gettext("manajer")} for role in ESCALATION_ROLES],
         "forms": sorted(c.forms.names()),
+        "bpmnTexts": BPMN_INDONESIAN if lang == "id" else {},  # bpmn-js's palette and context pad
         "texts": {key: gettext(key) for key in (
             "Diagram siap dipasang.", "Draf disimpan.", "Diagram tidak dapat dibuka.", "Permintaan gagal",
             "(tidak ada)", "Pilih tugas pengguna pada diagram untuk mengatur jalur, formulir dan tenggatnya.")},
         "noPool": gettext("Diagram belum memiliki kolam (pool); tambahkan dulu untuk membuat jalur."),
         "problemsText": gettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", n="{n}"),
         "deployedText": gettext("Versi {n} dipasang.", n="{n}"),
+        "versionText": gettext("versi {n}", n="{n}"),
         "unchangedText": gettext("Tidak ada perubahan; versi {n} tetap yang terbaru.", n="{n}"),
     }
     return render_template("designer/modeler.html", config=config, title=title, source=source,
@@ -425,7 +507,8 @@ def edit_form(name: str | None = None) -> ResponseReturnValue:
                 abort(404)
     schema, fields, preview_errors = _preview(text)
     return render_template("designer/form_edit.html", name=form_name, is_new=is_new, text=text, errors=errors,
-                           schema=schema, fields=fields, preview_errors=preview_errors), (422 if errors else 200)
+                           schema=schema, fields=fields, preview_errors=preview_errors,
+                           builder_texts={key: gettext(key) for key in BUILDER_TEXTS}), (422 if errors else 200)
 
 
 @bp.post("/forms/preview")

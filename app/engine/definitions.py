@@ -42,7 +42,8 @@ class DiagramRejected(DiagramError):
 
     def __init__(self, source_name: str, problems: Sequence[Mapping[str, object]]) -> None:
         self.problems = [dict(p) for p in problems]
-        shown = "; ".join(f"{p.get('element_id') or 'file'}: {p.get('message', '')}" for p in self.problems[:5])
+        shown = "; ".join(f"{p.get('where') or p.get('element_id') or 'file'}: {p.get('message', '')}"
+                          for p in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         first_id = str(self.problems[0].get("element_id") or "") if self.problems else ""
         super().__init__(source_name, f"{len(self.problems)} problem(s): {shown}{more}", element_id=first_id)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.auth.lanes import LANES
 from app.auth.models import User
 from app.auth.security import commit, request_session, role_required
+from app.complaints.models import CATEGORY_LABELS
 from app.container import container
 from app.engine.errors import EngineError
 from app.engine.models import HumanTask
@@ -106,7 +107,7 @@ def index() -> ResponseReturnValue:
             lane_officers[lane] = [u for u in db.scalars(select(User).where(User.active.is_(True))
                                                           .order_by(User.full_name)) if lane in u.lane_names]
     return render_template("inbox/index.html", notices=notices, open_tasks=open_tasks, levels=LEVELS,
-                           lane_officers=lane_officers, show_all=show_all)
+                           categories=CATEGORY_LABELS, lane_officers=lane_officers, show_all=show_all)
 
 
 @bp.post("/inbox/<int:notice_id>/acknowledge")

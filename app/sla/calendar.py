@@ -89,7 +89,7 @@ class WorkingCalendar:
         (before ``extra_holidays``/``removed_holidays`` are applied)."""
         names = self._names_by_year.get(year)
         if names is None:
-            lib = holidays.country_holidays("ID", years=year, categories=self.categories)
+            lib = holidays.country_holidays("ID", years=year, categories=self.categories, language="id")  # not $LANG
             names = {d: str(name) for d, name in lib.items() if d.year == year}
             with self._lock:
                 self._names_by_year[year] = names

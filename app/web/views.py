@@ -71,6 +71,40 @@ def home_endpoints(user: object) -> list[str]:
     return [e for e in wanted if e in current_app.view_functions]
 
 
+@bp.app_template_global("lane_titles")
+def lane_titles() -> dict[str, str]:
+    """Each lane's key -> its title in the page's language (diagrams show titles)."""
+    from app.auth.lanes import LANES
+    from app.i18n import current_language
+
+    return {key: labels[current_language()] for key, labels in LANES.items()}
+
+
+@bp.app_template_global("permit_name")
+def permit_name(name: str | None) -> str:
+    """A permit type's name (as its diagram gives it, in Indonesian) in the page's language,
+    from the catalogue; a name the catalogue does not know is shown as it is."""
+    from app.container import container
+    from app.i18n import current_language
+
+    lang = current_language()
+    if not name or lang == "id":
+        return name or ""
+    for entry in container().catalogue.entries.values():
+        if entry.name.get("id") == name:
+            return entry.name.get(lang) or name
+    return name
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers ask for it at the root whatever the page says."""
+    from flask import current_app
+
+    return send_from_directory(Path(current_app.static_folder or ""), "favicon.ico", max_age=86400,
+                               mimetype="image/vnd.microsoft.icon")
+
+
 @bp.get("/vendor/<path:name>")
 def vendor(name: str) -> ResponseReturnValue:
     relative = VENDOR_FILES.get(name)

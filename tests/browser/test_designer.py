@@ -84,6 +84,7 @@ def test_designer_adds_a_step_sets_lane_and_form_validates_and_deploys(page: Any
     page.click("#designer-deploy")
     page.wait_for_selector("[data-testid=deployed-link]")
     assert page.locator("[data-testid=deployed-link]").inner_text() == "Versi 2 dipasang."
+    assert page.locator("#modeler-source").inner_text() == "(versi 2)"  # the heading follows the deploy
     page.click("[data-testid=deployed-link]")
     page.wait_for_load_state()
     assert page.locator("[data-testid=versions] tr[data-version='2']").count() == 1

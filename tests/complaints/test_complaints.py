@@ -45,7 +45,14 @@ def test_a_complaint_reaches_every_manager_and_its_answer_the_applicant(web_app:
         notices = session.scalars(select(Notice).where(Notice.level == "complaint")).all()
         assert [n.recipient.username for n in notices] == ["manajer"]
         assert notices[0].detail["reference"] == complaint.reference and notices[0].task_key == -complaint.id
-        complaint_id = complaint.id
+        complaint_id, reference = complaint.id, complaint.reference
+
+    # The manager's inbox names the complaint and its category in words, with no empty separators.
+    inbox = signed_in(web_app, "manajer").get("/inbox").get_data(as_text=True)
+    assert "Waktu penyelesaian" in inbox and ">waktu<" not in inbox and "· waktu" not in inbox
+    assert f"Pengaduan {reference}" in inbox
+    header = inbox[inbox.index('<article class="notice'):inbox.index("</header>")]
+    assert "· ·" not in " ".join(header.split())
 
     # officers cannot answer; managers can
     assert signed_in(web_app, "loket").get("/complaints").status_code == 403

@@ -63,7 +63,7 @@ def test_each_broken_diagram_is_reported_on_its_element(name: str, expected: tup
     assert problems, f"{name} passed validation"
     matching = [p for p in problems if p["element_id"] == element_id and fragment in p["message"]]
     assert matching, f"{name}: expected ({element_id!r}, {fragment!r}) in {problems}"
-    assert set(matching[0]) == {"element_id", "element_type", "message"}
+    assert set(matching[0]) == {"element_id", "element_type", "message", "where"}
 
 
 def test_oversized_file_is_refused_before_parsing() -> None:
@@ -126,7 +126,7 @@ def test_deploy_directory_with_the_validator_skips_broken_files(container: Conta
             session, tmp_path, "cli", container.clock, validator=diagram_validator(container.forms.names))}
     assert outcomes["minimal.bpmn"].created and outcomes["spiffarena.bpmn"].created
     assert outcomes["script_import_os.bpmn"].error is not None
-    assert "leak" in outcomes["script_import_os.bpmn"].error
+    assert "“Baca sistem” (jalur Loket Pelayanan): Skrip ditolak" in outcomes["script_import_os.bpmn"].error  # named, not by id
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (CORPUS / "valid").glob("*.bpmn")))

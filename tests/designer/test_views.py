@@ -101,7 +101,8 @@ def test_validate_lists_problems_with_their_elements(designer: FlaskClient) -> N
     body = post_json(designer, "/designer/validate", {"xml": broken}).get_json()
     assert body["ok"] is False
     assert body["problems"] == [{"element_id": "confirm_payment", "element_type": "userTask",
-                                 "message": 'Formulir "pbg_bayar.json" tidak ada.'}]
+                                 "message": 'Formulir "pbg_bayar.json" tidak ada.',
+                                 "where": "\u201cKonfirmasi pembayaran retribusi\u201d (jalur Kasir, formulir pbg_bayar.json)"}]
     assert post_json(designer, "/designer/validate", {"xml": BUILDING_PERMIT}).get_json() == {"ok": True, "problems": []}
     hostile = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     [problem] = post_json(designer, "/designer/validate", {"xml": hostile}).get_json()["problems"]
@@ -133,7 +134,13 @@ def test_deploy_refuses_an_invalid_diagram_and_creates_version_two_of_a_valid_on
     again = post_json(designer, "/designer/deploy", {"xml": building_permit_v2()}).get_json()
     assert [(o["version"], o["created"]) for o in again["outcomes"]] == [(2, False)]
     page = designer.get("/designer/processes/building_permit").get_data(as_text=True)
-    assert 'data-version="2"' in page and "review_draft" in page  # the change log names the added step
+    assert 'data-version="2"' in page
+    # The change log names steps as people know them: name, lane and form (the id only on hover).
+    assert "+ <span title=\"review_draft\">“Telaah draf izin”</span>" in page
+    assert "jalur Verifikator Berkas, formulir pbg_permit_draft.json" in page
+    assert "\u2212 <span title=\"field_survey\">“Pemeriksaan lapangan (BAP)”</span>" in page  # a minus sign
+    assert ("“Registrasi permohonan PBG”</span><small class=\"muted\"> "
+            "(jalur Loket Pelayanan, formulir pbg_registration.json)</small>: nama") in page
 
 
 def test_drafts_are_saved_listed_and_reopened(web_app: Flask, designer: FlaskClient) -> None:
@@ -157,6 +164,20 @@ def test_a_new_process_starts_from_a_blank_valid_diagram(designer: FlaskClient) 
     assert post_json(designer, "/designer/validate", {"xml": blank}).get_json() == {"ok": True, "problems": []}
     existing = designer.get("/designer/modeler?process=building_permit&name=Lain")
     assert existing.status_code == 302 and "version" not in existing.headers["Location"]
+
+
+def test_the_bare_modeler_address_offers_the_processes_and_a_new_one(designer: FlaskClient) -> None:
+    page = designer.get("/designer/modeler")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "flash-error" not in html
+    assert 'href="/designer/modeler?process=building_permit"' in html
+    assert 'name="process"' in html and 'name="name"' in html  # the new-process form
+
+
+def test_the_browser_finds_the_offices_icon(web_app: Flask) -> None:
+    with web_app.test_client().get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+        assert icon.data[:4] == b"\x00\x00\x01\x00" and b"PNG" in icon.data[:40]
 
 
 # -- forms ---------------------------------------------------------------------
@@ -235,6 +256,12 @@ def test_process_page_dry_run_then_move(web_app: Flask, designer: FlaskClient) -
     with c.db.unit_of_work() as session:
         assert session.get(ProcessInstance, movable).definition.version == 2  # type: ignore[union-attr]
         assert session.get(ProcessInstance, stuck).definition.version == 1  # type: ignore[union-attr]
+    # The process page lists the move: the file, by whom, from which version to which.
+    page = designer.get("/designer/processes/building_permit").get_data(as_text=True)
+    moves = page[page.index('data-testid="migrations"'):]
+    moves = moves[:moves.index("</table>")]
+    assert moves.count("<tr data-file=") == 1 and f'<tr data-file="{movable_number}">' in moves
+    assert "<td>perancang</td>" in moves and "<td>v1</td><td>v2</td>" in moves
     nothing = post_form(designer, "/designer/processes/building_permit/migration", {"action": "dry_run"},
                         token_from="/designer/processes/building_permit")
     assert nothing.status_code == 302

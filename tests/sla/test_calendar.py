@@ -204,3 +204,10 @@ def test_extra_and_removed_respected(d: date, extra: set[date], removed: set[dat
     assert result not in extra
     if cal.is_working_day(d) or n >= 1:
         assert cal.working_days_between(d, result) == n
+
+
+def test_holiday_names_are_indonesian_whatever_the_server_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    names = WorkingCalendar().holidays_in_year(2027)
+    assert names[date(2027, 8, 17)] == "Hari Kemerdekaan Republik Indonesia"
+    assert names[date(2027, 1, 1)] == "Tahun Baru Masehi"

@@ -11,6 +11,7 @@
   function fail() { holder.textContent = holder.getAttribute("data-error-text") || ""; }
   if (typeof window.BpmnJS !== "function" || typeof window.fetch !== "function") { fail(); return; }
   var viewer = new window.BpmnJS({ container: holder });
+  if (window.PtspLaneTitles) { window.PtspLaneTitles(viewer); }
   window.fetch(holder.getAttribute("data-xml-url"), { credentials: "same-origin" })
     .then(function (response) {
       if (!response.ok) { throw new Error("diagram " + response.status); }

@@ -27,10 +27,21 @@
     return;
   }
 
+  // bpmn-js's own texts (palette, context pad, replace menu) in the page's language.
+  var bpmnTexts = config.bpmnTexts || {};
+  function translate(template, replacements) {
+    var text = bpmnTexts[template] || template;
+    return text.replace(/{([^}]+)}/g, function (_, key) {
+      return replacements && key in replacements ? replacements[key] : "{" + key + "}";
+    });
+  }
+
   var modeler = new window.BpmnJS({
     container: canvasNode,
-    moddleExtensions: { spiffworkflow: window.PtspSpiffworkflowModdle }
+    moddleExtensions: { spiffworkflow: window.PtspSpiffworkflowModdle },
+    additionalModules: [{ translate: ["value", translate] }]
   });
+  if (window.PtspLaneTitles) { window.PtspLaneTitles(modeler); }
   // A handle for people debugging in the console and for the browser tests.
   window.ptspModeler = modeler;
 
@@ -228,10 +239,21 @@
     return registry.filter(function (e) { return e.type === "bpmn:UserTask"; });
   }
 
+  var panelPlain = document.getElementById("designer-panel-plain");
+  var plainTask = null;
+  document.getElementById("designer-make-user-task").addEventListener("click", function () {
+    if (!plainTask) { return; }
+    var replaced = modeler.get("bpmnReplace").replaceElement(plainTask, { type: "bpmn:UserTask" });
+    selection.select(replaced);
+  });
+
   function showPanel(element) {
     current = element && HUMAN.indexOf(element.type) !== -1 ? element : null;
+    // A plain task is done by nobody: say so and offer to make it an officer's step.
+    plainTask = element && element.type === "bpmn:Task" ? element : null;
+    panelPlain.hidden = !plainTask;
     panelForm.hidden = !current;
-    panelEmpty.hidden = !!current;
+    panelEmpty.hidden = !!current || !!plainTask;
     if (!current) { return; }
     var bo = current.businessObject;
     document.getElementById("designer-panel-name").textContent = bo.name || "";
@@ -306,7 +328,8 @@
       item.className = "problem";
       item.setAttribute("data-element-id", problem.element_id || "");
       var where = document.createElement("code");
-      where.textContent = problem.element_id || (problem.element_type || "diagram");
+      where.textContent = problem.where || problem.element_id || (problem.element_type || "diagram");
+      if (problem.element_id) { where.title = problem.element_id; }
       item.appendChild(where);
       item.appendChild(document.createTextNode(" " + problem.message));
       problemsList.appendChild(item);
@@ -364,6 +387,11 @@
       var outcome = (response.data.outcomes || [])[0];
       if (!outcome) { return; }
       config.baseVersion = outcome.version;
+      var source = document.getElementById("modeler-source");
+      if (source) { source.textContent = "(" + fill(config.versionText, outcome.version) + ")"; }
+      if (window.history && window.history.replaceState && outcome.process_id) {
+        window.history.replaceState(null, "", "?process=" + encodeURIComponent(outcome.process_id) + "&version=" + outcome.version);
+      }
       statusNode.textContent = "";
       statusNode.className = "designer-status designer-status-ok";
       var text = fill(outcome.created ? config.deployedText : config.unchangedText, outcome.version);
@@ -399,10 +427,35 @@
     }).catch(failed);
   }
 
+  // The whole diagram in view, to the right of the palette (which would hide lane labels and
+  // the start event), never enlarged beyond 100 %.
+  // The palette names its tools for screen readers only; show the same name on hover.
+  function paletteTooltips() {
+    Array.prototype.forEach.call(canvasNode.querySelectorAll(".djs-palette .entry[aria-label]"), function (entry) {
+      entry.title = entry.getAttribute("aria-label");
+    });
+  }
+  eventBus.on("palette.changed", paletteTooltips);
+
+  function fitClearOfPalette() {
+    paletteTooltips();
+    canvas.zoom("fit-viewport");
+    var box = canvas.viewbox();
+    var inner = box.inner;
+    if (!inner || !inner.width || !inner.height) { return; }
+    var palette = canvasNode.querySelector(".djs-palette");
+    var gap = 16;
+    var left = palette ? palette.getBoundingClientRect().right - canvasNode.getBoundingClientRect().left + gap : gap;
+    var scale = Math.min((box.outer.width - left - gap) / inner.width, (box.outer.height - 2 * gap) / inner.height, 1);
+    if (!(scale > 0)) { return; }
+    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - gap / scale,
+                     width: box.outer.width / scale, height: box.outer.height / scale });
+  }
+
   function open(xml) {
     clearProblems();
     return modeler.importXML(xml).then(function (result) {
-      canvas.zoom("fit-viewport");
+      fitClearOfPalette();
       showPanel(null);
       var warnings = (result && result.warnings) || [];
       status(warnings.length ? warnings.length + " warning(s): " + warnings[0].message : "", warnings.length ? "warn" : "");

@@ -11,6 +11,7 @@
   if (typeof window.BpmnJS !== "function" || typeof window.fetch !== "function") { fail(); return; }
   var marks = JSON.parse(marksNode.textContent || "{}");
   var viewer = new window.BpmnJS({ container: holder });
+  if (window.PtspLaneTitles) { window.PtspLaneTitles(viewer); }
 
   window.fetch(holder.getAttribute("data-xml-url"), { credentials: "same-origin" })
     .then(function (response) {
