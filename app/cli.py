@@ -61,24 +61,32 @@ def deploy_processes(c: Container, actor: str) -> list[Any]:
 
     with c.db.unit_of_work() as session:
         return deploy_directory(session, c.settings.processes_dir, actor, c.clock, c.forms.names(),
-                                validator=diagram_validator(c.forms.names, c.settings.max_bpmn_bytes))
+                                validator=diagram_validator(c.forms.names, c.settings.max_bpmn_bytes, c.forms.broken))
 
 
-@click.command("deploy", help="Deploy every diagram in processes/ as a versioned definition.")
+@click.command("deploy", help="Deploy every diagram in processes/ as a versioned definition. Broken forms and "
+                              "diagrams are reported on stderr and skipped; the good ones are deployed. Exit status: "
+                              "0 all deployed, 2 some refused (the rest deployed), 1 nothing could be deployed.")
 @click.option("--as", "actor", default="cli", show_default=True)
 @with_appcontext
 def deploy(actor: str) -> None:
-    outcomes = deploy_processes(container(), actor)
-    failed = False
+    c = container()
+    broken_forms = c.forms.broken()
+    for name, reason in broken_forms.items():
+        click.echo(f"FORM REFUSED  {name}: {reason}", err=True)
+    outcomes = deploy_processes(c, actor)
+    failed = [o for o in outcomes if o.error]
     for o in outcomes:
         if o.error:
-            failed = True
-            click.echo(f"FAILED     {o.error}")
+            click.echo(f"FAILED     {o.error}", err=True)
         else:
             click.echo(f"{'deployed ' if o.created else 'unchanged'}  {o.process_id} v{o.version}  ({o.source_name})"
                        + (f"  note: {o.note}" if o.note else ""))
-    if failed:
-        sys.exit(1)
+    if failed or broken_forms:
+        good = len(outcomes) - len(failed)
+        click.echo(f"WARNING    {len(failed)} diagram(s) and {len(broken_forms)} form(s) refused; {good} deployed or "
+                   "unchanged. /healthz reports them until they are fixed.", err=True)
+        sys.exit(2 if good else 1)
 
 
 @click.command("definitions", help="List deployed process definitions.")

@@ -51,6 +51,7 @@ from app.files.storage import attachment_path
 from app.i18n import gettext, register
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields, error_items
+from app.worklist.formcheck import FormBroken
 
 log = logging.getLogger(__name__)
 bp = Blueprint("files", __name__)
@@ -59,6 +60,7 @@ INTAKE_LANE = "front_office"
 RECEIPT_PIN_KEY = "receipt_pin"
 
 register({
+    "Formulir pendaftaran {form} tidak dapat dipakai: {reason}": "The registration form {form} cannot be used: {reason}",
     "Surat ketetapan retribusi (SKRD)": "Fee notice (SKRD)",
     "Izin terbit": "Permits issued",
     "Pendaftaran": "Registration",
@@ -184,7 +186,13 @@ def intake() -> ResponseReturnValue:
         chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
     except NotFound:
         abort(404)
-    schema = c.forms.schema(form_name)
+    try:
+        schema = c.forms.schema(form_name)
+    except FormBroken as broken:  # the form check refused this permit type's form: say so, never a 500
+        message = gettext("Formulir pendaftaran {form} tidak dapat dipakai: {reason}", form=form_name, reason=str(broken))
+        return render_template("files/intake.html", options=options, chosen=chosen, definition=definition, fields=[],
+                               errors={"": message}, uploads_dropped=False, error_list=[],
+                               max_mb=c.settings.max_upload_bytes // (1024 * 1024)), 503
     data, errors, status, uploads_dropped = initial_data(chosen), {}, 200, False
     if request.method == "POST":
         submission = read_submission(schema, chosen.process_id, request.form, request.files,

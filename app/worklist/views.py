@@ -1,6 +1,7 @@
 """The officer's workspace: the worklist, claiming, and the task page with its form."""
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,6 +20,7 @@ from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
 from app.web.nav import add_nav
 from app.worklist.form_render import build_fields, error_items, field_paths, read_only_items
+from app.worklist.formcheck import FormBroken
 from app.worklist.forms import FieldError, FormNotFound
 from app.worklist.services import (
     CLAIM_FILTERS,
@@ -43,6 +45,7 @@ from app.worklist.services import (
 )
 
 bp = Blueprint("worklist", __name__)
+log = logging.getLogger(__name__)
 
 register({
     "Daftar tugas": "Worklist",
@@ -119,6 +122,10 @@ register({
     "Langkah ini tidak memiliki formulir.": "This step has no form.",
     "Kembali ke daftar tugas": "Back to the worklist",
     "Tugas ini sudah tidak terbuka.": "This task is no longer open.",
+    "Formulir langkah ini ({form}) tidak dapat dipakai: {reason}. Isian tidak dapat disimpan; minta perancang "
+    "proses memperbaikinya (lihat /healthz).":
+        "This step's form ({form}) cannot be used: {reason}. Entries cannot be saved; ask the process designer "
+        "to fix it (see /healthz).",
 })
 
 add_nav("worklist.index", "Daftar tugas", lambda user: user is not None and bool(user.lane_names), order=10)
@@ -232,14 +239,19 @@ def task(task_id: int) -> ResponseReturnValue:
         abort(404)
     except NotYourLane:
         abort(403)
-    try:
-        schema = c.forms.schema(row.form) if row.form else {}
-    except FormNotFound:
-        abort(500)
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
     problem: str | None = None
     status = 200
+    try:
+        schema = c.forms.schema(row.form) if row.form else {}
+    except (FormNotFound, FormBroken) as exc:
+        # The form file is missing or fails the form check: say so (nothing is completed), never a 500.
+        log.error("task %s: form %s cannot be used: %s", task_id, row.form, exc)
+        problem = gettext("Formulir langkah ini ({form}) tidak dapat dipakai: {reason}. Isian tidak dapat "
+                          "disimpan; minta perancang proses memperbaikinya (lihat /healthz).",
+                          form=row.form, reason=str(exc))
+        return _task_page(row, {}, {}, {}, problem, form_broken=True), 503
     if request.method == "POST":
         submission = read_task_submission(schema, request.form, request.files, c.settings.max_upload_bytes)
         try:
@@ -266,7 +278,7 @@ def task(task_id: int) -> ResponseReturnValue:
 
 
 def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], errors: dict[str, str],
-               problem: str | None) -> str:
+               problem: str | None, *, form_broken: bool = False) -> str:
     db = request_session()
     c = container()
     details = task_details(db, row, _me())
@@ -279,7 +291,7 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
         if entry.data:
             try:
                 step_schema = c.forms.schema(entry.form) if entry.form else {}
-            except FormNotFound:
+            except (FormNotFound, FormBroken):
                 step_schema = {}
             items = read_only_items(step_schema, entry.data)
         history.append({"at": entry.at, "kind": gettext(EVENT_LABELS.get(entry.kind, entry.kind)), "step": entry.step,
@@ -292,9 +304,10 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     due = getattr(row, "due_at", None)
     return render_template(
         "worklist/task.html", task=row, details=details, fields=fields, loose_errors=loose, problem=problem,
-        error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema, due_at=due,
+        error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema,
+        due_at=due, form_broken=form_broken,
         time_left=(due - now) if due is not None else None,
-        may_complete=row.status == "open" and not details.not_allowed
+        may_complete=row.status == "open" and not details.not_allowed and not form_broken
         and row.claimed_by in (None, current_user.username),
         held_by_me=row.claimed_by == current_user.username,
         not_allowed=_separated_message(details.not_allowed) if details.not_allowed and row.status == "open" else None,
