@@ -19,7 +19,7 @@ from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
 from app.web.nav import add_nav
-from app.worklist.form_render import build_fields, error_items, field_paths, read_only_items
+from app.worklist.form_render import build_fields, error_items, field_paths, place_errors, read_only_items
 from app.worklist.formcheck import FormBroken
 from app.worklist.forms import FieldError, FormNotFound
 from app.worklist.services import (
@@ -284,7 +284,7 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     details = task_details(db, row, _me())
     fields = build_fields(schema, data, errors, defaults=not errors and not problem) if schema else []
     shown = field_paths(fields)
-    loose = [message for path, message in errors.items() if path not in shown]  # e.g. the whole form's
+    loose = [message for path, message in place_errors(errors, shown).items() if path not in shown]  # the whole form's
     history = []
     for entry in details.history:
         items: list[tuple[str, str]] = []
