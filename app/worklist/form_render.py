@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jsonschema import Draft202012Validator, FormatChecker
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.i18n import EMPTY, fmt_date, fmt_number, gettext, register
@@ -299,6 +300,61 @@ def field_paths(fields: list[Field]) -> set[str]:
         for row in f.rows:
             found |= field_paths(row)
     return found
+
+
+# ---------------------------------------------------------------------------
+PREFILL_KEYWORD = "x-prefill-from"  # an annotation: paths in earlier steps' data that give this field's value
+
+
+def prefill(schema: Mapping[str, Any], earlier: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Values the office already has, for a task form shown for the first time: each field takes
+    the newest value found in ``earlier`` (the intake's and earlier steps' data, oldest first) at
+    the paths its ``x-prefill-from`` annotation lists, if that value is valid for the field
+    (only named sources: a repeated step is not prefilled with its own earlier answers, which
+    the officer must give again). A list of documents (e.g. the missing ones) fills document rows."""
+    root = schema
+    newest_first = [d for d in reversed(earlier) if isinstance(d, Mapping)]
+
+    def lookup(path: str) -> Any:
+        for data in newest_first:
+            node: Any = data
+            for part in path.split("/"):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            if node is not None:
+                return node
+        return None
+
+    def fill(sub: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, child in sub.get("properties", {}).items():
+            child = resolve(child, root)
+            path = f"{prefix}{name}"
+            if type_of(child) == "object" and not is_attachment(child):
+                nested = fill(child, f"{path}/")
+                if nested:
+                    out[name] = nested
+                continue
+            sources = child.get(PREFILL_KEYWORD) or []
+            for source in sources if isinstance(sources, list) else [sources]:
+                value = _prefill_value(child, lookup(str(source)), root)
+                if value is not None:
+                    out[name] = value
+                    break
+        return out
+
+    return fill(resolve(schema, root), "")
+
+
+def _prefill_value(schema: Mapping[str, Any], value: Any, root: Mapping[str, Any]) -> Any:
+    if value is None or is_attachment(schema):
+        return None
+    items = resolve(schema.get("items", {}), root) if type_of(schema) == "array" else {}
+    if is_attachment(items) and isinstance(value, list):  # document codes -> one row per document
+        kinds = items.get("properties", {}).get("document_type", {}).get("enum", [])
+        rows = [{"document_type": v} for v in value if isinstance(v, str) and v in kinds]
+        return rows or None
+    check = {**schema, "$defs": root.get("$defs", {})} if "$defs" in root else schema
+    return value if Draft202012Validator(check, format_checker=FormatChecker()).is_valid(value) else None
 
 
 # ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
 from app.web.nav import add_nav
-from app.worklist.form_render import build_fields, error_items, field_paths, place_errors, read_only_items
+from app.worklist.form_render import build_fields, error_items, field_paths, place_errors, prefill, read_only_items
 from app.worklist.formcheck import FormBroken
 from app.worklist.forms import FieldError, FormNotFound
 from app.worklist.services import (
@@ -282,7 +282,10 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     db = request_session()
     c = container()
     details = task_details(db, row, _me())
-    fields = build_fields(schema, data, errors, defaults=not errors and not problem) if schema else []
+    first_view = not errors and not problem
+    if first_view and schema and not data:  # values the office already has: the intake's and earlier steps'
+        data = prefill(schema, [entry.data for entry in details.history if entry.data])
+    fields = build_fields(schema, data, errors, defaults=first_view) if schema else []
     shown = field_paths(fields)
     loose = [message for path, message in place_errors(errors, shown).items() if path not in shown]  # the whole form's
     history = []

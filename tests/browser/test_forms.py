@@ -53,7 +53,12 @@ def test_the_pbg_draft_step_is_completed_with_masa_berlaku_chosen(page: Any, liv
     assert masa.get_by_label("Selama bangunan berdiri").count() == 1
     assert masa.get_by_label("Jumlah tahun", exact=True).count() == 1
 
+    # Prefilled from the survey: the function it found and the area it measured.
+    assert page.locator('select[name="permitted_function"]').input_value() == "hunian"
+    assert page.locator('[name="permitted_floor_area_m2"]').input_value() == "120"
+
     # A first try with mistakes: each is told beside its field, in Indonesian.
+    page.select_option('select[name="permitted_function"]', "")
     page.fill('[name="permitted_floor_area_m2"]', "0")
     page.fill('[name="validity/oneOf/1"]', "150")  # typing the years chooses "Jumlah tahun"
     assert masa.get_by_label("Jumlah tahun", exact=True).is_checked()

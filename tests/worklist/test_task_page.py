@@ -190,3 +190,13 @@ def test_a_reference_made_up_in_the_browser_is_not_accepted(web_app: Flask, offi
     assert field_error(response.get_data(as_text=True), "attachments/0") == (
         "Dokumen ini bukan lampiran berkas ini; pilih berkasnya lagi.")
     assert snapshot(office, task_id) == before
+
+
+def test_values_the_office_already_has_are_prefilled_on_first_view(web_app: Flask, office: Container) -> None:
+    number = open_pbg(office)
+    walk(office, number, [("loket", samples.REGISTRATION), ("verifikator2", samples.CHECK_COMPLETE),
+                          ("teknis", {**samples.SURVEY, "measured_floor_area_m2": 96.5}), ("kasir", samples.PAYMENT)])
+    page = signed_in(web_app, "verifikator").get(f"/tasks/{open_task(office, number).id}").get_data(as_text=True)
+    assert '<option value="hunian" selected>' in page  # the function the survey found
+    assert re.search(r'name="permitted_floor_area_m2" value="96.5"', page)  # the measured area
+    assert 'name="validity" value="selama_bangunan_berdiri" checked' not in page  # a decision, not prefilled
