@@ -31,6 +31,8 @@ register({
     "Baris {n}": "Row {n}",
     "Pilih…": "Choose…",
     "baris {n}": "line {n}",
+    "Sudah diunggah: {name} (pilih berkas lain untuk menggantinya)":
+        "Already uploaded: {name} (choose another file to replace it)",
     "Isian belum benar; periksa kolom berikut:": "Some entries are not right; check these fields:",
 })
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from app.auth.security import commit, officer_required, request_session
 from app.container import container
 from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
+from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
 from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
@@ -253,27 +255,34 @@ def task(task_id: int) -> ResponseReturnValue:
                           form=row.form, reason=str(exc))
         return _task_page(row, {}, {}, {}, problem, form_broken=True), 503
     if request.method == "POST":
-        submission = read_task_submission(schema, request.form, request.files, c.settings.max_upload_bytes)
+        restored = restore_kept_uploads(c.settings.var_dir, c.settings.secret_key, user.username, request.form,
+                                        request.files)
         try:
-            complete_task_submission(db, c.runtime, c.forms, c.settings, task_id, submission, user)
-        except FormInvalid as invalid:
-            db.rollback()
-            data, errors, status = redisplay_data(submission), _field_errors(invalid.errors), 422
-            if isinstance(invalid, SubmissionInvalid):
-                for path, refused in invalid.refused.items():
-                    errors[path] = upload_message(refused, c.settings.max_upload_bytes)
-        except (NotYourLane, DutiesSeparated) as refused:
-            db.rollback()
-            problem, status, data = _refusal(refused, task_id), 403, redisplay_data(submission)
-        except EngineError as conflict:
-            db.rollback()
-            problem, status, data = _refusal(conflict, task_id), 409, redisplay_data(submission)
-        else:
-            number = _file_number_of(row)
-            commit()
-            flash(gettext('Tugas "{title}" berkas {number} selesai.', title=row.title,
-                          number=number or "\u2013"), "success")
-            return redirect(url_for("worklist.index"))
+            submission = read_task_submission(schema, request.form, restored.files, c.settings.max_upload_bytes)
+            keep = partial(keep_upload, c.settings.var_dir, c.settings.secret_key, user.username)
+            try:
+                complete_task_submission(db, c.runtime, c.forms, c.settings, task_id, submission, user)
+            except FormInvalid as invalid:
+                db.rollback()
+                data, errors, status = redisplay_data(submission, keep), _field_errors(invalid.errors), 422
+                if isinstance(invalid, SubmissionInvalid):
+                    for path, refused in invalid.refused.items():
+                        errors[path] = upload_message(refused, c.settings.max_upload_bytes)
+            except (NotYourLane, DutiesSeparated) as refused:
+                db.rollback()
+                problem, status, data = _refusal(refused, task_id), 403, redisplay_data(submission)
+            except EngineError as conflict:
+                db.rollback()
+                problem, status, data = _refusal(conflict, task_id), 409, redisplay_data(submission, keep)
+            else:
+                number = _file_number_of(row)
+                commit()
+                discard_kept_uploads(c.settings.var_dir, restored.tokens)
+                flash(gettext('Tugas "{title}" berkas {number} selesai.', title=row.title,
+                              number=number or "\u2013"), "success")
+                return redirect(url_for("worklist.index"))
+        finally:
+            restored.close()
     return _task_page(row, schema, data, errors, problem), status
 
 

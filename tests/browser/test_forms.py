@@ -30,7 +30,7 @@ def invalid_fields(page: Any) -> dict[str, str]:
     """name -> the text of the message its aria-describedby points to, for every invalid input."""
     return page.evaluate("""() => {
         const found = {};
-        for (const el of document.querySelectorAll('form.task-form [aria-invalid="true"], form.intake-form [aria-invalid="true"]')) {
+        for (const el of document.querySelectorAll('form [aria-invalid="true"]')) {
             const ids = (el.getAttribute('aria-describedby') || '').split(' ');
             const message = ids.map(id => document.getElementById(id)).find(m => m && m.classList.contains('field-error'));
             found[el.name || el.id] = message ? message.textContent.trim() : null;
