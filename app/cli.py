@@ -19,6 +19,7 @@ from app.container import Container, container
 from app.engine.definitions import deploy_directory, list_definitions
 from app.engine.errors import EngineError
 from app.files.services import file_state, open_file
+from app.worklist.formcheck import FormBroken
 from app.worklist.services import FormInvalid, get_task_for, open_tasks
 from app.worklist.services import complete_task as complete_task_service
 
@@ -188,7 +189,10 @@ def task_form(task_id: int, actor: str) -> None:
             task = get_task_for(session, task_id, get_user(session, actor))
         except (EngineError, UserError) as exc:
             _fail(str(exc))
-        schema = c.forms.schema(task.form) if task.form else {}
+        try:
+            schema = c.forms.schema(task.form) if task.form else {}
+        except FormBroken as exc:
+            _fail(f"the form of this step cannot be used: {exc}")
     click.echo(json.dumps({"task": task.id, "title": task.title, "form": task.form, "schema": schema},
                           indent=2, ensure_ascii=False))
 
@@ -214,7 +218,7 @@ def complete_task(task_id: int, actor: str, raw: str) -> None:
         for e in exc.errors:
             click.echo(f"  {e.field or '(form)'}: {e.message}", err=True)
         _fail("the form has errors; nothing was changed")
-    except (EngineError, UserError) as exc:
+    except (EngineError, UserError, FormBroken) as exc:
         _fail(str(exc))
     click.echo(f"completed {task_id} {title}")
 

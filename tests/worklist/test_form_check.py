@@ -133,3 +133,12 @@ def test_a_step_whose_form_broke_after_deploy_says_so_instead_of_a_500(web_app: 
     posted = post_form(loket, f"/tasks/{task_id}", {"applicant/nik": "1"}, token_from="/worklist")
     assert posted.status_code == 503
     assert open_task(c, number).id == task_id  # still open, nothing completed
+
+
+def test_the_designer_preview_shows_the_masa_berlaku_choices(web_app: Flask) -> None:
+    designer = signed_in(web_app, "perancang")
+    text = (ROOT / "forms" / "pbg_permit_draft.json").read_text("utf-8")
+    html = post_form(designer, "/designer/forms/preview", {"schema": text},
+                     token_from="/designer/forms/new").get_data(as_text=True)
+    assert 'name="validity" value="selama_bangunan_berdiri"' in html and "Selama bangunan berdiri" in html
+    assert 'name="validity/oneOf/1"' in html and "Jumlah tahun" in html
