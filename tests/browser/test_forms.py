@@ -121,3 +121,20 @@ def test_a_failed_intake_marks_every_bad_field_and_focuses_the_summary(page: Any
     assert links == messages and messages >= 10
     assert all(message for message in marked.values())  # every invalid field points to its message
     page.screenshot(path=str(ARTIFACTS / "forms-intake-errors.png"), full_page=True)
+
+
+def test_document_rows_are_added_and_removed_in_the_browser(page: Any, live_server: str) -> None:
+    sign_in(page, live_server, "loket")
+    page.goto(f"{live_server}/intake?permit_type=building_permit")
+    rows = page.locator("fieldset#field-attachments > .row-item")
+    before = rows.count()
+    assert before >= 2
+    page.click("fieldset#field-attachments > button.row-add")
+    assert rows.count() == before + 1
+    added = rows.nth(before)
+    assert added.locator(f'select[name="attachments/{before}/document_type"]').count() == 1
+    assert added.locator(f'input[type=file][name="attachments/{before}"]').count() == 1
+    assert page.evaluate("document.activeElement.name") == f"attachments/{before}/document_type"
+    added.locator("button.row-remove").click()
+    assert rows.count() == before
+    page.screenshot(path=str(ARTIFACTS / "forms-intake-rows.png"), full_page=True)
