@@ -210,6 +210,7 @@ def intake() -> ResponseReturnValue:
                 db.rollback()
                 data = redisplay_data(chosen, submission.data, submission.uploads,
                                       partial(keep_upload, var, secret, officer))
+                discard_kept_uploads(var, restored.tokens)  # kept again under new tokens
                 errors, status = invalid.errors, 400
                 uploads_dropped = any(u.error for u in submission.uploads.values())
             else:

@@ -265,6 +265,7 @@ def task(task_id: int) -> ResponseReturnValue:
             except FormInvalid as invalid:
                 db.rollback()
                 data, errors, status = redisplay_data(submission, keep), _field_errors(invalid.errors), 422
+                discard_kept_uploads(c.settings.var_dir, restored.tokens)  # kept again under new tokens
                 if isinstance(invalid, SubmissionInvalid):
                     for path, refused in invalid.refused.items():
                         errors[path] = upload_message(refused, c.settings.max_upload_bytes)

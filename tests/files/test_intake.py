@@ -130,11 +130,23 @@ def test_uploads_are_kept_after_a_refusal_and_used_when_the_form_is_sent_again(
     kept = deployed.settings.var_dir / "kept-uploads"
     assert len(list(kept.iterdir())) == 3
 
-    # Sent again with the name filled in and no file chosen: the kept uploads are used.
-    form = browser_form(registration(), documents=[])
-    for index, (document_type, _, _) in enumerate(DOCUMENTS):
-        form[f"attachments/{index}/document_type"] = document_type
-        form[f"attachments/{index}/kept"] = tokens[f"attachments/{index}"]
+    def resend(data: dict, tokens: dict[str, str]) -> dict:
+        form = browser_form(data, documents=[])
+        for index, (document_type, _, _) in enumerate(DOCUMENTS):
+            form[f"attachments/{index}/document_type"] = document_type
+            form[f"attachments/{index}/kept"] = tokens[f"attachments/{index}"]
+        return form
+
+    # Refused again for another field: still kept, once each.
+    again = post_form(loket, "/intake", resend(registration(applicant__occupation=None), tokens),
+                      content_type="multipart/form-data")
+    assert again.status_code == 400
+    tokens = kept_tokens(again.get_data(as_text=True))
+    assert sorted(tokens) == ["attachments/0", "attachments/1", "attachments/2"]
+    assert len(list(kept.iterdir())) == 3
+
+    # Sent again with everything filled in and no file chosen: the kept uploads are used.
+    form = resend(registration(), tokens)
     response = post_form(loket, "/intake", form, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     with deployed.db.unit_of_work() as session:
