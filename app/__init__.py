@@ -84,8 +84,8 @@ def _blueprints() -> list[Blueprint]:
     from app.web.views import bp as web_bp
     from app.worklist.views import bp as worklist_bp
 
-    return [ops_bp, web_bp, auth_bp, api_bp, files_bp, file_list_bp, public_bp, worklist_bp, designer_bp, catalogue_bp, permits_bp,
-            complaints_bp, inbox_bp]
+    return [ops_bp, web_bp, auth_bp, api_bp, files_bp, file_list_bp, public_bp, worklist_bp, designer_bp,
+            catalogue_bp, permits_bp, complaints_bp, inbox_bp]
 
 
 def _security_headers(response: Response) -> Response:

@@ -211,7 +211,8 @@ def _text_condition(statement: Any, text: str, within: int | None = None) -> tup
     ids = select(terms[0].file_id)
     for term in terms[1:]:
         ids = ids.join(term, term.file_id == terms[0].file_id)
-    ids = ids.where(*(and_(term.term >= word, term.term < _prefix_upper(word)) for term, word in zip(terms, words)))
+    ids = ids.where(*(and_(term.term >= word, term.term < _prefix_upper(word))
+                      for term, word in zip(terms, words[:MAX_WORDS], strict=True)))
     if len(terms) > 1:
         # Several words: find their files first, always (walking the newest files hoping to meet a
         # rare combination would read them all when it does not exist); with no other filter, only

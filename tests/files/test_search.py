@@ -53,7 +53,7 @@ def test_a_file_is_found_by_any_words_of_the_applicants_name(web_app: Flask, dep
 
 
 def test_a_file_is_found_by_its_number_as_typed(web_app: Flask, deployed: Container) -> None:
-    first, second = open_files(deployed, ["Siti Rahmawati", "Joko Susilo"])
+    _first, second = open_files(deployed, ["Siti Rahmawati", "Joko Susilo"])
     client = signed_in(web_app, "manajer")
     page = client.get(f"/files?q={second.lower()}").get_data(as_text=True)
     assert listed(page) == [second] and "Ditemukan menurut nomor berkas." in page

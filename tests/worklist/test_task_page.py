@@ -49,7 +49,7 @@ def survey_task(c: Container) -> tuple[str, int]:
 
 
 def field_error(page: str, path: str) -> str | None:
-    match = re.search(rf'<small class="field-error" id="{re.escape(path)}-error" role="alert">([^<]*)</small>', page)
+    match = re.search(rf'<small class="field-error" id="{re.escape(path)}-error">([^<]*)</small>', page)
     return match.group(1) if match else None
 
 
@@ -88,9 +88,10 @@ def test_errors_are_shown_beside_their_fields_and_nothing_changes(web_app: Flask
     })
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Isian belum benar; periksa kolom yang ditandai." in page
-    assert field_error(page, "measured_floor_area_m2") is not None
-    assert field_error(page, "building_class") == "wajib diisi (required)"
+    assert "Isian belum benar; periksa kolom berikut:" in page
+    assert '<a href="#field-building_class">' in page  # the error summary links to the field
+    assert field_error(page, "measured_floor_area_m2") == "harus berupa angka"
+    assert field_error(page, "building_class") == "wajib diisi"
     assert field_error(page, "bap_number") is None
     assert 'name="measured_floor_area_m2" value="seratus"' in page  # what was typed is kept
     assert 'name="bap_number" value="BAP/PBG/045/I/2026"' in page
@@ -143,7 +144,7 @@ def test_an_uploaded_pdf_is_stored_and_referenced_in_the_step_data(web_app: Flas
     number = open_pbg(office)
     task_id = open_task(office, number).id
     loket = signed_in(web_app, "loket")
-    assert 'type="file" name="attachments/0"' in loket.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'type="file" id="field-attachments/0" name="attachments/0"' in loket.get(f"/tasks/{task_id}").get_data(as_text=True)
 
     response = submit_task(loket, task_id, registration_fields(office, (PDF, "ktp-siti.pdf")))
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -189,3 +190,37 @@ def test_a_reference_made_up_in_the_browser_is_not_accepted(web_app: Flask, offi
     assert field_error(response.get_data(as_text=True), "attachments/0") == (
         "Dokumen ini bukan lampiran berkas ini; pilih berkasnya lagi.")
     assert snapshot(office, task_id) == before
+
+
+def test_values_the_office_already_has_are_prefilled_on_first_view(web_app: Flask, office: Container) -> None:
+    number = open_pbg(office)
+    walk(office, number, [("loket", samples.REGISTRATION), ("verifikator2", samples.CHECK_COMPLETE),
+                          ("teknis", {**samples.SURVEY, "measured_floor_area_m2": 96.5}), ("kasir", samples.PAYMENT)])
+    page = signed_in(web_app, "verifikator").get(f"/tasks/{open_task(office, number).id}").get_data(as_text=True)
+    assert '<option value="hunian" selected>' in page  # the function the survey found
+    assert re.search(r'name="permitted_floor_area_m2" value="96.5"', page)  # the measured area
+    assert 'name="validity" value="selama_bangunan_berdiri" checked' not in page  # a decision, not prefilled
+
+
+def test_an_upload_is_kept_when_the_form_is_refused_for_another_field(web_app: Flask, office: Container) -> None:
+    number = open_pbg(office)
+    task_id = open_task(office, number).id
+    loket = signed_in(web_app, "loket")
+    fields = registration_fields(office, (PDF, "ktp-siti.pdf"))
+    fields.pop("applicant/full_name")
+    refused = submit_task(loket, task_id, fields)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert field_error(page, "applicant/full_name") == "wajib diisi"
+    assert "Sudah diunggah: ktp-siti.pdf" in page
+    token = re.search(r'name="attachments/0/kept" value="([^"]+)"', page)
+    assert token is not None
+
+    again = registration_fields(office, None)
+    again.update({"attachments/0/document_type": "ktp", "attachments/0/kept": token.group(1)})
+    response = submit_task(loket, task_id, again)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with office.db.unit_of_work() as session:
+        attachment = session.scalars(select(Attachment)).one()
+        assert (attachment.filename, attachment.sha256) == ("ktp-siti.pdf", hashlib.sha256(PDF).hexdigest())
+    assert not any((office.settings.var_dir / "kept-uploads").iterdir())
