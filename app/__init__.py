@@ -20,11 +20,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from app import cli, i18n
     from app.auth.security import close_request_session, login_manager
     from app.container import Container
+    from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
     from app.web.views import render_error
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.json = LimitedJSONProvider(app)  # deep JSON is a bad request, never a RecursionError
     # Every <int:...> in a URL is a database id: larger than the column can hold is simply not found.
     app.url_map.converters["int"] = _DatabaseId
     app.config.update(

@@ -13,6 +13,7 @@ from app.auth.services import UserError, create_user, set_lanes, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
 from app.web.nav import add_nav
+from app.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -47,10 +48,7 @@ ROLE_LABELS = {"officer": "petugas", "designer": "perancang proses", "manager": 
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect to another site after sign-in.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    return safe_next(target, url_for("web.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

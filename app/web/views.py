@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -90,6 +90,17 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         from app.api.errors import error_body
 
-        return error_body(code, (error.name or "error").lower().replace(" ", "_"), error.description or "error")
+        body = error_body(code, (error.name or "error").lower().replace(" ", "_"), error.description or "error")
+        return with_error_headers(body, error)
     title = ERROR_TITLES.get(code, ERROR_TITLES[500] if code >= 500 else ERROR_TITLES[400])
-    return render_template("web/error.html", code=code, title=title, detail=error.description), code
+    return with_error_headers((render_template("web/error.html", code=code, title=title, detail=error.description),
+                               code), error)
+
+
+def with_error_headers(result: ResponseReturnValue, error: HTTPException) -> Response:
+    """``result`` with the headers the error itself carries (``Allow`` on 405, ``Retry-After`` on 503)."""
+    response = make_response(result)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
