@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
 from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
-from app.auth.services import UserError, create_user, set_lanes, set_password
+from app.auth.services import PasswordRefused, UserError, create_user, set_lanes, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
 from app.web.nav import add_nav
@@ -109,7 +109,7 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
     user = db.get(User, user_id) if user_id else None
     if user_id and user is None:
         abort(404)
-    error = None
+    error = password_error = None
     if request.method == "POST":
         form = request.form
         try:
@@ -129,6 +129,9 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 if form.get("password"):
                     set_password(user, form["password"])
             commit()
+        except PasswordRefused as exc:
+            db.rollback()
+            password_error = gettext(exc.message)
         except UserError as exc:
             db.rollback()
             error = str(exc)
@@ -136,4 +139,4 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
             flash(gettext("Pengguna disimpan."), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", user=user, lanes=LANES, roles=ROLES, role_labels=ROLE_LABELS,
-                           error=error), (400 if error else 200)
+                           error=error, password_error=password_error), (400 if error or password_error else 200)
