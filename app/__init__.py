@@ -15,6 +15,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                publisher: Publisher | None = None) -> Flask:
     """The Flask application, wired from ``settings`` (environment by default)."""
     from flask_wtf.csrf import CSRFError, CSRFProtect
+    from sqlalchemy import exc as sa_exc
     from werkzeug.exceptions import HTTPException
 
     from app import cli, i18n
@@ -22,7 +23,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from app.container import Container
     from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
-    from app.web.views import render_error
+    from app.web.views import database_busy, render_error
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(CSRFError, lambda e: render_error(e))
+    for busy in (sa_exc.TimeoutError, sa_exc.OperationalError):
+        app.register_error_handler(busy, database_busy)
     app.after_request(_security_headers)
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
