@@ -67,6 +67,10 @@ class Settings:
     # sign-in and tracking throttles become office-wide.
     proxy_hops: int = 0
     max_bpmn_bytes: int = 2 * 1024 * 1024
+    # Staged uploads no commit recorded are removed after this long (longer than any request);
+    # the beat task sweeps this often.
+    attachment_grace_seconds: float = 3600.0
+    attachment_sweep_seconds: float = 900.0
     # -- SLA, escalations and notices (README: "SLA and escalations") --
     # Office hours (local time): a deadline of n working days ends at the close of the n-th working day.
     office_hours: str = "08:00-16:00"
@@ -129,6 +133,7 @@ class Settings:
                 found.append(f"PTSP_{f.name.upper()} must not be negative (is {value})")
         for name in ("resubmission_days", "timer_sweep_seconds", "heartbeat_seconds", "heartbeat_max_age_seconds",
                      "max_form_bytes", "max_upload_bytes", "max_bpmn_bytes", "calendar_refresh_seconds",
+                     "attachment_sweep_seconds",
                      "sla_default_working_days", "sla_sweep_seconds", "sla_sweep_batch", "notify_max_attempts",
                      "notify_retry_seconds", "notify_lease_seconds", "notify_requeue_seconds", "smtp_timeout_seconds",
                      "db_pool_size", "db_pool_timeout_seconds", "db_statement_timeout_seconds",

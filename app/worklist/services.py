@@ -238,7 +238,15 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
         [FieldError("", "this step has no form; send an empty object")] if data else [])
     if errors:
         raise FormInvalid(errors)
-    # Take the row: the update waits for (and then sees) a competing completion or claim.
+    take_task_row(session, task, user)
+    runtime.complete(session, task, _plain(data), user.username)
+    return task
+
+
+def take_task_row(session: Session, task: HumanTask, user: User) -> None:
+    """Take the task's row for this completion, before anything else is written: the update waits
+    for (and then sees) a competing completion or claim, which raises TaskAlreadyDone or
+    ClaimedByOther. Taking it first keeps every completion's locks in one order (no deadlock)."""
     held = session.execute(
         update(HumanTask)
         .where(HumanTask.id == task.id, HumanTask.status == "open",
@@ -250,8 +258,6 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
         if task.status != "open":
             raise TaskAlreadyDone(_done_message(task))
         raise ClaimedByOther(task, task.claimed_by or "?")
-    runtime.complete(session, task, _plain(data), user.username)
-    return task
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -351,6 +357,9 @@ def complete_task_submission(session: Session, runtime: Runtime, forms: FormRegi
     errors, refused = submission_problems(session, forms, task, submission)
     if errors or refused:
         raise SubmissionInvalid(errors, refused)
+    # The task's row first, the uploads after: a competing submission waits here and is told
+    # (409) before it writes anything, and no transaction holds file locks the winner needs.
+    take_task_row(session, task, user)
     file_id = _file_id(session, task.instance_id)
     for _path, item in attachments_in(submission.data):
         staged = submission.uploads.get(str(item.get("reference")))
@@ -363,7 +372,11 @@ def complete_task_submission(session: Session, runtime: Runtime, forms: FormRegi
                                   str(item.get("document_type") or "lainnya")[:50], user.username,
                                   settings.max_upload_bytes)
         item["reference"], item["sha256"] = attachment_reference(attachment), attachment.sha256
-    return complete_task(session, runtime, forms, task_id, submission.data, user)
+    errors = forms.validate(task.form, submission.data) if task.form else []
+    if errors:
+        raise FormInvalid(errors)
+    runtime.complete(session, task, _plain(submission.data), user.username)
+    return task
 
 
 def redisplay_data(submission: TaskSubmission) -> dict[str, Any]:
