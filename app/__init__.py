@@ -63,6 +63,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     cli.register(app)
+    if app.extensions["ptsp"].db.engine.dialect.name == "sqlite":
+        from app.ops.services import sqlite_integrity
+
+        sqlite_integrity(app.extensions["ptsp"].db, force=True)  # logged loudly when the file is damaged
     return app
 
 
