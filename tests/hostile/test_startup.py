@@ -88,3 +88,22 @@ def test_holidays_is_pinned_exactly() -> None:
     # A new release of `holidays` moves legal deadlines: it changes only on purpose.
     text = (ROOT / "pyproject.toml").read_text()
     assert '"holidays==' in text
+
+
+def test_every_dependency_is_pinned_in_the_lock_file_within_its_range() -> None:
+    # A dependency added to pyproject.toml without `make lock` would install unpinned on a fresh machine.
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
+    locked = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            locked[canonicalize_name(name)] = version
+    problems = [f"{r.name}: {locked.get(canonicalize_name(r.name), 'missing')}" for r in wanted
+                if not r.specifier.contains(locked.get(canonicalize_name(r.name), "0"), prereleases=True)]
+    assert problems == [], "run `make lock`: " + ", ".join(problems)
