@@ -299,5 +299,10 @@ def _file_number(session: Any, instance_id: int) -> str:
 
 def main() -> None:
     from app import create_app
+    from app.config import Settings, SettingsError
 
+    try:
+        Settings.from_env()
+    except SettingsError as exc:  # the same check as every other start, without a traceback
+        _fail(str(exc))
     FlaskGroup(create_app=lambda: create_app())(prog_name="ptsp")
