@@ -15,16 +15,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                publisher: Publisher | None = None) -> Flask:
     """The Flask application, wired from ``settings`` (environment by default)."""
     from flask_wtf.csrf import CSRFError, CSRFProtect
+    from sqlalchemy import exc as sa_exc
     from werkzeug.exceptions import HTTPException
 
     from app import cli, i18n
     from app.auth.security import close_request_session, login_manager
     from app.container import Container
+    from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
-    from app.web.views import render_error
+    from app.web.views import database_busy, render_error
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.json = LimitedJSONProvider(app)  # deep JSON is a bad request, never a RecursionError
     # Every <int:...> in a URL is a database id: larger than the column can hold is simply not found.
     app.url_map.converters["int"] = _DatabaseId
     app.config.update(
@@ -51,6 +54,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(CSRFError, lambda e: render_error(e))
+    for busy in (sa_exc.TimeoutError, sa_exc.OperationalError):
+        app.register_error_handler(busy, database_busy)
     app.after_request(_security_headers)
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -58,6 +63,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     cli.register(app)
+    if app.extensions["ptsp"].db.engine.dialect.name == "sqlite":
+        from app.ops.services import sqlite_integrity
+
+        sqlite_integrity(app.extensions["ptsp"].db, force=True)  # logged loudly when the file is damaged
     return app
 
 

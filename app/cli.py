@@ -40,6 +40,7 @@ def register(app: Flask) -> None:
     for command in (migrate, deploy, definitions, create_user_cmd, create_token, seed_demo, start_file, tasks,
                     task_form, complete_task, show_file, fire_timers, retry):
         app.cli.add_command(command)
+    app.cli.add_command(attachments_group)
 
 
 def _fail(message: str) -> NoReturn:
@@ -278,6 +279,28 @@ def retry(instance_id: int, actor: str) -> None:
     click.echo(f"instance {instance_id} is {status}")
 
 
+@click.group("attachments", help="Uploaded documents under var/attachments/.")
+def attachments_group() -> None:
+    pass
+
+
+@attachments_group.command("sweep", help="Remove uploads of transactions that never committed (after a grace period).")
+@click.option("--grace-seconds", type=float, default=None,
+              help="Leave staged uploads younger than this (default: PTSP_ATTACHMENT_GRACE_SECONDS).")
+@with_appcontext
+def sweep_attachments_cmd(grace_seconds: float | None) -> None:
+    from datetime import timedelta
+
+    from app.files.storage import sweep_attachments
+
+    c = container()
+    grace = timedelta(seconds=c.settings.attachment_grace_seconds if grace_seconds is None else grace_seconds)
+    with c.db.unit_of_work() as session:
+        report = sweep_attachments(session, c.settings.var_dir, grace)
+    click.echo(f"removed {report.removed_staged} staged upload(s) never committed, promoted {report.promoted}, "
+               f"removed {report.removed_orphans} unrecorded document(s)")
+
+
 def _file_number(session: Any, instance_id: int) -> str:
     from sqlalchemy import select
 
@@ -288,5 +311,10 @@ def _file_number(session: Any, instance_id: int) -> str:
 
 def main() -> None:
     from app import create_app
+    from app.config import Settings, SettingsError
 
+    try:
+        Settings.from_env()
+    except SettingsError as exc:  # the same check as every other start, without a traceback
+        _fail(str(exc))
     FlaskGroup(create_app=lambda: create_app())(prog_name="ptsp")

@@ -12,7 +12,7 @@ from flask import current_app
 from app import catalogue
 from app.clock import SYSTEM_CLOCK, Clock
 from app.config import Settings
-from app.db import Database
+from app.db import Database, WaitLimits
 from app.designer.forms import DatabaseForms
 from app.engine.runtime import Runtime
 from app.engine.sandbox import SandboxLimits, make_script_engine
@@ -40,7 +40,10 @@ class Container:
     def __post_init__(self) -> None:
         if self.publisher is None:
             self.publisher = CeleryPublisher(self.settings.broker_url)
-        self.db = Database(self.settings.database_url, publisher=self.publisher)
+        s = self.settings
+        self.db = Database(s.database_url, publisher=self.publisher, limits=WaitLimits(
+            s.db_pool_size, s.db_max_overflow, s.db_pool_timeout_seconds, s.db_statement_timeout_seconds,
+            s.db_lock_timeout_seconds))
         # National holidays plus the administrators' changes, rebuilt when those change.
         self.office_calendar = OfficeCalendar(self.settings, self.db)
         policy.parse_escalation(self.settings.sla_escalation)  # a bad chain fails at start, not at 3 a.m.

@@ -8,10 +8,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, LargeBinary, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -67,8 +69,22 @@ class CompressedText(TypeDecorator[str]):
         return zlib.decompress(raw).decode("utf-8") if raw[:1] == b"\x78" else raw.decode("utf-8")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+@dataclass(frozen=True)
+class WaitLimits:
+    """How long anything waits on the database (PostgreSQL): for a pooled connection, for one
+    statement, for a row lock. Past them the caller gets an error it can answer 503 with,
+    rather than a request queued for a minute."""
+
+    pool_size: int = 10
+    max_overflow: int = 10
+    pool_timeout_seconds: float = 5.0
+    statement_timeout_seconds: float = 30.0
+    lock_timeout_seconds: float = 5.0
+
+
+def make_engine(url: str, limits: WaitLimits | None = None) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL
+    a bounded pool and statement and lock timeouts (:class:`WaitLimits`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -84,15 +100,21 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    limits = limits or WaitLimits()
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["options"] = (f"-c statement_timeout={int(limits.statement_timeout_seconds * 1000)} "
+                                   f"-c lock_timeout={int(limits.lock_timeout_seconds * 1000)}")
+    return create_engine(url, pool_pre_ping=True, pool_size=limits.pool_size, max_overflow=limits.max_overflow,
+                         pool_timeout=limits.pool_timeout_seconds, connect_args=connect_args)
 
 
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str, publisher: object | None = None) -> None:
+    def __init__(self, url: str, publisher: object | None = None, limits: WaitLimits | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, limits)
         # Every session carries the publisher that sends its jobs after commit.
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"publisher": publisher})
 
@@ -111,3 +133,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """True for the errors of a database too busy to answer now (retrying later may work):
+    no pooled connection free in time, a row lock or statement timing out (PostgreSQL),
+    or a locked SQLite file."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return True
+    if isinstance(error, sa_exc.OperationalError):
+        code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if code in ("55P03", "57014"):  # lock_not_available, query_canceled (statement_timeout)
+            return True
+        return "database is locked" in str(error.orig)
+    return False

@@ -16,24 +16,38 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.cli import DEMO_PASSWORD, DEMO_USERS
-from app.config import Settings
+from app.config import Settings, SettingsError
 
 
-def main() -> int:
-    settings = Settings.from_env()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    port = os.environ.get("PORT", "5000")
-    bin_dir = Path(sys.executable).parent
-    commands = {
-        "web": [str(bin_dir / "gunicorn"), "--bind", f"0.0.0.0:{port}", "--workers", "2", "--threads", "4",
+def host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def service_commands(settings: Settings, port: str, bin_dir: Path) -> dict[str, list[str]]:
+    """The command line of each part; the web server listens on ``settings.bind_host`` (127.0.0.1 by default)."""
+    host = host_for_url(settings.bind_host)
+    return {
+        "web": [str(bin_dir / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
                 "--access-logfile", "-", "app.wsgi:application"],
         "worker": [str(bin_dir / "celery"), "-A", "workers.celery_app", "worker", "--loglevel=INFO",
                    "--concurrency=2", "--hostname=worker1@%h"],
         "beat": [str(bin_dir / "celery"), "-A", "workers.celery_app", "beat", "--loglevel=INFO",
                  "--schedule", str(settings.var_dir / "celerybeat-schedule")],
     }
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"PTSP tidak dijalankan / not started: {exc}", file=sys.stderr)
+        return 2
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    port = os.environ.get("PORT", "5000")
+    commands = service_commands(settings, port, Path(sys.executable).parent)
     children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-    health = wait_until_healthy(f"http://127.0.0.1:{port}/healthz",
+    probe = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::") else host_for_url(settings.bind_host)  # noqa: S104
+    health = wait_until_healthy(f"http://{probe}:{port}/healthz",
                                 lambda: all(p.poll() is None for p in children.values()))
     if health is None:
         print("the service did not start; see the messages above", file=sys.stderr)
@@ -42,7 +56,7 @@ def main() -> int:
                 proc.terminate()
         return 1
     note = "" if health == 200 else f"  (/healthz answers {health}: see it for what is not ready yet)"
-    print(f"\nPTSP berjalan di / running at http://127.0.0.1:{port}/  (health: /healthz){note}")
+    print(f"\nPTSP berjalan di / running at http://{host_for_url(settings.bind_host)}:{port}/  (health: /healthz){note}")
     print(f"database: {settings.database_url}\nbroker:   {settings.broker_url}")
     print("demo logins (username / password / role / lanes):")
     for username, _, role, lanes in DEMO_USERS:

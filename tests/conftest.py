@@ -26,6 +26,9 @@ from app.migrate import upgrade
 from app.publisher import RecordingPublisher
 
 REQUIRE_SERVICES = os.environ.get("PTSP_REQUIRE_SERVICES") == "1"
+# Workers and servers started by tests run on PostgreSQL or temporary SQLite files, outside the
+# embedded demo: they refuse the built-in secret key (app/config.py), so tests give them one.
+os.environ.setdefault("PTSP_SECRET_KEY", "tests-only-secret-key-not-for-production")
 
 
 def service_url(name: str) -> str:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
 
 from app.container import container
 from app.engine.timers import fire_due_timers, fire_instance_timers
+from app.files.storage import sweep_attachments as sweep_staged
 from app.notify.delivery import deliver
 from app.ops.services import record_heartbeat
 from app.sla.sweep import sla_sweep as run_sla_sweep
@@ -38,6 +39,15 @@ def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
 def sla_sweep() -> dict[str, int]:
     """Move every SLA state due to change and create its notices; re-enqueue lost deliveries."""
     return dataclasses.asdict(run_sla_sweep(container()))
+
+
+@shared_task(name="workers.tasks.sweep_attachments")
+def sweep_attachments() -> dict[str, int]:
+    """Remove staged uploads that no commit recorded (see app/files/storage.py)."""
+    c = container()
+    with c.db.unit_of_work() as session:
+        report = sweep_staged(session, c.settings.var_dir, timedelta(seconds=c.settings.attachment_grace_seconds))
+    return dataclasses.asdict(report)
 
 
 @shared_task(name="workers.tasks.deliver_notice", acks_late=True)

@@ -25,6 +25,7 @@ from app.engine.definitions import list_definitions
 from app.engine.errors import EngineError
 from app.engine.models import HumanTask
 from app.files.services import file_state
+from app.web.views import with_error_headers
 from app.worklist.formcheck import FormBroken
 from app.worklist.services import claim_task, complete_task, get_task_for, open_tasks, release_task
 
@@ -80,7 +81,7 @@ def _user_error(exc: UserError) -> ResponseReturnValue:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     code = (exc.name or "error").lower().replace(" ", "_")
-    return error_body(exc.code or 500, code, exc.description or exc.name or "error")
+    return with_error_headers(error_body(exc.code or 500, code, exc.description or exc.name or "error"), exc)
 
 
 def _task_json(task: HumanTask, file_number: str | None = None) -> dict[str, Any]:
@@ -125,9 +126,11 @@ def tasks() -> ResponseReturnValue:
             raise ApiError(403, "forbidden", f"you are not a member of lane {lane!r}")
         lanes = {lane}
     try:
-        limit = min(max(int(request.args.get("limit", "50")), 1), 200)
-    except ValueError as exc:
-        raise ApiError(400, "bad_request", "limit must be a whole number from 1 to 200") from exc
+        limit = int(request.args.get("limit", "50"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 200:  # the OpenAPI document's minimum and maximum
+        raise ApiError(400, "bad_request", "limit must be a whole number from 1 to 200")
     rows = open_tasks(request_session(), lanes, limit)
     return jsonify({"items": [_task_json(t) for t in rows]})
 

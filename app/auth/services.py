@@ -9,10 +9,20 @@ from werkzeug.security import generate_password_hash
 
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, LaneMembership, User
+from app.auth.passwords import password_problem
+from app.i18n import english_of
 
 
 class UserError(ValueError):
     pass
+
+
+class PasswordRefused(UserError):
+    """A password too short or too easy to guess; ``message`` is the Indonesian text for beside the field."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(english_of(message) or message)
 
 
 def create_user(session: Session, username: str, full_name: str, password: str, role: str = "officer",
@@ -25,17 +35,19 @@ def create_user(session: Session, username: str, full_name: str, password: str, 
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise UserError(f"user {username!r} already exists")
     user = User(username=username, full_name=full_name, email=email, role=role, password_hash="")
-    set_password(user, password)
+    set_password(user, password, personal=(username, full_name))
     session.add(user)
     set_lanes(user, lanes)
     session.flush()
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Hash (scrypt) and store a new password of at least 10 characters."""
-    if len(password) < 10:
-        raise UserError("password must be at least 10 characters")
+def set_password(user: User, password: str, personal: Iterable[str] = ()) -> None:
+    """Hash (scrypt) and store a new password: at least 10 characters, not common, repeated
+    or made of the user's names (:func:`app.auth.passwords.password_problem`)."""
+    problem = password_problem(password, [user.username or "", user.full_name or "", *personal])
+    if problem is not None:
+        raise PasswordRefused(problem)
     user.password_hash = generate_password_hash(password, method="scrypt")
 
 

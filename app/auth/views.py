@@ -9,10 +9,11 @@ from sqlalchemy import select
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
 from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
-from app.auth.services import UserError, create_user, set_lanes, set_password
+from app.auth.services import PasswordRefused, UserError, create_user, set_lanes, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
 from app.web.nav import add_nav
+from app.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -47,10 +48,7 @@ ROLE_LABELS = {"officer": "petugas", "designer": "perancang proses", "manager": 
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect to another site after sign-in.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    return safe_next(target, url_for("web.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -111,7 +109,7 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
     user = db.get(User, user_id) if user_id else None
     if user_id and user is None:
         abort(404)
-    error = None
+    error = password_error = None
     if request.method == "POST":
         form = request.form
         try:
@@ -131,6 +129,9 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 if form.get("password"):
                     set_password(user, form["password"])
             commit()
+        except PasswordRefused as exc:
+            db.rollback()
+            password_error = gettext(exc.message)
         except UserError as exc:
             db.rollback()
             error = str(exc)
@@ -138,4 +139,4 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
             flash(gettext("Pengguna disimpan."), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", user=user, lanes=LANES, roles=ROLES, role_labels=ROLE_LABELS,
-                           error=error), (400 if error else 200)
+                           error=error, password_error=password_error), (400 if error or password_error else 200)

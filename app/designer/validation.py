@@ -43,6 +43,7 @@ from app.engine.capabilities import (
 )
 from app.engine.sandbox import check_source
 from app.engine.spiff import DiagramError, parse_diagram
+from app.engine.xml_guard import HostileXml, check_xml_bytes, no_doctype_after_parse
 from app.i18n import gettext, register
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -61,6 +62,8 @@ register({
     "DTD dan deklarasi entitas tidak diizinkan dalam diagram (entitas eksternal dan bom entitas ditolak).":
         "DTDs and entity declarations are not allowed in diagrams (external entities and entity bombs are refused).",
     "Berkas bukan teks UTF-8: {detail}": "The file is not UTF-8 text: {detail}",
+    "Diagram harus berkodekan UTF-8; pengodean lain ditolak ({detail}).":
+        "Diagrams must be UTF-8 encoded; other encodings are refused ({detail}).",
     "XML tidak well-formed: {detail}": "The XML is not well-formed: {detail}",
     "Bukan dokumen BPMN 2.0: elemen akarnya {tag}, bukan bpmn:definitions.":
         "Not a BPMN 2.0 document: its root element is {tag}, not bpmn:definitions.",
@@ -152,22 +155,25 @@ class UnusableXml(ValueError):
     """A document refused before any BPMN check: too large, hostile, not UTF-8, not well-formed, not BPMN."""
 
 
+def _hostile_message(exc: HostileXml) -> str:
+    if exc.reason == "not_utf8":
+        return gettext("Berkas bukan teks UTF-8: {detail}", detail=exc.detail)
+    if exc.reason == "encoding":
+        return gettext("Diagram harus berkodekan UTF-8; pengodean lain ditolak ({detail}).", detail=exc.detail)
+    return gettext("DTD dan deklarasi entitas tidak diizinkan dalam diagram (entitas eksternal dan bom entitas ditolak).")
+
+
 def safe_root(content: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     """The root ``bpmn:definitions`` of a document that is safe to read, or :class:`UnusableXml`."""
     if len(content) > max_bytes:
         raise UnusableXml(gettext("Berkas berukuran {size} bita; batasnya {limit} bita.",
                                   size=len(content), limit=max_bytes))
-    upper = content.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise UnusableXml(gettext(
-            "DTD dan deklarasi entitas tidak diizinkan dalam diagram (entitas eksternal dan bom entitas ditolak)."))
     try:
-        content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnusableXml(gettext("Berkas bukan teks UTF-8: {detail}", detail=f"{exc.reason} (byte {exc.start})")) \
-            from exc
-    try:
+        check_xml_bytes(content)
         root = etree.fromstring(content, parser=_SAFE_XML)
+        no_doctype_after_parse(root)
+    except HostileXml as exc:
+        raise UnusableXml(_hostile_message(exc)) from exc
     except etree.XMLSyntaxError as exc:
         raise UnusableXml(gettext("XML tidak well-formed: {detail}", detail=str(exc))) from exc
     if root.tag != f"{{{BPMN}}}definitions":

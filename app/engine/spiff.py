@@ -27,6 +27,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from app.clock import SYSTEM_CLOCK, Clock
+from app.engine.xml_guard import HostileXml, check_xml_bytes, no_doctype_after_parse
 
 __all__ = [
     "BpmnWorkflow", "DiagramError", "ParsedProcess", "Task", "TaskState",
@@ -94,10 +95,12 @@ def parse_diagram(content: bytes, source_name: str, max_bytes: int = 2 * 1024 * 
     """
     if len(content) > max_bytes:
         raise DiagramError(source_name, f"file is {len(content)} bytes; the limit is {max_bytes}")
-    if b"<!DOCTYPE" in content.upper() or b"<!ENTITY" in content.upper():
-        raise DiagramError(source_name, "DTDs and entity declarations are not allowed in diagrams")
     try:
+        check_xml_bytes(content)
         root = etree.fromstring(content, parser=_SAFE_XML)
+        no_doctype_after_parse(root)
+    except HostileXml as exc:
+        raise DiagramError(source_name, exc.detail) from exc
     except etree.XMLSyntaxError as exc:
         raise DiagramError(source_name, f"not well-formed XML: {exc}") from exc
     # The validator checks the document against the BPMN 2.0 and spiffworkflow XSDs.

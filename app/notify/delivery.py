@@ -35,26 +35,37 @@ message vanished. Nothing depends on the broker redelivering.
 
 Why nothing is repeated: only the claim holder sends, and a claim lasts
 ``notify_lease_seconds``, longer than the SMTP timeout, so a live sender is
-never overtaken. The one window left is between the SMTP server's "250 OK" and
-our commit of ``sent`` (a crash exactly there); the retry then sends a message
-with the *same* Message-ID (derived from the delivery id), which receivers and
-mail clients recognise as the same message. The embedded file channel names the
+never overtaken. Mail delivery is nevertheless **at least once**: the one window
+left is between the SMTP server's "250 OK" and our commit of ``sent`` (a crash
+exactly there). It is kept as narrow as we can make it: the session that records
+the outcome is opened and holds its connection *before* the message is sent, and
+an SMTP sender reports the acceptance (``on_accepted``) right after the server's
+"250" to DATA, before QUIT, so only one UPDATE and its COMMIT remain in the
+window -- not QUIT's round trip (up to the SMTP timeout), a new connection or a
+pool wait. Should a crash land there, the retry sends a message with the *same*
+Message-ID (derived from the delivery id), which receivers and mail clients
+recognise as the same message. The in-app notice is never duplicated: it is the
+notice row itself, unique per (file, step, level, recipient). The embedded file channel names the
 .eml file by that id and writes it atomically, so it holds exactly one copy.
 A worker stuck in a crash loop on one delivery stops after max attempts too,
 since every claim counts as an attempt.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.notify.email import Sender, SendFailed, build_message, make_sender
+from app.config import Settings
+from app.notify.email import OnAccepted, Sender, SendFailed, build_message, make_sender
 from app.notify.models import Delivery, Notice
 from app.publisher import enqueue_after_commit
 
@@ -107,12 +118,26 @@ def deliver(c: Container, delivery_id: int, sender: Sender | None = None) -> Out
                                 detail=notice.detail, created_at=notice.created_at,
                                 recipient_name=recipient.full_name, address=delivery.address)
         attempts = delivery.attempts
+    # Opened (with its connection) before the send: after the server's "250" only the UPDATE
+    # and COMMIT of "sent" remain, with no connection or pool wait in the duplicate window.
+    record = c.db.sessions()
+    record.connection()
+    recorded_sent = False
+
+    def accepted() -> None:
+        nonlocal recorded_sent
+        recorded_sent = _record_outcome(record, delivery_id, token, "sent", None, c.clock.now(), None, settings)
+        record.commit()
+
     try:
-        (sender or make_sender(settings)).send(message)
-        error: SendFailed | None = None
-    except SendFailed as exc:
-        error = exc
-    with c.db.unit_of_work() as session:
+        try:
+            _send(sender or make_sender(settings), message, accepted)
+            error: SendFailed | None = None
+        except SendFailed as exc:
+            error = exc
+        if recorded_sent:
+            return Outcome("sent")
+        record.rollback()
         now = c.clock.now()
         next_attempt: datetime | None = None
         if error is None:
@@ -122,27 +147,53 @@ def deliver(c: Container, delivery_id: int, sender: Sender | None = None) -> Out
         else:
             outcome = Outcome("retry", str(error))
             next_attempt = now + backoff(settings.notify_retry_seconds, attempts)
-        recorded = session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.claim_token == token, Delivery.status == "sending")
-            .values(
-                status={"sent": "sent", "failed": "failed", "retry": "pending"}[outcome.status],
-                sent_at=now if error is None else None,
-                last_error=str(error)[:2000] if error is not None else None,
-                next_attempt_at=next_attempt,
-                watch_at=next_attempt + timedelta(seconds=settings.notify_requeue_seconds) if next_attempt else None,
-                claim_token=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-        if not recorded:
-            log.warning("delivery %s: the claim expired before the outcome (%s) was recorded", delivery_id,
-                        outcome.status)
-        elif next_attempt is not None:
-            enqueue_after_commit(session, DELIVER_JOB, delivery_id, eta=next_attempt)
-            log.info("delivery %s failed (attempt %s), retrying at %s: %s", delivery_id, attempts, next_attempt, error)
-        elif error is not None:
-            log.error("delivery %s failed for good after %s attempt(s): %s", delivery_id, attempts, error)
+        recorded = _record_outcome(record, delivery_id, token, outcome.status, error, now, next_attempt, settings)
+        _log_outcome(record, recorded, delivery_id, outcome, attempts, next_attempt, error)
+        record.commit()
+    except BaseException:
+        record.rollback()
+        raise
+    finally:
+        record.close()
     return outcome
+
+
+def _send(sender: Sender, message: EmailMessage, on_accepted: OnAccepted) -> None:
+    """Send; a sender that can say when the server accepted (``on_accepted``) is asked to.
+    For the others the outcome is recorded once ``send`` returns."""
+    if "on_accepted" in inspect.signature(sender.send).parameters:
+        sender.send(message, on_accepted=on_accepted)  # type: ignore[call-arg]
+    else:
+        sender.send(message)
+
+
+def _record_outcome(session: Session, delivery_id: int, token: str, status: str, error: SendFailed | None,
+                    now: datetime, next_attempt: datetime | None, settings: Settings) -> bool:
+    """Write the claimant's outcome; False when its claim expired meanwhile."""
+    return bool(session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.claim_token == token, Delivery.status == "sending")
+        .values(
+            status={"sent": "sent", "failed": "failed", "retry": "pending"}[status],
+            sent_at=now if error is None else None,
+            last_error=str(error)[:2000] if error is not None else None,
+            next_attempt_at=next_attempt,
+            watch_at=next_attempt + timedelta(seconds=settings.notify_requeue_seconds) if next_attempt else None,
+            claim_token=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount)  # type: ignore[attr-defined]
+
+
+def _log_outcome(session: Session, recorded: bool, delivery_id: int, outcome: Outcome, attempts: int,
+                 next_attempt: datetime | None, error: SendFailed | None) -> None:
+    if not recorded:
+        log.warning("delivery %s: the claim expired before the outcome (%s) was recorded", delivery_id,
+                    outcome.status)
+    elif next_attempt is not None:
+        enqueue_after_commit(session, DELIVER_JOB, delivery_id, eta=next_attempt)
+        log.info("delivery %s failed (attempt %s), retrying at %s: %s", delivery_id, attempts, next_attempt, error)
+    elif error is not None:
+        log.error("delivery %s failed for good after %s attempt(s): %s", delivery_id, attempts, error)
 
 
 def _finish(delivery: Delivery, status: str, error: str) -> None:

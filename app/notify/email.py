@@ -7,6 +7,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -39,6 +40,11 @@ class SendFailed(Exception):
 
 class Sender(Protocol):
     def send(self, message: EmailMessage) -> None: ...
+
+
+# Called the moment the server has accepted the message (SMTP "250" after DATA), before the
+# connection is closed: the delivery records "sent" there (see app/notify/delivery.py).
+OnAccepted = Callable[[], None]
 
 
 def _days(value: float) -> tuple[str, str]:
@@ -129,7 +135,7 @@ class SmtpSender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, on_accepted: OnAccepted | None = None) -> None:
         s = self.settings
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
@@ -138,6 +144,8 @@ class SmtpSender:
                 if s.smtp_user:
                     smtp.login(s.smtp_user, s.smtp_password)
                 smtp.send_message(message)
+                if on_accepted is not None:
+                    on_accepted()  # before QUIT: its round trip is outside the duplicate window
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise SendFailed(f"recipient refused: {exc.recipients}", permanent=all(c >= 500 for c in codes)) from exc

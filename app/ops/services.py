@@ -1,6 +1,9 @@
 """Health of the service: database, broker, and the workers' heartbeats."""
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,8 @@ from app.clock import Clock
 from app.db import Database
 from app.ops.models import WorkerHeartbeat
 from app.worklist.forms import FormRegistry
+
+log = logging.getLogger(__name__)
 
 
 def record_heartbeat(session: Session, worker: str, clock: Clock) -> None:
@@ -35,6 +40,8 @@ def check_health(database: Database, broker_url: str, clock: Clock, max_heartbea
         report["database"] = {"ok": True}
     except Exception as exc:
         report["database"] = {"ok": False, "error": type(exc).__name__ + ": " + str(exc).splitlines()[0]}
+    if database.engine.dialect.name == "sqlite":
+        report["database_integrity"] = sqlite_integrity(database)
     report["broker"] = _check_broker(broker_url)
     if last_beat is None:
         report["worker"] = {"ok": False, "last_heartbeat_age_seconds": None, "error": "no heartbeat yet"}
@@ -87,3 +94,38 @@ def check_definitions(forms: FormRegistry, processes_dir: Path, max_bpmn_bytes: 
             broken_diagrams[path.name] = "; ".join(hit[1][:5]) + (f" (+{len(hit[1]) - 5})" if len(hit[1]) > 5 else "")
     return {"ok": not broken_forms and not broken_diagrams, "broken_forms": broken_forms,
             "broken_diagrams": broken_diagrams}
+# SQLite file -> (mtime_ns, size, checked at (monotonic), result): one quick_check per change of the
+# file or per INTEGRITY_RECHECK_SECONDS, so /healthz stays cheap while still noticing corruption.
+_INTEGRITY: dict[str, tuple[int, int, float, dict[str, Any]]] = {}
+_INTEGRITY_LOCK = threading.Lock()
+INTEGRITY_RECHECK_SECONDS = 300.0
+
+
+def sqlite_integrity(database: Database, *, force: bool = False) -> dict[str, Any]:
+    """``{"ok": ...}`` from SQLite's ``PRAGMA quick_check`` (every page and index of the file read
+    once; a partly corrupt file fails it where ``SELECT 1`` succeeds). Cached until the file
+    changes size or time, and at most INTEGRITY_RECHECK_SECONDS; run at start-up by ``create_app``.
+    Only for SQLite: PostgreSQL checksums its own pages."""
+    path = database.engine.url.database or ""
+    try:
+        stat = Path(path).stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = (0, 0)
+    with _INTEGRITY_LOCK:
+        cached = _INTEGRITY.get(path)
+        if (not force and cached is not None and cached[:2] == key
+                and time.monotonic() - cached[2] < INTEGRITY_RECHECK_SECONDS):
+            return cached[3]
+        try:
+            with database.engine.connect() as conn:
+                rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+            result: dict[str, Any] = {"ok": rows == ["ok"]}
+            if rows != ["ok"]:
+                result["error"] = "; ".join(str(r) for r in rows)[:500]
+        except Exception as exc:  # a file too damaged to open is exactly what this reports
+            result = {"ok": False, "error": type(exc).__name__ + ": " + str(exc).splitlines()[0][:300]}
+        if not result["ok"]:
+            log.error("SQLite database %s is corrupt: %s", path, result["error"])
+        _INTEGRITY[path] = (*key, time.monotonic(), result)
+        return result

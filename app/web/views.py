@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -32,6 +32,8 @@ register({
     "Permintaan tidak valid": "Bad request",
     "Terjadi kesalahan pada server": "Something went wrong on the server",
     "Terlalu banyak permintaan": "Too many requests",
+    "Layanan sedang sibuk": "The service is busy",
+    "Layanan sedang sibuk; coba lagi dalam beberapa detik.": "The service is busy; try again in a few seconds.",
     "Kembali ke beranda": "Back to the home page",
     "Sesi formulir kedaluwarsa. Muat ulang halaman dan coba lagi.":
         "The form's session expired. Reload the page and try again.",
@@ -42,6 +44,7 @@ ERROR_TITLES = {
     403: "Anda tidak berhak membuka halaman ini",
     404: "Halaman tidak ditemukan",
     429: "Terlalu banyak permintaan",
+    503: "Layanan sedang sibuk",
     500: "Terjadi kesalahan pada server",
 }
 
@@ -124,6 +127,40 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         from app.api.errors import error_body
 
-        return error_body(code, (error.name or "error").lower().replace(" ", "_"), error.description or "error")
+        body = error_body(code, (error.name or "error").lower().replace(" ", "_"), error.description or "error")
+        return with_error_headers(body, error)
     title = ERROR_TITLES.get(code, ERROR_TITLES[500] if code >= 500 else ERROR_TITLES[400])
-    return render_template("web/error.html", code=code, title=title, detail=error.description), code
+    return with_error_headers((render_template("web/error.html", code=code, title=title, detail=error.description),
+                               code), error)
+
+
+def with_error_headers(result: ResponseReturnValue, error: HTTPException) -> Response:
+    """``result`` with the headers the error itself carries (``Allow`` on 405, ``Retry-After`` on 503)."""
+    response = make_response(result)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+# Seconds a client is asked to wait when the database is too busy to answer now.
+BUSY_RETRY_AFTER = 5
+
+
+def database_busy(error: Exception) -> ResponseReturnValue:
+    """503 with ``Retry-After`` when the database is too busy (no free connection in time, a row
+    lock or statement timeout): the request fails fast instead of queueing; anything else re-raises."""
+    from flask import g
+    from werkzeug.exceptions import ServiceUnavailable
+
+    from app.db import is_database_busy
+
+    if not is_database_busy(error):
+        raise error
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    from app.i18n import gettext
+
+    return render_error(ServiceUnavailable(gettext("Layanan sedang sibuk; coba lagi dalam beberapa detik."),
+                                           retry_after=BUSY_RETRY_AFTER))

@@ -247,6 +247,17 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
     return task
 
 
+def take_task_row(session: Session, task: HumanTask, user: User) -> None:
+    """Take the task's row (SELECT ... FOR UPDATE) before anything else is written: a competing
+    completion or claim is waited for and then seen, raising TaskAlreadyDone or ClaimedByOther.
+    Taking it first keeps every completion's locks in one order (no deadlock)."""
+    get_task_for(session, task.id, user, for_update=True)  # re-reads ``task`` itself (same identity)
+    if task.status != "open":
+        raise TaskAlreadyDone(_done_message(task))
+    if task.claimed_by is not None and task.claimed_by != user.username:
+        raise ClaimedByOther(task, task.claimed_by)
+
+
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
@@ -344,6 +355,9 @@ def complete_task_submission(session: Session, runtime: Runtime, forms: FormRegi
     errors, refused = submission_problems(session, forms, task, submission)
     if errors or refused:
         raise SubmissionInvalid(errors, refused)
+    # The task's row first, the uploads after: a competing submission waits here and is told
+    # (409) before it writes anything, and no transaction holds file locks the winner needs.
+    take_task_row(session, task, user)
     file_id = _file_id(session, task.instance_id)
     for _path, item in attachments_in(submission.data):
         staged = submission.uploads.get(str(item.get("reference")))
@@ -356,7 +370,11 @@ def complete_task_submission(session: Session, runtime: Runtime, forms: FormRegi
                                   str(item.get("document_type") or "lainnya")[:50], user.username,
                                   settings.max_upload_bytes)
         item["reference"], item["sha256"] = attachment_reference(attachment), attachment.sha256
-    return complete_task(session, runtime, forms, task_id, submission.data, user)
+    errors = forms.validate(task.form, submission.data) if task.form else []
+    if errors:
+        raise FormInvalid(errors)
+    runtime.complete(session, task, _plain(submission.data), user.username)
+    return task
 
 
 def redisplay_data(submission: TaskSubmission, keep: Callable[[FileStorage], str] | None = None) -> dict[str, Any]:

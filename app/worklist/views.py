@@ -21,6 +21,7 @@ from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
 from app.web.nav import add_nav
+from app.web.redirects import safe_next
 from app.worklist.form_render import build_fields, error_items, field_paths, place_errors, prefill, read_only_items
 from app.worklist.formcheck import FormBroken
 from app.worklist.forms import FieldError, FormNotFound
@@ -152,13 +153,6 @@ def _me() -> User:
     return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
 
 
-def _safe_next(target: str | None, default: str) -> str:
-    # Only local paths: never redirect to another site.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
 def _lane_label(lane: str) -> str:
     labels = LANES.get(lane)
     return labels.get(current_language(), labels["id"]) if labels else lane
@@ -204,7 +198,7 @@ def index() -> ResponseReturnValue:
 @officer_required
 def claim(task_id: int) -> ResponseReturnValue:
     db = request_session()
-    back = _safe_next(request.form.get("next"), url_for("worklist.task", task_id=task_id))
+    back = safe_next(request.form.get("next"), url_for("worklist.task", task_id=task_id))
     try:
         task = claim_task(db, task_id, _me(), container().clock.now())
     except NotFound:
@@ -226,7 +220,7 @@ def claim(task_id: int) -> ResponseReturnValue:
 @login_required
 def release(task_id: int) -> ResponseReturnValue:
     db = request_session()
-    back = _safe_next(request.form.get("next"), url_for("worklist.index"))
+    back = safe_next(request.form.get("next"), url_for("worklist.index"))
     try:
         task = release_task(db, task_id, _me())
     except NotFound:

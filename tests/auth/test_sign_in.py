@@ -1,6 +1,9 @@
 """Sign-in, throttling, CSRF, roles and user administration in the browser."""
 from __future__ import annotations
 
+import re
+
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -73,7 +76,7 @@ def test_administrator_sees_clear_errors_and_nothing_is_created(web_app: Flask) 
         "username": "pendek", "full_name": "Pendek", "password": "pendek", "role": "officer",
         "lanes": ["front_office"]})
     assert response.status_code == 400
-    assert "at least 10 characters" in response.get_data(as_text=True)
+    assert "Kata sandi minimal 10 karakter." in response.get_data(as_text=True)  # beside the field, in Indonesian
     unknown_lane = post_form(admin, "/admin/users/new", {
         "username": "aneh", "full_name": "Aneh", "password": "cukup-panjang-1", "role": "officer",
         "lanes": ["gudang"]})
@@ -91,3 +94,42 @@ def test_language_switches_to_english_and_back(web_app: Flask) -> None:
     assert "Password" in page and 'lang="en"' in page
     post_form(client, "/language", {"lang": "id", "next": "/login"}, token_from="/login")
     assert "Kata sandi" in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("aaaaaaaaaa", "pengulangan atau urutan"),
+    ("1234567890", "terlalu umum"),
+    ("password123", "terlalu umum"),
+    ("qwertyuiop", "terlalu umum"),  # a top-100 password before it is a keyboard row
+    ("abcabcabcabc", "pengulangan atau urutan"),
+    ("pendek-1", "minimal 10 karakter"),
+])
+def test_common_repeated_and_short_passwords_are_refused_beside_the_field(web_app: Flask, password: str,
+                                                                         message: str) -> None:
+    admin = signed_in(web_app, "admin")
+    response = post_form(admin, "/admin/users/new", {"username": "budi", "full_name": "Budi Santoso",
+                                                     "password": password, "role": "officer"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(r'<small id="password-error" class="field-error">[^<]*' + message, page), page
+    with web_app.extensions["ptsp"].db.unit_of_work() as session:
+        assert session.scalars(select(User).where(User.username == "budi")).first() is None
+
+
+def test_a_password_made_of_the_users_name_is_refused_and_the_message_has_english(web_app: Flask) -> None:
+    admin = signed_in(web_app, "admin")
+    admin.post("/language", data={"lang": "en", "csrf_token": csrf_token(admin, "/admin/users")})
+    response = post_form(admin, "/admin/users/new", {"username": "budisantoso", "full_name": "Budi Santoso",
+                                                     "password": "budisantoso1", "role": "officer"})
+    assert response.status_code == 400
+    assert "must not contain the username or your name" in response.get_data(as_text=True)
+
+
+def test_the_cli_refuses_a_repeated_password(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.auth.services import PasswordRefused, set_password
+
+    user = User(username="budi", full_name="Budi", role="officer", password_hash="")
+    with pytest.raises(PasswordRefused, match="repetition or sequence"):
+        set_password(user, "zzzzzzzzzzzz")
+    set_password(user, "sawah-hijau-kerbau-7")
+    assert user.password_hash.startswith("scrypt:")

@@ -36,8 +36,8 @@ def test_pdf_is_stored_by_its_sha256(deployed: Container) -> None:
     assert attachment_path(deployed.settings.var_dir, attachment).read_bytes() == PDF
     again = _store(deployed, file_id, PDF, "salinan.pdf")
     assert again.sha256 == attachment.sha256 and again.id != attachment.id
-    stored = [p for p in (deployed.settings.var_dir / "attachments").iterdir()]
-    assert [p.name for p in stored] == [attachment.sha256]  # one copy, no temporary leftovers
+    stored = [p for p in (deployed.settings.var_dir / "attachments").rglob("*") if p.is_file()]
+    assert [p.name for p in stored] == [attachment.sha256]  # one copy, no temporary or staged leftovers
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -53,7 +53,7 @@ def test_refused_uploads_leave_nothing_behind(deployed: Container, content: byte
     with deployed.db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Attachment)) == 0
     folder = deployed.settings.var_dir / "attachments"
-    assert not folder.exists() or list(folder.iterdir()) == []
+    assert not folder.exists() or [p for p in folder.rglob("*") if p.is_file()] == []
 
 
 def test_path_tricks_in_names_are_flattened(deployed: Container) -> None:

@@ -78,3 +78,44 @@ def test_unhealthy_when_database_is_unreachable(
     response = client_for(broken).get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"]["ok"] is False
+
+
+def test_a_partly_corrupt_sqlite_file_is_reported_at_start_and_by_healthz(
+        tmp_path, clock: FixedClock, client_for: ClientFor, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    """SELECT 1 still works on a file with damaged pages; quick_check does not."""
+    import logging
+    import shutil
+
+    from sqlalchemy import create_engine, text
+
+    from app.migrate import upgrade
+
+    path = tmp_path / "kantor.sqlite"
+    upgrade(f"sqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # an archive table /healthz itself never reads
+        conn.execute(text("CREATE TABLE arsip (isi TEXT)"))
+        for n in range(3000):
+            conn.execute(text("INSERT INTO arsip (isi) VALUES (:isi)"), {"isi": f"dokumen-{n}-" + "x" * 80})
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    healthy_copy = tmp_path / "sehat.sqlite"
+    shutil.copy(path, healthy_copy)
+    size = path.stat().st_size
+    with path.open("r+b") as fh:  # damage a run of pages in the middle of the file
+        fh.seek(size // 2)
+        fh.write(b"\x00\xffRUSAK" * (16 * 1024 // 7))
+    settings = Settings(database_url=f"sqlite:///{path}", var_dir=tmp_path / "var",
+                        broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
+    with caplog.at_level(logging.ERROR, logger="app.ops.services"):
+        client = client_for(settings)
+    assert any("is corrupt" in r.getMessage() for r in caplog.records)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["database"]["ok"] is True  # what /healthz said before: "healthy"
+    assert body["database_integrity"]["ok"] is False and body["database_integrity"]["error"]
+
+    good = client_for(replace(settings, database_url=f"sqlite:///{healthy_copy}")).get("/healthz").get_json()
+    assert good["database_integrity"] == {"ok": True}
