@@ -80,11 +80,12 @@ def _blueprints() -> list[Blueprint]:
     from app.ops.views import bp as ops_bp
     from app.permits.views import bp as permits_bp
     from app.public.views import bp as public_bp
+    from app.skm.views import bp as skm_bp
     from app.web.views import bp as web_bp
     from app.worklist.views import bp as worklist_bp
 
     return [ops_bp, web_bp, auth_bp, api_bp, files_bp, public_bp, worklist_bp, designer_bp, catalogue_bp, permits_bp,
-            complaints_bp, inbox_bp]
+            complaints_bp, inbox_bp, skm_bp]
 
 
 def _security_headers(response: Response) -> Response:

@@ -8,6 +8,7 @@ from app.files.models import ApplicationFile, Attachment
 from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat
 from app.permits.models import Permit
+from app.skm.models import SurveyResponse, SurveyTokenUse
 from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "ProcessDefinition",
     "ProcessDraft",
     "ProcessInstance",
+    "SurveyResponse",
+    "SurveyTokenUse",
     "User",
     "WorkerHeartbeat",
 ]

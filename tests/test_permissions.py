@@ -65,6 +65,9 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "inbox.deliveries": ({"admin"}, ("GET",)),
     "inbox.retry": ({"admin"}, ("POST",)),
     "inbox.responsibilities": ({"admin"}, ("GET", "POST")),
+    "skm.survey": (EVERYONE, ("GET", "POST")),
+    "skm.public_index": (EVERYONE, ("GET",)),
+    "skm.handover_sheet": (FILE_READERS, ("GET",)),
 }
 DESIGNER_ONLY = {"perancang"}
 NOT_CHECKED = {"static", "web.vendor", "web.vendor_font"}  # the front-end packages and our CSS/JS, public
