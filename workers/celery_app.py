@@ -32,6 +32,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sweep-due-timers": {"task": "workers.tasks.sweep_timers", "schedule": settings.timer_sweep_seconds},
             "worker-heartbeat": {"task": "workers.tasks.heartbeat", "schedule": settings.heartbeat_seconds},
             "sla-sweep": {"task": "workers.tasks.sla_sweep", "schedule": settings.sla_sweep_seconds},
+            "desk-rollup": {"task": "workers.tasks.desk_rollup", "schedule": settings.desk_rollup_seconds},
         },
         "imports": ["workers.tasks"],
     }

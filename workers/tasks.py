@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from celery import shared_task
 
 from app.container import container
+from app.desk.rollup import refresh_rollups
 from app.engine.timers import fire_due_timers, fire_instance_timers
 from app.notify.delivery import deliver
 from app.ops.services import record_heartbeat
@@ -38,6 +39,12 @@ def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
 def sla_sweep() -> dict[str, int]:
     """Move every SLA state due to change and create its notices; re-enqueue lost deliveries."""
     return dataclasses.asdict(run_sla_sweep(container()))
+
+
+@shared_task(name="workers.tasks.desk_rollup", acks_late=True)
+def desk_rollup() -> dict[str, int]:
+    """Bring the dashboard's rollup rows up to date (app/desk/rollup.py)."""
+    return dataclasses.asdict(refresh_rollups(container()))
 
 
 @shared_task(name="workers.tasks.deliver_notice", acks_late=True)

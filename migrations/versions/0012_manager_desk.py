@@ -1,4 +1,4 @@
-"""manager desk: satisfaction survey (SKM) answers and the files that answered
+"""manager desk: satisfaction survey (SKM) answers, the files that answered, dashboard rollups
 
 Revision ID: 0012
 Revises: 0005
@@ -38,8 +38,60 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('file_id', name=op.f('pk_skm_token_use'))
     )
 
+    op.create_table('desk_file_rollup',
+    sa.Column('file_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('process_id', sa.String(length=200), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('finished_on', sa.Date(), nullable=True),
+    sa.Column('working_days', sa.Float(), nullable=True),
+    sa.Column('on_time', sa.Boolean(), nullable=True),
+    sa.Column('fee_assessed', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('fee_paid', sa.BigInteger(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['file_id'], ['application_file.id'], name=op.f('fk_desk_file_rollup_file_id_application_file'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('file_id', name=op.f('pk_desk_file_rollup'))
+    )
+    with op.batch_alter_table('desk_file_rollup', schema=None) as batch_op:
+        batch_op.create_index('ix_desk_file_rollup_received', ['received_on', 'process_id'], unique=False)
+        batch_op.create_index('ix_desk_file_rollup_finished', ['finished_on', 'process_id'], unique=False)
+
+    op.create_table('desk_step_rollup',
+    sa.Column('task_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('process_id', sa.String(length=200), nullable=False),
+    sa.Column('task_name', sa.String(length=200), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('lane', sa.String(length=100), nullable=False),
+    sa.Column('completed_by', sa.String(length=100), nullable=True),
+    sa.Column('completed_on', sa.Date(), nullable=False),
+    sa.Column('working_days', sa.Float(), nullable=False),
+    sa.Column('overdue', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], name=op.f('fk_desk_step_rollup_task_id_human_task'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('task_id', name=op.f('pk_desk_step_rollup'))
+    )
+    with op.batch_alter_table('desk_step_rollup', schema=None) as batch_op:
+        batch_op.create_index('ix_desk_step_rollup_completed', ['completed_on', 'process_id'], unique=False)
+
+    op.create_table('desk_rollup_mark',
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('last_id', sa.BigInteger(), nullable=False),
+    sa.Column('last_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_desk_rollup_mark'))
+    )
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.create_index('ix_human_task_completed_at', ['completed_at'], unique=False)
+    with op.batch_alter_table('application_file', schema=None) as batch_op:
+        batch_op.create_index('ix_application_file_open_sla', ['sla_stopped_at', 'sla_state', 'process_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('application_file', schema=None) as batch_op:
+        batch_op.drop_index('ix_application_file_open_sla')
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_index('ix_human_task_completed_at')
+    op.drop_table('desk_rollup_mark')
+    op.drop_table('desk_step_rollup')
+    op.drop_table('desk_file_rollup')
     op.drop_table('skm_token_use')
     with op.batch_alter_table('skm_response', schema=None) as batch_op:
         batch_op.drop_index('ix_skm_response_answered_on_process')

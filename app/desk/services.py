@@ -1,0 +1,244 @@
+"""The figures of the manager's dashboard, for a period (local dates, inclusive) and a permit type.
+
+History figures come from the rollup rows (:mod:`app.desk.models`), read by indexed date; figures
+about *now* (open files by SLA state, open and claimed steps, open complaints) from the live tables
+by indexed columns. Percentiles: the median is the middle value (the mean of the two middle values
+for an even count); p90 is the nearest-rank 90th percentile (the smallest value with at least 90%
+of the values at or below it).
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.complaints.models import Complaint
+from app.desk.models import FileRollup, StepRollup
+from app.desk.rollup import working_days
+from app.engine.models import HumanTask, ProcessInstance
+from app.files.models import ApplicationFile
+from app.sla import policy
+from app.sla.calendar import WorkingCalendar
+from app.sla.hours import OfficeHours
+
+DASHBOARD_ROLES = ("manager",)
+HEAD_LANE = "head"
+SLOWEST = 5
+
+
+def may_view_dashboard(user: Any) -> bool:
+    """Managers, the head of office (lane "head") and administrators (who only read)."""
+    role = getattr(user, "role", None)
+    return role in DASHBOARD_ROLES or role == "admin" or HEAD_LANE in (getattr(user, "lane_names", None) or set())
+
+
+def may_order_reports(user: Any) -> bool:
+    """Administrators read the dashboard but do not act on it."""
+    return getattr(user, "role", None) != "admin" and may_view_dashboard(user)
+
+
+def month_of(day: date) -> tuple[date, date]:
+    start = day.replace(day=1)
+    following = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    return start, following - timedelta(days=1)
+
+
+def median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Working days of a procedure or a step over the period."""
+
+    key: str
+    title: str
+    count: int
+    median: float | None
+    p90: float | None
+    overdue: int = 0
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return self.overdue / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str  # lane or officer username
+    open: int = 0
+    claimed: int = 0
+    completed: int = 0
+    overdue: int = 0
+
+
+@dataclass(frozen=True)
+class Fees:
+    process_id: str
+    assessed: int
+    paid: int
+
+
+@dataclass
+class Dashboard:
+    start: date
+    end: date
+    permit_type: str | None
+    received: int = 0
+    finished: int = 0
+    finished_with_clock: int = 0
+    on_time: int = 0
+    open_by_state: dict[str, int] = field(default_factory=dict)
+    procedures: list[Spread] = field(default_factory=list)
+    steps: list[Spread] = field(default_factory=list)
+    lanes: list[Workload] = field(default_factory=list)
+    officers: list[Workload] = field(default_factory=list)
+    fees: list[Fees] = field(default_factory=list)
+    complaints_open: int = 0
+    complaints_answered: int = 0
+    answer_median_days: float | None = None
+
+    @property
+    def on_time_percent(self) -> float | None:
+        """Files finished within their legal limit, of the finished files whose clock ran."""
+        return 100.0 * self.on_time / self.finished_with_clock if self.finished_with_clock else None
+
+    @property
+    def slowest_steps(self) -> list[Spread]:
+        return sorted((s for s in self.steps if s.median is not None),
+                      key=lambda s: (-(s.median or 0), -(s.p90 or 0), s.key))[:SLOWEST]
+
+
+def dashboard(session: Session, calendar: WorkingCalendar, hours: OfficeHours, now: datetime, start: date, end: date,
+              permit_type: str | None = None, titles: dict[str, str] | None = None) -> Dashboard:
+    """Every figure of the dashboard for ``start``..``end`` (local dates) and one permit type or all."""
+    board = Dashboard(start, end, permit_type)
+    _files(session, board)
+    _open_by_state(session, board)
+    board.procedures = _procedure_spread(session, board, titles or {})
+    board.steps = step_spread(session, start, end, permit_type)
+    _workload(session, board, now)
+    _complaints(session, board, calendar, hours)
+    return board
+
+
+def _files(session: Session, board: Dashboard) -> None:
+    received = select(func.count()).select_from(FileRollup).where(
+        FileRollup.received_on >= board.start, FileRollup.received_on <= board.end)
+    finished = select(func.count(), func.count(FileRollup.on_time),
+                      func.coalesce(func.sum(case((FileRollup.on_time.is_(True), 1), else_=0)), 0)).where(
+        FileRollup.finished_on >= board.start, FileRollup.finished_on <= board.end)
+    fees = select(FileRollup.process_id, func.sum(FileRollup.fee_assessed), func.sum(FileRollup.fee_paid)).where(
+        FileRollup.finished_on >= board.start, FileRollup.finished_on <= board.end)
+    if board.permit_type:
+        received = received.where(FileRollup.process_id == board.permit_type)
+        finished = finished.where(FileRollup.process_id == board.permit_type)
+        fees = fees.where(FileRollup.process_id == board.permit_type)
+    board.received = int(session.scalar(received) or 0)
+    count, with_clock, on_time = session.execute(finished).one()
+    board.finished, board.finished_with_clock, board.on_time = int(count), int(with_clock), int(on_time)
+    board.fees = [Fees(p, int(a or 0), int(b or 0))
+                  for p, a, b in session.execute(fees.group_by(FileRollup.process_id).order_by(FileRollup.process_id))]
+
+
+def _open_by_state(session: Session, board: Dashboard) -> None:
+    query = select(ApplicationFile.sla_state, func.count()).where(
+        ApplicationFile.sla_stopped_at.is_(None), ApplicationFile.sla_state.is_not(None))
+    if board.permit_type:
+        query = query.where(ApplicationFile.process_id == board.permit_type)
+    counts = {state: count for state, count in session.execute(query.group_by(ApplicationFile.sla_state))}
+    board.open_by_state = {state: int(counts.get(state, 0)) for state in policy.STATES}
+
+
+def _procedure_spread(session: Session, board: Dashboard, titles: dict[str, str]) -> list[Spread]:
+    query = select(FileRollup.process_id, FileRollup.working_days, FileRollup.on_time).where(
+        FileRollup.finished_on >= board.start, FileRollup.finished_on <= board.end, FileRollup.working_days.is_not(None))
+    if board.permit_type:
+        query = query.where(FileRollup.process_id == board.permit_type)
+    values: dict[str, list[float]] = defaultdict(list)
+    late: dict[str, int] = defaultdict(int)
+    for process_id, days, on_time in session.execute(query):
+        values[process_id].append(float(days or 0))
+        late[process_id] += 0 if on_time else 1
+    return [Spread(p, titles.get(p, p), len(v), median(v), p90(v), late[p]) for p, v in sorted(values.items())]
+
+
+def step_spread(session: Session, start: date, end: date, permit_type: str | None = None) -> list[Spread]:
+    """Per step (permit type and task name) completed in the period: count, median, p90, overdue."""
+    query = select(StepRollup.process_id, StepRollup.task_name, StepRollup.title, StepRollup.working_days,
+                   StepRollup.overdue).where(StepRollup.completed_on >= start, StepRollup.completed_on <= end)
+    if permit_type:
+        query = query.where(StepRollup.process_id == permit_type)
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    overdue: dict[tuple[str, str], int] = defaultdict(int)
+    title: dict[tuple[str, str], str] = {}
+    for process_id, task_name, step_title, days, late in session.execute(query):
+        key = (process_id, task_name)
+        values[key].append(float(days))
+        overdue[key] += 1 if late else 0
+        title[key] = step_title
+    return [Spread(f"{p}:{t}", title[(p, t)], len(v), median(v), p90(v), overdue[(p, t)])
+            for (p, t), v in sorted(values.items())]
+
+
+def _workload(session: Session, board: Dashboard, now: datetime) -> None:
+    lanes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    officers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    is_overdue = case((and_(HumanTask.due_at.is_not(None), HumanTask.due_at < now), 1), else_=0)
+    live = (select(HumanTask.lane, HumanTask.claimed_by, func.count(), func.sum(is_overdue))
+            .where(HumanTask.status == "open"))
+    if board.permit_type:
+        live = live.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).join(
+            ApplicationFile, ApplicationFile.instance_id == ProcessInstance.id).where(
+            ApplicationFile.process_id == board.permit_type)
+    for lane, claimed_by, count, late in session.execute(live.group_by(HumanTask.lane, HumanTask.claimed_by)):
+        lanes[lane]["open"] += int(count)
+        lanes[lane]["overdue"] += int(late or 0)
+        if claimed_by:
+            lanes[lane]["claimed"] += int(count)
+            officers[claimed_by]["claimed"] += int(count)
+            officers[claimed_by]["overdue"] += int(late or 0)
+    done = select(StepRollup.lane, StepRollup.completed_by, func.count()).where(
+        StepRollup.completed_on >= board.start, StepRollup.completed_on <= board.end)
+    if board.permit_type:
+        done = done.where(StepRollup.process_id == board.permit_type)
+    for lane, by, count in session.execute(done.group_by(StepRollup.lane, StepRollup.completed_by)):
+        lanes[lane]["completed"] += int(count)
+        if by:
+            officers[by]["completed"] += int(count)
+    board.lanes = [Workload(name, **counts) for name, counts in sorted(lanes.items())]
+    names = dict(session.execute(select(User.username, User.full_name).where(User.username.in_(list(officers))))
+                 .all()) if officers else {}
+    board.officers = [Workload(names.get(name, name), **counts) for name, counts in sorted(officers.items())]
+
+
+def _complaints(session: Session, board: Dashboard, calendar: WorkingCalendar, hours: OfficeHours) -> None:
+    open_query = select(func.count()).select_from(Complaint).where(Complaint.status == "open")
+    since = datetime.combine(board.start, time.min, tzinfo=calendar.timezone)
+    until = datetime.combine(board.end + timedelta(days=1), time.min, tzinfo=calendar.timezone)
+    answered = select(Complaint.submitted_at, Complaint.answered_at).where(
+        Complaint.status == "answered", Complaint.answered_at >= since, Complaint.answered_at < until)
+    if board.permit_type:
+        open_query = open_query.join(ApplicationFile, ApplicationFile.id == Complaint.file_id).where(
+            ApplicationFile.process_id == board.permit_type)
+        answered = answered.join(ApplicationFile, ApplicationFile.id == Complaint.file_id).where(
+            ApplicationFile.process_id == board.permit_type)
+    board.complaints_open = int(session.scalar(open_query) or 0)
+    durations = [working_days(calendar, hours, submitted_at, answered_at)
+                 for submitted_at, answered_at in session.execute(answered) if answered_at is not None]
+    board.complaints_answered = len(durations)
+    board.answer_median_days = median(durations)
