@@ -69,6 +69,7 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "skm.public_index": (EVERYONE, ("GET",)),
     "skm.handover_sheet": (FILE_READERS, ("GET",)),
     "desk.index": ({"kepala", "manajer", "admin"}, ("GET",)),
+    "desk.heat": ({"kepala", "manajer", "admin"}, ("GET",)),
 }
 DESIGNER_ONLY = {"perancang"}
 NOT_CHECKED = {"static", "web.vendor", "web.vendor_font"}  # the front-end packages and our CSS/JS, public

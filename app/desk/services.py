@@ -242,3 +242,13 @@ def _complaints(session: Session, board: Dashboard, calendar: WorkingCalendar, h
                  for submitted_at, answered_at in session.execute(answered) if answered_at is not None]
     board.complaints_answered = len(durations)
     board.answer_median_days = median(durations)
+
+
+def step_heat(session: Session, start: date, end: date, process_id: str) -> dict[str, dict[str, Any]]:
+    """Per step (BPMN task id) of one procedure: count, median, p90 and overdue rate, for the heat map."""
+    heat = {}
+    for spread in step_spread(session, start, end, process_id):
+        task_name = spread.key.split(":", 1)[1]
+        heat[task_name] = {"title": spread.title, "count": spread.count, "median": spread.median, "p90": spread.p90,
+                           "overdue": spread.overdue, "overdue_rate": spread.overdue_rate}
+    return heat
