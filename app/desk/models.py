@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -45,12 +45,26 @@ class StepRollup(Base):
                                          autoincrement=False)
     process_id: Mapped[str] = mapped_column(String(200))
     task_name: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str] = mapped_column(String(100))
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     completed_on: Mapped[date] = mapped_column(Date)
     working_days: Mapped[float] = mapped_column(Float)
     overdue: Mapped[bool] = mapped_column(Boolean)
+
+
+class DayRollup(Base):
+    """Per local day and permit type: files received, finished, finished with a clock, on time, and fees."""
+
+    __tablename__ = "desk_day_rollup"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    with_clock: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    fee_assessed: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_paid: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class RollupMark(Base):

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalogue.services import Catalogue
-from app.desk.models import FileRollup, RollupMark, StepRollup
+from app.desk.models import DayRollup, FileRollup, RollupMark, StepRollup
 from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
 from app.sla.calendar import WorkingCalendar
@@ -80,8 +80,9 @@ def _mark(session: Session, name: str) -> RollupMark:
 def refresh(session: Session, calendar: WorkingCalendar, hours: OfficeHours, cat: Catalogue,
             read_data: Callable[[ProcessInstance], dict[str, Any]]) -> RefreshCount:
     """Bring the rollup rows up to date with the files and steps committed so far."""
-    added = _add_new_files(session, calendar)
-    finished = _finish_files(session, calendar, hours, cat, read_data)
+    days = _Days(session)
+    added = _add_new_files(session, calendar, days)
+    finished = _finish_files(session, calendar, hours, cat, read_data, days)
     steps = _add_completed_steps(session, calendar, hours)
     session.flush()
     return RefreshCount(added, finished, steps)
@@ -100,20 +101,41 @@ def refresh_rollups(c: Container) -> RefreshCount:
             return total
 
 
-def _add_new_files(session: Session, calendar: WorkingCalendar) -> int:
+class _Days:
+    """The day rows touched by one run, read once and added to."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rows: dict[tuple[date, str], DayRollup] = {}
+
+    def __call__(self, day: date, process_id: str) -> DayRollup:
+        key = (day, process_id)
+        if key not in self.rows:
+            row = self.session.get(DayRollup, key)
+            if row is None:
+                row = DayRollup(day=day, process_id=process_id, received=0, finished=0, with_clock=0, on_time=0,
+                                fee_assessed=0, fee_paid=0)
+                self.session.add(row)
+            self.rows[key] = row
+        return self.rows[key]
+
+
+def _add_new_files(session: Session, calendar: WorkingCalendar, days: _Days) -> int:
     mark = _mark(session, "files")
     rows = session.execute(select(ApplicationFile.id, ApplicationFile.process_id, ApplicationFile.created_at)
                            .where(ApplicationFile.id > mark.last_id).order_by(ApplicationFile.id).limit(BATCH)).all()
     for file_id, process_id, created_at in rows:
-        session.add(FileRollup(file_id=file_id, process_id=process_id, received_on=calendar.local_date(created_at),
+        received_on = calendar.local_date(created_at)
+        session.add(FileRollup(file_id=file_id, process_id=process_id, received_on=received_on,
                                finished_on=None, fee_assessed=0, fee_paid=0))
+        days(received_on, process_id).received += 1
         mark.last_id = file_id
     session.flush()
     return len(rows)
 
 
 def _finish_files(session: Session, calendar: WorkingCalendar, hours: OfficeHours, cat: Catalogue,
-                  read_data: Callable[[ProcessInstance], dict[str, Any]]) -> int:
+                  read_data: Callable[[ProcessInstance], dict[str, Any]], days: _Days) -> int:
     rows = session.execute(
         select(FileRollup, ApplicationFile, ProcessInstance)
         .join(ApplicationFile, ApplicationFile.id == FileRollup.file_id)
@@ -126,6 +148,12 @@ def _finish_files(session: Session, calendar: WorkingCalendar, hours: OfficeHour
         rollup.working_days = file_duration(calendar, hours, file)
         rollup.on_time = file_on_time(file)
         rollup.fee_assessed, rollup.fee_paid = fees_of(cat, file.process_id, read_data(instance))
+        day = days(rollup.finished_on, rollup.process_id)  # type: ignore[arg-type]  # just set
+        day.finished += 1
+        day.with_clock += rollup.on_time is not None
+        day.on_time += rollup.on_time is True
+        day.fee_assessed += rollup.fee_assessed
+        day.fee_paid += rollup.fee_paid
     return len(rows)
 
 
@@ -144,7 +172,7 @@ def _add_completed_steps(session: Session, calendar: WorkingCalendar, hours: Off
         assert task.completed_at is not None
         mark.last_at = task.completed_at if mark.last_at is None else max(mark.last_at, task.completed_at)
         session.add(StepRollup(
-            task_id=task.id, process_id=process_of[definition_id], task_name=task.task_name, title=task.title[:300],
+            task_id=task.id, process_id=process_of[definition_id], task_name=task.task_name,
             lane=task.lane, completed_by=task.completed_by, completed_on=calendar.local_date(task.completed_at),
             working_days=working_days(calendar, hours, task.created_at, task.completed_at),
             overdue=task.due_at is not None and task.completed_at > task.due_at))

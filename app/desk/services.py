@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.complaints.models import Complaint
-from app.desk.models import FileRollup, StepRollup
+from app.desk.models import DayRollup, FileRollup, StepRollup
 from app.desk.rollup import working_days
-from app.engine.models import HumanTask, ProcessInstance
+from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from app.files.models import ApplicationFile
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
@@ -137,22 +137,19 @@ def dashboard(session: Session, calendar: WorkingCalendar, hours: OfficeHours, n
 
 
 def _files(session: Session, board: Dashboard) -> None:
-    received = select(func.count()).select_from(FileRollup).where(
-        FileRollup.received_on >= board.start, FileRollup.received_on <= board.end)
-    finished = select(func.count(), func.count(FileRollup.on_time),
-                      func.coalesce(func.sum(case((FileRollup.on_time.is_(True), 1), else_=0)), 0)).where(
-        FileRollup.finished_on >= board.start, FileRollup.finished_on <= board.end)
-    fees = select(FileRollup.process_id, func.sum(FileRollup.fee_assessed), func.sum(FileRollup.fee_paid)).where(
-        FileRollup.finished_on >= board.start, FileRollup.finished_on <= board.end)
+    query = select(DayRollup.process_id, func.sum(DayRollup.received), func.sum(DayRollup.finished),
+                   func.sum(DayRollup.with_clock), func.sum(DayRollup.on_time), func.sum(DayRollup.fee_assessed),
+                   func.sum(DayRollup.fee_paid)).where(DayRollup.day >= board.start, DayRollup.day <= board.end)
     if board.permit_type:
-        received = received.where(FileRollup.process_id == board.permit_type)
-        finished = finished.where(FileRollup.process_id == board.permit_type)
-        fees = fees.where(FileRollup.process_id == board.permit_type)
-    board.received = int(session.scalar(received) or 0)
-    count, with_clock, on_time = session.execute(finished).one()
-    board.finished, board.finished_with_clock, board.on_time = int(count), int(with_clock), int(on_time)
-    board.fees = [Fees(p, int(a or 0), int(b or 0))
-                  for p, a, b in session.execute(fees.group_by(FileRollup.process_id).order_by(FileRollup.process_id))]
+        query = query.where(DayRollup.process_id == board.permit_type)
+    for process_id, received, finished, with_clock, on_time, assessed, paid in session.execute(
+            query.group_by(DayRollup.process_id).order_by(DayRollup.process_id)):
+        board.received += int(received or 0)
+        board.finished += int(finished or 0)
+        board.finished_with_clock += int(with_clock or 0)
+        board.on_time += int(on_time or 0)
+        if finished:
+            board.fees.append(Fees(process_id, int(assessed or 0), int(paid or 0)))
 
 
 def _open_by_state(session: Session, board: Dashboard) -> None:
@@ -165,34 +162,57 @@ def _open_by_state(session: Session, board: Dashboard) -> None:
 
 
 def _procedure_spread(session: Session, board: Dashboard, titles: dict[str, str]) -> list[Spread]:
-    query = select(FileRollup.process_id, FileRollup.working_days, FileRollup.on_time).where(
+    late = case((FileRollup.on_time.is_(False), 1), else_=0)
+    query = select(FileRollup.process_id).where(
         FileRollup.finished_on >= board.start, FileRollup.finished_on <= board.end, FileRollup.working_days.is_not(None))
     if board.permit_type:
         query = query.where(FileRollup.process_id == board.permit_type)
-    values: dict[str, list[float]] = defaultdict(list)
-    late: dict[str, int] = defaultdict(int)
-    for process_id, days, on_time in session.execute(query):
-        values[process_id].append(float(days or 0))
-        late[process_id] += 0 if on_time else 1
-    return [Spread(p, titles.get(p, p), len(v), median(v), p90(v), late[p]) for p, v in sorted(values.items())]
+    groups = _spread(session, query, [FileRollup.process_id], FileRollup.working_days, late)
+    return [Spread(key[0], titles.get(key[0], key[0]), *figures) for key, figures in sorted(groups.items())]
 
 
 def step_spread(session: Session, start: date, end: date, permit_type: str | None = None) -> list[Spread]:
     """Per step (permit type and task name) completed in the period: count, median, p90, overdue."""
-    query = select(StepRollup.process_id, StepRollup.task_name, StepRollup.title, StepRollup.working_days,
-                   StepRollup.overdue).where(StepRollup.completed_on >= start, StepRollup.completed_on <= end)
+    late = case((StepRollup.overdue.is_(True), 1), else_=0)
+    query = select(StepRollup.process_id, StepRollup.task_name).where(
+        StepRollup.completed_on >= start, StepRollup.completed_on <= end)
     if permit_type:
         query = query.where(StepRollup.process_id == permit_type)
-    values: dict[tuple[str, str], list[float]] = defaultdict(list)
-    overdue: dict[tuple[str, str], int] = defaultdict(int)
-    title: dict[tuple[str, str], str] = {}
-    for process_id, task_name, step_title, days, late in session.execute(query):
-        key = (process_id, task_name)
-        values[key].append(float(days))
-        overdue[key] += 1 if late else 0
-        title[key] = step_title
-    return [Spread(f"{p}:{t}", title[(p, t)], len(v), median(v), p90(v), overdue[(p, t)])
-            for (p, t), v in sorted(values.items())]
+    groups = _spread(session, query, [StepRollup.process_id, StepRollup.task_name], StepRollup.working_days, late)
+    titles = step_titles(session, {key[0] for key in groups})
+    return [Spread(f"{p}:{t}", titles.get((p, t), t), *figures) for (p, t), figures in sorted(groups.items())]
+
+
+def step_titles(session: Session, process_ids: set[str]) -> dict[tuple[str, str], str]:
+    """The title of each step as its diagrams name it (the latest version wins)."""
+    titles: dict[tuple[str, str], str] = {}
+    if not process_ids:
+        return titles
+    for process_id, user_tasks in session.execute(
+            select(ProcessDefinition.process_id, ProcessDefinition.user_tasks)
+            .where(ProcessDefinition.process_id.in_(process_ids)).order_by(ProcessDefinition.version)):
+        for task_name, info in (user_tasks or {}).items():
+            titles[(process_id, task_name)] = str((info or {}).get("title") or task_name)
+    return titles
+
+
+def _spread(session: Session, query: Any, keys: list[Any], value: Any, late: Any
+            ) -> dict[tuple[Any, ...], tuple[int, float | None, float | None, int]]:
+    """(count, median, p90, late) per group of ``keys`` (the columns ``query`` selects): in SQL on
+    PostgreSQL (percentile_cont(0.5) is the median, percentile_disc(0.9) the nearest-rank p90),
+    else from the values."""
+    width = len(keys)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(query.add_columns(
+            func.count(), func.percentile_cont(0.5).within_group(value), func.percentile_disc(0.9).within_group(value),
+            func.sum(late)).group_by(*keys))
+        return {tuple(row[:width]): (int(row[width]), float(row[width + 1]), float(row[width + 2]), int(row[width + 3]))
+                for row in rows}
+    groups: dict[tuple[Any, ...], list[tuple[float, int]]] = defaultdict(list)
+    for row in session.execute(query.add_columns(value, late)):
+        groups[tuple(row[:width])].append((float(row[width]), int(row[width + 1])))
+    return {key: (len(pairs), median([v for v, _ in pairs]), p90([v for v, _ in pairs]), sum(n for _, n in pairs))
+            for key, pairs in groups.items()}
 
 
 def _workload(session: Session, board: Dashboard, now: datetime) -> None:

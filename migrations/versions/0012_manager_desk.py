@@ -59,7 +59,6 @@ def upgrade() -> None:
     sa.Column('task_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('process_id', sa.String(length=200), nullable=False),
     sa.Column('task_name', sa.String(length=200), nullable=False),
-    sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('lane', sa.String(length=100), nullable=False),
     sa.Column('completed_by', sa.String(length=100), nullable=True),
     sa.Column('completed_on', sa.Date(), nullable=False),
@@ -72,6 +71,17 @@ def upgrade() -> None:
     with op.batch_alter_table('desk_step_rollup', schema=None) as batch_op:
         batch_op.create_index('ix_desk_step_rollup_completed', ['completed_on', 'process_id'], unique=False)
 
+    op.create_table('desk_day_rollup',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('process_id', sa.String(length=200), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('finished', sa.Integer(), nullable=False),
+    sa.Column('with_clock', sa.Integer(), nullable=False),
+    sa.Column('on_time', sa.Integer(), nullable=False),
+    sa.Column('fee_assessed', sa.BigInteger(), nullable=False),
+    sa.Column('fee_paid', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'process_id', name=op.f('pk_desk_day_rollup'))
+    )
     op.create_table('desk_rollup_mark',
     sa.Column('name', sa.String(length=50), nullable=False),
     sa.Column('last_id', sa.BigInteger(), nullable=False),
@@ -90,6 +100,7 @@ def downgrade() -> None:
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_completed_at')
     op.drop_table('desk_rollup_mark')
+    op.drop_table('desk_day_rollup')
     op.drop_table('desk_step_rollup')
     op.drop_table('desk_file_rollup')
     op.drop_table('skm_token_use')
