@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from babel.dates import format_date
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
 from app.auth.security import permission_required, request_session
 from app.container import container
+from app.desk.charts import bar_chart, ikm_by_quarter, on_time_by_month, received_by_week
 from app.desk.services import Spread, dashboard, may_order_reports, may_view_dashboard, month_of, step_heat
-from app.i18n import current_language, gettext, register
+from app.i18n import current_language, fmt_number, gettext, register
 from app.skm.services import period_index
 from app.skm.views import element_label
 from app.sla import policy
@@ -76,6 +80,13 @@ register({
         "Light = fast, dark = slow (viridis palette, colour-blind safe). Hover over a figure for its details.",
     "Prosedur pada peta panas": "Procedure on the heat map",
     "Riwayat 90 hari terakhir kantor ini.": "This office's history over the last 90 days.",
+    "Grafik": "Charts",
+    "Tepat waktu per bulan (%)": "On time per month (%)",
+    "Berkas diterima per minggu": "Files received per week",
+    "IKM per triwulan": "IKM per quarter",
+    "Periode": "Period",
+    "Nilai": "Value",
+    "Keterangan": "Detail",
 })
 
 add_nav("desk.index", "Dasbor", may_view_dashboard, order=15)
@@ -124,16 +135,33 @@ def index() -> ResponseReturnValue:
     titles = {key: entry.name.get(lang, entry.name["id"]) for key, entry in entries.items()}
     board = dashboard(db, calendar, c.office_calendar.hours, now, start, end, permit_type, titles)
     skm = period_index(db, start, end, permit_type)
+    charts = _charts(db, board.end, permit_type)
     heat_process = _heat_process(request.args.get("heat"), permit_type, board.steps, list(entries))
     status = 400 if errors else 200
     return render_template("desk/dashboard.html", board=board, skm=skm, errors=errors, titles=titles,
                            states=policy.STATES, state_labels=STATE_LABELS, lane_label=_lane_label,
                            element_label=element_label, may_order=may_order_reports(current_user),
-                           heat_process=heat_process, heat_title=titles.get(heat_process, heat_process),
+                           charts=charts, heat_process=heat_process, heat_title=titles.get(heat_process, heat_process),
                            heat_xml_url=url_for("catalogue.diagram", process_id=heat_process),
                            heat_url=url_for("desk.heat", process_id=heat_process, start=start.isoformat(),
                                             end=end.isoformat()),
                            heat_steps=[s for s in board.steps if s.key.startswith(f"{heat_process}:")]), status
+
+
+def _charts(db: Session, until: date, permit_type: str | None) -> list[dict[str, Any]]:
+    """The three charts, each with the figures for its table, ending at ``until``."""
+    locale = "id_ID" if current_language() == "id" else "en_GB"
+    months = on_time_by_month(db, until, permit_type, month_label=lambda d: format_date(d, "MMM yy", locale=locale))
+    weeks = received_by_week(db, until, permit_type, week_label=lambda d: format_date(d, "d MMM", locale=locale))
+    quarters = ikm_by_quarter(db, until, permit_type)
+    top_week = max([p.value or 0 for p in weeks] + [1])
+    specs = [
+        ("on-time", gettext("Tepat waktu per bulan (%)"), months, 100.0, lambda v: fmt_number(v, 0) + "%"),
+        ("received", gettext("Berkas diterima per minggu"), weeks, float(top_week), lambda v: fmt_number(v, 0)),
+        ("ikm", gettext("IKM per triwulan"), quarters, 100.0, lambda v: fmt_number(v, 2)),
+    ]
+    return [{"id": key, "title": title, "points": points, "fmt": fmt,
+             "svg": bar_chart(title, points, top, fmt, f"chart-{key}")} for key, title, points, top, fmt in specs]
 
 
 def _heat_process(asked: str | None, permit_type: str | None, steps: list[Spread], known: list[str]) -> str:
