@@ -3,7 +3,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
 from app.designer.models import FormVersion, ProcessDraft
-from app.desk.models import DayRollup, FileRollup, RollupMark, StepRollup
+from app.desk.models import DayRollup, FileRollup, MonthlyReport, RollupMark, StepRollup
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
 from app.files.models import ApplicationFile, Attachment
 from app.notify.models import Delivery, Notice
@@ -29,6 +29,7 @@ __all__ = [
     "LaneMembership",
     "LoginAttempt",
     "ManagerResponsibility",
+    "MonthlyReport",
     "Notice",
     "Permit",
     "ProcessDefinition",

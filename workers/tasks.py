@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from celery import shared_task
 
 from app.container import container
+from app.desk.report import run_report
 from app.desk.rollup import refresh_rollups
 from app.engine.timers import fire_due_timers, fire_instance_timers
 from app.notify.delivery import deliver
@@ -45,6 +46,12 @@ def sla_sweep() -> dict[str, int]:
 def desk_rollup() -> dict[str, int]:
     """Bring the dashboard's rollup rows up to date (app/desk/rollup.py)."""
     return dataclasses.asdict(refresh_rollups(container()))
+
+
+@shared_task(name="workers.tasks.monthly_report", acks_late=True)
+def monthly_report(report_id: int) -> str:
+    """Build one queued monthly report (PDF, CSV, XLSX); its page shows the progress."""
+    return run_report(container(), report_id)
 
 
 @shared_task(name="workers.tasks.deliver_notice", acks_late=True)

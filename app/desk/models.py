@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -65,6 +65,21 @@ class DayRollup(Base):
     on_time: Mapped[int] = mapped_column(Integer, default=0)
     fee_assessed: Mapped[int] = mapped_column(BigInteger, default=0)
     fee_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MonthlyReport(Base):
+    """One monthly report asked for from the dashboard (or the CLI); its files live under var/reports/<id>/."""
+
+    __tablename__ = "desk_monthly_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    status: Mapped[str] = mapped_column(String(20))  # queued|running|done|failed
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class RollupMark(Base):

@@ -31,6 +31,8 @@ from app.sla.hours import OfficeHours
 DASHBOARD_ROLES = ("manager",)
 HEAD_LANE = "head"
 SLOWEST = 5
+STATE_LABELS = {policy.ON_TRACK: "Sesuai jadwal", policy.WARNING: "Peringatan", policy.CRITICAL: "Kritis",
+                policy.BREACHED: "Melewati batas"}
 
 
 def may_view_dashboard(user: Any) -> bool:

@@ -5,16 +5,19 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_date
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
-from app.auth.security import permission_required, request_session
+from app.auth.security import commit, permission_required, request_session
 from app.container import container
 from app.desk.charts import bar_chart, ikm_by_quarter, on_time_by_month, received_by_week
-from app.desk.services import Spread, dashboard, may_order_reports, may_view_dashboard, month_of, step_heat
+from app.desk.models import MonthlyReport
+from app.desk.report import KINDS, ReportInvalid, file_name, report_dir, request_report
+from app.desk.services import STATE_LABELS, Spread, dashboard, may_order_reports, may_view_dashboard, month_of, step_heat
 from app.i18n import current_language, fmt_number, gettext, register
 from app.skm.services import period_index
 from app.skm.views import element_label
@@ -23,8 +26,6 @@ from app.web.nav import add_nav
 
 bp = Blueprint("desk", __name__)
 
-STATE_LABELS = {policy.ON_TRACK: "Sesuai jadwal", policy.WARNING: "Peringatan", policy.CRITICAL: "Kritis",
-                policy.BREACHED: "Melewati batas"}
 
 register({
     "Dasbor": "Dashboard",
@@ -87,6 +88,21 @@ register({
     "Periode": "Period",
     "Nilai": "Value",
     "Keterangan": "Detail",
+    "Laporan bulanan": "Monthly report",
+    "Bulan": "Month",
+    "Buat laporan": "Make the report",
+    "Bulan harus berbentuk TTTT-BB, misalnya 2026-11.": "The month must look like YYYY-MM, e.g. 2026-11.",
+    "Laporan bulanan {month}": "Monthly report {month}",
+    "Menunggu giliran": "Waiting in the queue",
+    "Sedang dibuat": "Being made",
+    "Selesai": "Done",
+    "Gagal": "Failed",
+    "Halaman ini diperbarui sendiri sampai laporan selesai.": "This page refreshes itself until the report is done.",
+    "Unduh PDF": "Download PDF",
+    "Unduh CSV": "Download CSV",
+    "Unduh XLSX": "Download XLSX",
+    "Laporan terakhir": "Recent reports",
+    "Kembali ke dasbor": "Back to the dashboard",
 })
 
 add_nav("desk.index", "Dasbor", may_view_dashboard, order=15)
@@ -137,8 +153,10 @@ def index() -> ResponseReturnValue:
     skm = period_index(db, start, end, permit_type)
     charts = _charts(db, board.end, permit_type)
     heat_process = _heat_process(request.args.get("heat"), permit_type, board.steps, list(entries))
+    recent = list(db.scalars(select(MonthlyReport).order_by(MonthlyReport.id.desc()).limit(5)))
     status = 400 if errors else 200
-    return render_template("desk/dashboard.html", board=board, skm=skm, errors=errors, titles=titles,
+    return render_template("desk/dashboard.html", recent_reports=recent, states_report=REPORT_STATES,
+                           report_month=board.start.strftime("%Y-%m"), board=board, skm=skm, errors=errors, titles=titles,
                            states=policy.STATES, state_labels=STATE_LABELS, lane_label=_lane_label,
                            element_label=element_label, may_order=may_order_reports(current_user),
                            charts=charts, heat_process=heat_process, heat_title=titles.get(heat_process, heat_process),
@@ -193,4 +211,58 @@ def heat(process_id: str) -> ResponseReturnValue:
     steps = step_heat(request_session(), start, end, process_id)
     response = jsonify({"process_id": process_id, "start": start.isoformat(), "end": end.isoformat(), "steps": steps})
     response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+# -- the monthly report -------------------------------------------------------------------------
+REPORT_STATES = {"queued": "Menunggu giliran", "running": "Sedang dibuat", "done": "Selesai", "failed": "Gagal"}
+
+
+@bp.post("/dashboard/reports")
+@permission_required(may_order_reports)
+def order_report() -> ResponseReturnValue:
+    c = container()
+    db = request_session()
+    month = (request.form.get("month") or "").strip()[:7]
+    try:
+        report = request_report(db, month, current_user.username, c.clock.now())
+    except ReportInvalid:
+        db.rollback()
+        return render_template("desk/report.html", report=None, states=REPORT_STATES, kinds=KINDS, month=month,
+                               error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
+    commit()
+    return redirect(url_for("desk.report_page", report_id=report.id))
+
+
+def _report(report_id: int) -> MonthlyReport:
+    report = request_session().get(MonthlyReport, report_id)
+    if report is None:
+        abort(404)
+    return report
+
+
+@bp.get("/dashboard/reports/<int:report_id>")
+@permission_required(may_view_dashboard)
+def report_page(report_id: int) -> ResponseReturnValue:
+    report = _report(report_id)
+    response = Response(render_template("desk/report.html", report=report, states=REPORT_STATES, kinds=KINDS,
+                                        month=report.month, error=None))
+    response.headers["Cache-Control"] = "no-store"
+    if report.status in ("queued", "running"):
+        response.headers["Refresh"] = "2"  # the page follows the worker's progress without a script
+    return response
+
+
+@bp.get("/dashboard/reports/<int:report_id>/<kind>")
+@permission_required(may_view_dashboard)
+def report_file(report_id: int, kind: str) -> ResponseReturnValue:
+    report = _report(report_id)
+    if kind not in KINDS or report.status != "done":
+        abort(404)
+    path = report_dir(container(), report.id) / file_name(report.month, kind)
+    if not path.is_file():
+        abort(404)
+    response = Response(path.read_bytes(), mimetype=KINDS[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    response.headers["Cache-Control"] = "private, no-store"
     return response
