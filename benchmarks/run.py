@@ -170,6 +170,9 @@ def main() -> int:
     from benchmarks.worklist import run as worklist_run
 
     worklist_run()
+    from benchmarks.desk import run as desk_run
+
+    desk_run()
     return 0
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.complaints.models import Complaint
 from app.db import Base, UTCDateTime
 from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
@@ -41,8 +42,8 @@ class StepRollup(Base):
     __tablename__ = "desk_step_rollup"
     __table_args__ = (Index("ix_desk_step_rollup_completed", "completed_on", "process_id"),)
 
-    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True,
-                                         autoincrement=False)
+    # No foreign key: derived rows, written in bulk by the beat task (a step is never deleted anyway).
+    task_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     process_id: Mapped[str] = mapped_column(String(200))
     task_name: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str] = mapped_column(String(100))
@@ -93,7 +94,9 @@ class RollupMark(Base):
 
 
 # Indexes the rollup task and the live figures read by, on tables of other features (declared here so
-# those features' models stay as they are): completed steps by completion time, and open files by state.
+# those features' models stay as they are): completed steps by completion time, open files by state,
+# complaints by the time they were answered.
 Index("ix_human_task_completed_at", HumanTask.__table__.c.completed_at)
 Index("ix_application_file_open_sla", ApplicationFile.__table__.c.sla_stopped_at,
       ApplicationFile.__table__.c.sla_state, ApplicationFile.__table__.c.process_id)
+Index("ix_complaint_answered_at", Complaint.__table__.c.answered_at)

@@ -224,9 +224,10 @@ def _workload(session: Session, board: Dashboard, now: datetime) -> None:
     live = (select(HumanTask.lane, HumanTask.claimed_by, func.count(), func.sum(is_overdue))
             .where(HumanTask.status == "open"))
     if board.permit_type:
-        live = live.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).join(
-            ApplicationFile, ApplicationFile.instance_id == ProcessInstance.id).where(
-            ApplicationFile.process_id == board.permit_type)
+        # Open steps belong to running instances: few, found by the status index (never a scan of all files).
+        running = select(ProcessInstance.id).join(ProcessDefinition).where(
+            ProcessInstance.status == "running", ProcessDefinition.process_id == board.permit_type)
+        live = live.where(HumanTask.instance_id.in_(running))
     for lane, claimed_by, count, late in session.execute(live.group_by(HumanTask.lane, HumanTask.claimed_by)):
         lanes[lane]["open"] += int(count)
         lanes[lane]["overdue"] += int(late or 0)

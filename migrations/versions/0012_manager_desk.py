@@ -64,8 +64,6 @@ def upgrade() -> None:
     sa.Column('completed_on', sa.Date(), nullable=False),
     sa.Column('working_days', sa.Float(), nullable=False),
     sa.Column('overdue', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], name=op.f('fk_desk_step_rollup_task_id_human_task'),
-                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('task_id', name=op.f('pk_desk_step_rollup'))
     )
     with op.batch_alter_table('desk_step_rollup', schema=None) as batch_op:
@@ -82,6 +80,17 @@ def upgrade() -> None:
     sa.Column('fee_paid', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('day', 'process_id', name=op.f('pk_desk_day_rollup'))
     )
+    op.create_table('desk_monthly_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('requested_by', sa.String(length=100), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_monthly_report'))
+    )
     op.create_table('desk_rollup_mark',
     sa.Column('name', sa.String(length=50), nullable=False),
     sa.Column('last_id', sa.BigInteger(), nullable=False),
@@ -92,14 +101,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_human_task_completed_at', ['completed_at'], unique=False)
     with op.batch_alter_table('application_file', schema=None) as batch_op:
         batch_op.create_index('ix_application_file_open_sla', ['sla_stopped_at', 'sla_state', 'process_id'], unique=False)
+    with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.create_index('ix_complaint_answered_at', ['answered_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.drop_index('ix_complaint_answered_at')
     with op.batch_alter_table('application_file', schema=None) as batch_op:
         batch_op.drop_index('ix_application_file_open_sla')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_completed_at')
     op.drop_table('desk_rollup_mark')
+    op.drop_table('desk_monthly_report')
     op.drop_table('desk_day_rollup')
     op.drop_table('desk_step_rollup')
     op.drop_table('desk_file_rollup')
