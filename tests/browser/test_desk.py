@@ -115,3 +115,24 @@ def test_an_applicant_answers_the_survey_and_the_index_is_published(
     shot(applicant, "skm")
     own_phone.close()
     assert failed == []
+
+
+def test_one_click_orders_the_monthly_report_and_its_page_follows_the_worker(
+        page: Any, live_app: Flask, live_server: str, history: dict[str, str]) -> None:
+    from app.desk.report import run_report
+
+    failed = watch_errors(page)
+    sign_in(page, live_server, "manajer")
+    page.goto(f"{live_server}/dashboard?{NOVEMBER}")
+    page.fill("input[name=month]", "2026-11")
+    page.click("[data-testid=order-report]")
+    assert page.locator("[data-testid=report-status]").get_attribute("data-status") == "queued"
+    shot(page, "report-queued")
+    report_id = int(page.url.rsplit("/", 1)[1])
+    assert run_report(live_app.extensions["ptsp"], report_id) == "done"  # what the Celery worker does
+    page.wait_for_selector("[data-testid=report-status][data-status=done]", timeout=15_000)  # refreshed by itself
+    with page.expect_download() as download:
+        page.click("[data-testid=download-pdf]")
+    assert download.value.suggested_filename == "laporan-ptsp-2026-11.pdf"
+    shot(page, "report-done")
+    assert failed == []
