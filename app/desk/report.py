@@ -24,6 +24,7 @@ from app.desk.models import MonthlyReport
 from app.desk.services import STATE_LABELS, Dashboard, dashboard, month_of
 from app.engine.errors import EngineError
 from app.publisher import enqueue_after_commit
+from app.skm.models import ELEMENT_LABELS
 from app.skm.services import SurveyIndex, period_index
 
 if TYPE_CHECKING:
@@ -33,12 +34,6 @@ log = logging.getLogger(__name__)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 KINDS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-ELEMENT_NAMES = {
-    "requirements": "Persyaratan", "procedure": "Sistem, mekanisme, dan prosedur", "time": "Waktu penyelesaian",
-    "cost": "Biaya/tarif", "product": "Produk spesifikasi jenis pelayanan", "competence": "Kompetensi pelaksana",
-    "behaviour": "Perilaku pelaksana", "complaints": "Penanganan pengaduan, saran dan masukan",
-    "facilities": "Sarana dan prasarana",
-}
 
 
 class ReportInvalid(EngineError):
@@ -125,7 +120,7 @@ def tables(f: MonthFigures) -> list[Table]:
                        ["Belum dijawab", "Dijawab pada periode", "Median waktu menjawab (hari kerja)"],
                        [[f.overall.complaints_open, f.overall.complaints_answered, _days(f.overall.answer_median_days)]])
     skm = Table("Survei kepuasan masyarakat (IKM)", "IKM", ["Unsur", "NRR"],
-                [[ELEMENT_NAMES[e.element], str(e.nrr)] for e in f.skm.elements]
+                [[ELEMENT_LABELS[e.element], str(e.nrr)] for e in f.skm.elements]
                 + ([["IKM", str(f.skm.ikm)], ["Mutu pelayanan", f"{f.skm.band} ({f.skm.band_name})"],
                     ["Responden", f.skm.respondents]] if f.skm.respondents else [["Responden", 0]]))
     trend = Table("Tepat waktu per bulan (%)", "Tepat waktu per bulan", ["Bulan", "Tepat waktu (%)", "Keterangan"],

@@ -16,6 +16,18 @@ from app.db import Base
 # The nine elements (unsur) of PermenPAN-RB 14/2017, in the regulation's order.
 ELEMENTS = ("requirements", "procedure", "time", "cost", "product", "competence", "behaviour",
             "complaints", "facilities")
+# Their names as the regulation words them (Indonesian; the views register the English).
+ELEMENT_LABELS = {
+    "requirements": "Persyaratan",
+    "procedure": "Sistem, mekanisme, dan prosedur",
+    "time": "Waktu penyelesaian",
+    "cost": "Biaya/tarif",
+    "product": "Produk spesifikasi jenis pelayanan",
+    "competence": "Kompetensi pelaksana",
+    "behaviour": "Perilaku pelaksana",
+    "complaints": "Penanganan pengaduan, saran dan masukan",
+    "facilities": "Sarana dan prasarana",
+}
 
 
 class SurveyResponse(Base):

@@ -13,7 +13,7 @@ from app.files.models import ApplicationFile
 from app.files.services import get_file, may_read_files
 from app.i18n import gettext, register
 from app.permits.services import qr_svg
-from app.skm.models import ELEMENTS
+from app.skm.models import ELEMENT_LABELS, ELEMENTS
 from app.skm.services import (
     SurveyInvalid,
     index_by_permit_type,
@@ -28,18 +28,7 @@ from app.web.nav import add_nav
 
 bp = Blueprint("skm", __name__)
 
-# The nine elements as the regulation words them, and the four answers.
-ELEMENT_LABELS = {
-    "requirements": "Persyaratan",
-    "procedure": "Sistem, mekanisme, dan prosedur",
-    "time": "Waktu penyelesaian",
-    "cost": "Biaya/tarif",
-    "product": "Produk spesifikasi jenis pelayanan",
-    "competence": "Kompetensi pelaksana",
-    "behaviour": "Perilaku pelaksana",
-    "complaints": "Penanganan pengaduan, saran dan masukan",
-    "facilities": "Sarana dan prasarana",
-}
+# The question asked for each element, and the four answers.
 ELEMENT_QUESTIONS = {
     "requirements": "Bagaimana kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
     "procedure": "Bagaimana kemudahan prosedur pelayanan di kantor ini?",
