@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.engine.errors import EngineError
@@ -106,8 +107,11 @@ def record_response(session: Session, token: str, secret: str, form: Mapping[str
     if found.status != "open" or found.file is None:
         raise SurveyInvalid({"token": found.status})
     scores, suggestion = parse_answers(form)
-    session.add(SurveyTokenUse(file_id=found.file.id))
-    session.flush()  # a second answer of the same file fails here, on the primary key
+    try:
+        with session.begin_nested():  # a second answer sent at the same moment fails here, on the primary key
+            session.add(SurveyTokenUse(file_id=found.file.id))
+    except IntegrityError:
+        raise SurveyInvalid({"token": "answered"}) from None
     response = SurveyResponse(process_id=found.file.process_id, answered_on=today, suggestion=suggestion,
                               **{f"u_{name}": score for name, score in scores.items()})
     session.add(response)

@@ -134,6 +134,9 @@ def survey(token: str) -> ResponseReturnValue:
         record_response(db, token, c.settings.secret_key, request.form, c.calendar.local_date(c.clock.now()))
     except SurveyInvalid as refused:
         db.rollback()
+        if "token" in refused.errors:  # answered (or closed) meanwhile
+            return render_template("skm/survey.html", state=refused.errors["token"], token=token, form={}, errors={},
+                                   **_form_texts()), 409, headers
         messages = {"choose": gettext("Pilih salah satu jawaban."),
                     "too_long": gettext("Saran paling banyak 2000 karakter.")}
         errors = {k: messages.get(v, v) for k, v in refused.errors.items()}

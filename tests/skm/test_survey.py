@@ -3,8 +3,9 @@ response per file, nothing personal stored with the answers, and the published i
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from datetime import date
 
+import pytest
 from flask import Flask
 from sqlalchemy import inspect, select
 from werkzeug.security import generate_password_hash
@@ -92,7 +93,6 @@ def test_after_handover_the_applicant_answers_once_and_the_answer_names_nobody(
     assert "Waktu penyelesaian (2.00)" in published  # the weakest element first
     english = web_app.test_client().get("/skm?lang=en").get_data(as_text=True)
     assert "Public Satisfaction Index (IKM)" in english and "Time taken (2.00)" in english
-    assert Decimal("83.33")
 
 
 def test_the_survey_opens_only_after_handover_and_only_with_a_genuine_link(
@@ -122,3 +122,25 @@ def test_the_survey_opens_only_after_handover_and_only_with_a_genuine_link(
 def test_skm_page_without_respondents(web_app: Flask) -> None:
     page = web_app.test_client().get("/skm")
     assert page.status_code == 200 and 'data-testid="skm-empty"' in page.get_data(as_text=True)
+
+
+def test_two_answers_sent_at_the_same_moment_store_one(web_app: Flask, deployed: Container,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.skm import services
+    from app.skm.services import Invitation, SurveyInvalid, record_response, survey_token
+
+    number = trade_licence(deployed)
+    form = {name: "3" for name in ELEMENTS}
+    with deployed.db.unit_of_work() as session:
+        file = session.scalars(select(ApplicationFile).where(ApplicationFile.file_number == number)).one()
+        token = survey_token(file, deployed.settings.secret_key)
+        record_response(session, token, deployed.settings.secret_key, form, date(2026, 1, 5))
+    with deployed.db.unit_of_work() as session:
+        file = session.scalars(select(ApplicationFile).where(ApplicationFile.file_number == number)).one()
+        # the second request read the link before the first committed: to it the survey still looked open
+        monkeypatch.setattr(services, "invitation", lambda *args: Invitation("open", file))
+        with pytest.raises(SurveyInvalid) as refused:
+            record_response(session, token, deployed.settings.secret_key, form, date(2026, 1, 5))
+        assert refused.value.errors == {"token": "answered"}
+    with deployed.db.unit_of_work() as session:
+        assert len(session.scalars(select(SurveyResponse)).all()) == 1
