@@ -38,7 +38,7 @@ DEMO_USERS = [
 
 def register(app: Flask) -> None:
     for command in (migrate, deploy, definitions, create_user_cmd, create_token, seed_demo, start_file, tasks,
-                    task_form, complete_task, show_file, fire_timers, retry):
+                    task_form, complete_task, show_file, fire_timers, retry, report, desk_rollup):
         app.cli.add_command(command)
     app.cli.add_command(attachments_group)
 
@@ -299,6 +299,35 @@ def sweep_attachments_cmd(grace_seconds: float | None) -> None:
         report = sweep_attachments(session, c.settings.var_dir, grace)
     click.echo(f"removed {report.removed_staged} staged upload(s) never committed, promoted {report.promoted}, "
                f"removed {report.removed_orphans} unrecorded document(s)")
+
+
+@click.command("report", help="Write the monthly report (PDF, CSV, XLSX) of a month, e.g. --month 2026-11.")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--out", "out_dir", default="", help="Directory to write to (default: var/reports/<month>/).")
+@with_appcontext
+def report(month: str, out_dir: str) -> None:
+    from app.desk.report import ReportInvalid, build_files
+    from app.desk.rollup import refresh_rollups
+
+    c = container()
+    refresh_rollups(c)  # the figures as of now, not as of the last beat
+    out = Path(out_dir) if out_dir else c.settings.var_dir / "reports" / month.strip()
+    try:
+        with c.db.unit_of_work() as session:
+            paths = build_files(c, session, month, out)
+    except ReportInvalid as refused:
+        _fail(str(refused))
+    for kind, path in paths.items():
+        click.echo(f"{kind}: {path}")
+
+
+@click.command("desk-rollup", help="Bring the dashboard's rollup rows up to date (the beat task, once).")
+@with_appcontext
+def desk_rollup() -> None:
+    from app.desk.rollup import refresh_rollups
+
+    count = refresh_rollups(container())
+    click.echo(f"files added {count.files_added}, files finished {count.files_finished}, steps added {count.steps_added}")
 
 
 def _file_number(session: Any, instance_id: int) -> str:

@@ -87,6 +87,8 @@ class Settings:
     sla_escalation: str = "warning=officers;critical=managers;breached=head"
     sla_sweep_seconds: float = 60.0
     sla_sweep_batch: int = 500
+    # How often the dashboard's rollup rows catch up with new files and steps (app/desk/rollup.py).
+    desk_rollup_seconds: float = 60.0
     # Notices by email as well as in the in-app inbox.
     notify_email: bool = True
     notify_max_attempts: int = 8

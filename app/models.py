@@ -3,11 +3,13 @@ from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
 from app.designer.models import FormVersion, ProcessDraft
+from app.desk.models import DayRollup, FileRollup, MonthlyReport, RollupMark, StepRollup
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
 from app.files.models import ApplicationFile, Attachment, FileSearchTerm
 from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat
 from app.permits.models import Permit
+from app.skm.models import SurveyResponse, SurveyTokenUse
 from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
 
 __all__ = [
@@ -18,7 +20,9 @@ __all__ = [
     "CalendarDay",
     "CalendarRevision",
     "Complaint",
+    "DayRollup",
     "Delivery",
+    "FileRollup",
     "FileSearchTerm",
     "FormVersion",
     "HumanTask",
@@ -26,11 +30,16 @@ __all__ = [
     "LaneMembership",
     "LoginAttempt",
     "ManagerResponsibility",
+    "MonthlyReport",
     "Notice",
     "Permit",
     "ProcessDefinition",
     "ProcessDraft",
     "ProcessInstance",
+    "RollupMark",
+    "StepRollup",
+    "SurveyResponse",
+    "SurveyTokenUse",
     "User",
     "WorkerHeartbeat",
 ]

@@ -260,6 +260,9 @@ def main() -> int:
     from benchmarks.scripts import main as scripts_main
 
     scripts_main()
+    from benchmarks.desk import run as desk_run
+
+    desk_run()
     print("\n".join(results))  # the headline figures last
     return 0
 

@@ -66,6 +66,14 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "inbox.deliveries": ({"admin"}, ("GET",)),
     "inbox.retry": ({"admin"}, ("POST",)),
     "inbox.responsibilities": ({"admin"}, ("GET", "POST")),
+    "skm.survey": (EVERYONE, ("GET", "POST")),
+    "skm.public_index": (EVERYONE, ("GET",)),
+    "skm.handover_sheet": (FILE_READERS, ("GET",)),
+    "desk.index": ({"kepala", "manajer", "admin"}, ("GET",)),
+    "desk.heat": ({"kepala", "manajer", "admin"}, ("GET",)),
+    "desk.order_report": ({"kepala", "manajer"}, ("POST",)),  # administrators only read the desk
+    "desk.report_page": ({"kepala", "manajer", "admin"}, ("GET",)),
+    "desk.report_file": ({"kepala", "manajer", "admin"}, ("GET",)),
 }
 DESIGNER_ONLY = {"perancang"}
 NOT_CHECKED = {"static", "web.vendor", "web.vendor_font", "web.favicon"}  # the front-end packages and our CSS/JS, public
@@ -94,7 +102,8 @@ def sample_values(app: Flask) -> dict[str, Any]:
         return {"file_number": file.file_number, "task_id": task.id, "attachment_id": 999999,
                 "permit_id": 999999, "notice_id": 999999, "complaint_id": 999999, "delivery_id": 999999,
                 "user_id": 1, "definition_id": 1, "draft_id": 999999, "process_id": "building_permit",
-                "name": "pbg_payment.json", "token": "bukan-token", "path": "x", "filename": "app.css"}
+                "name": "pbg_payment.json", "token": "bukan-token", "path": "x", "filename": "app.css",
+                "report_id": 999999, "kind": "pdf"}
 
 
 def urls_for(app: Flask, endpoint: str, values: dict[str, Any]) -> list[str]:

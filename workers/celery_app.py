@@ -34,6 +34,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sla-sweep": {"task": "workers.tasks.sla_sweep", "schedule": settings.sla_sweep_seconds},
             "attachments-sweep": {"task": "workers.tasks.sweep_attachments",
                                   "schedule": settings.attachment_sweep_seconds},
+            "desk-rollup": {"task": "workers.tasks.desk_rollup", "schedule": settings.desk_rollup_seconds},
         },
         "imports": ["workers.tasks"],
     }

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from celery import shared_task
 
 from app.container import container
+from app.desk.report import run_report
+from app.desk.rollup import refresh_rollups
 from app.engine.timers import fire_due_timers, fire_instance_timers
 from app.files.storage import sweep_attachments as sweep_staged
 from app.notify.delivery import deliver
@@ -48,6 +50,18 @@ def sweep_attachments() -> dict[str, int]:
     with c.db.unit_of_work() as session:
         report = sweep_staged(session, c.settings.var_dir, timedelta(seconds=c.settings.attachment_grace_seconds))
     return dataclasses.asdict(report)
+
+
+@shared_task(name="workers.tasks.desk_rollup", acks_late=True)
+def desk_rollup() -> dict[str, int]:
+    """Bring the dashboard's rollup rows up to date (app/desk/rollup.py)."""
+    return dataclasses.asdict(refresh_rollups(container()))
+
+
+@shared_task(name="workers.tasks.monthly_report", acks_late=True)
+def monthly_report(report_id: int) -> str:
+    """Build one queued monthly report (PDF, CSV, XLSX); its page shows the progress."""
+    return run_report(container(), report_id)
 
 
 @shared_task(name="workers.tasks.deliver_notice", acks_late=True)

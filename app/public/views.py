@@ -1,6 +1,8 @@
 """Public tracking of a file by its number and PIN, without signing in."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -10,6 +12,9 @@ from app.i18n import gettext, register
 from app.public.services import normalise_file_number, track_file
 from app.public.throttle import DatabaseGuessLimiter, GuessLimiter
 from app.web.nav import add_nav
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 bp = Blueprint("public", __name__)
 
@@ -57,5 +62,18 @@ def track() -> ResponseReturnValue:
         # The number typed is not echoed, so a wrong PIN and an unknown number read exactly alike.
         return render_template("public/track.html", number="", status=None,
                                error=gettext("Nomor berkas atau PIN salah.")), 200
-    response = render_template("public/track.html", number=number, status=status, error=None)
+    response = render_template("public/track.html", number=number, status=status, error=None,
+                               survey=_survey(db, status.file_number) if status.finished_at else None)
     return response, 200, {"Cache-Control": "no-store"}
+
+
+def _survey(db: Session, file_number: str) -> dict[str, object] | None:
+    """The satisfaction survey's link and QR code of a file that has been handed over."""
+    from markupsafe import Markup
+
+    from app.files.services import get_file
+    from app.permits.services import qr_svg
+    from app.skm.views import survey_url
+
+    url = survey_url(get_file(db, file_number))
+    return {"url": url, "qr": Markup(qr_svg(url))}  # noqa: S704 (our own SVG)

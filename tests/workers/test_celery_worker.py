@@ -38,7 +38,7 @@ def running_worker(worker_settings: Settings, tmp_path: Path) -> Iterator[Settin
            "PTSP_DATABASE_URL": worker_settings.database_url,
            "PTSP_BROKER_URL": worker_settings.broker_url,
            "PTSP_VAR_DIR": str(worker_settings.var_dir),
-           "PTSP_TIMER_SWEEP_SECONDS": "1", "PTSP_HEARTBEAT_SECONDS": "1"}
+           "PTSP_TIMER_SWEEP_SECONDS": "1", "PTSP_HEARTBEAT_SECONDS": "1", "PTSP_DESK_ROLLUP_SECONDS": "1"}
     log = (tmp_path / "worker.log").open("w")
     proc = subprocess.Popen(  # a worker with its embedded beat scheduler
         [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo", "--beat",

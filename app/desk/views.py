@@ -1,0 +1,268 @@
+"""/dashboard: the office at a glance for managers and the head of office (administrators read it)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.lanes import LANES
+from app.auth.security import commit, permission_required, request_session
+from app.container import container
+from app.desk.charts import bar_chart, ikm_by_quarter, on_time_by_month, received_by_week
+from app.desk.models import MonthlyReport
+from app.desk.report import KINDS, ReportInvalid, file_name, report_dir, request_report
+from app.desk.services import STATE_LABELS, Spread, dashboard, may_order_reports, may_view_dashboard, month_of, step_heat
+from app.i18n import current_language, fmt_number, gettext, register
+from app.skm.services import period_index
+from app.skm.views import element_label
+from app.sla import policy
+from app.web.nav import add_nav
+
+bp = Blueprint("desk", __name__)
+
+
+register({
+    "Dasbor": "Dashboard",
+    "Dasbor kantor": "Office dashboard",
+    "Dari tanggal": "From",
+    "Sampai tanggal": "To",
+    "Semua jenis izin": "All permit types",
+    "Tampilkan": "Show",
+    "Tanggal tidak valid.": "Not a valid date.",
+    "Tanggal akhir sebelum tanggal awal.": "The end date is before the start date.",
+    "Jenis izin tidak dikenal.": "Unknown permit type.",
+    "Berkas diterima": "Files received",
+    "Berkas selesai": "Files finished",
+    "Tepat waktu": "On time",
+    "selesai dalam batas waktu hari kerja menurut jam SLA (jeda menunggu pemohon tidak dihitung)":
+        "finished within the legal limit in working days, as the SLA clock counts (time waiting on the applicant excluded)",
+    "Berkas berjalan menurut status SLA": "Open files by SLA state",
+    "Sesuai jadwal": "On track",
+    "Peringatan": "Warning",
+    "Kritis": "Critical",
+    "Melewati batas": "Breached",
+    "Lama proses (hari kerja)": "Processing time (working days)",
+    "Prosedur": "Procedure",
+    "Langkah": "Step",
+    "Banyaknya": "Count",
+    "Median": "Median",
+    "Persentil 90": "90th percentile",
+    "Terlambat": "Overdue",
+    "Langkah paling lambat": "Slowest steps",
+    "Beban kerja per jalur": "Workload per lane",
+    "Beban kerja per petugas": "Workload per officer",
+    "Jalur": "Lane",
+    "Petugas": "Officer",
+    "Terbuka": "Open",
+    "Diklaim": "Claimed",
+    "Selesai pada periode": "Completed in period",
+    "Retribusi per jenis izin": "Fees per permit type",
+    "Ditetapkan": "Assessed",
+    "Dibayar": "Paid",
+    "Pengaduan": "Complaints",
+    "Belum dijawab": "Open",
+    "Dijawab pada periode": "Answered in period",
+    "Median waktu menjawab (hari kerja)": "Median time to answer (working days)",
+    "Survei kepuasan (IKM) pada periode": "Satisfaction (IKM) in the period",
+    "Belum ada data pada periode ini.": "No data for this period.",
+    "Angka riwayat diperbarui setiap menit.": "History figures are updated every minute.",
+    "Peta panas langkah": "Step heat map",
+    "Warnai menurut": "Colour by",
+    "Persentase terlambat": "Share done late",
+    "Legenda": "Legend",
+    "hari kerja": "working days",
+    "Terang = cepat, gelap = lambat (palet viridis, aman bagi buta warna). Arahkan penunjuk ke label angka untuk rinciannya.":
+        "Light = fast, dark = slow (viridis palette, colour-blind safe). Hover over a figure for its details.",
+    "Prosedur pada peta panas": "Procedure on the heat map",
+    "Riwayat 90 hari terakhir kantor ini.": "This office's history over the last 90 days.",
+    "Grafik": "Charts",
+    "Tepat waktu per bulan (%)": "On time per month (%)",
+    "Berkas diterima per minggu": "Files received per week",
+    "IKM per triwulan": "IKM per quarter",
+    "Periode": "Period",
+    "Nilai": "Value",
+    "Keterangan": "Detail",
+    "Laporan bulanan": "Monthly report",
+    "Bulan": "Month",
+    "Buat laporan": "Make the report",
+    "Bulan harus berbentuk TTTT-BB, misalnya 2026-11.": "The month must look like YYYY-MM, e.g. 2026-11.",
+    "Laporan bulanan {month}": "Monthly report {month}",
+    "Menunggu giliran": "Waiting in the queue",
+    "Sedang dibuat": "Being made",
+    "Selesai": "Done",
+    "Gagal": "Failed",
+    "Halaman ini diperbarui sendiri sampai laporan selesai.": "This page refreshes itself until the report is done.",
+    "Unduh PDF": "Download PDF",
+    "Unduh CSV": "Download CSV",
+    "Unduh XLSX": "Download XLSX",
+    "Laporan terakhir": "Recent reports",
+    "Kembali ke dasbor": "Back to the dashboard",
+})
+
+add_nav("desk.index", "Dasbor", may_view_dashboard, order=15)
+
+
+def _lane_label(lane: str) -> str:
+    label = LANES.get(lane)
+    return label.get(current_language(), label["id"]) if label else lane
+
+
+@bp.app_context_processor
+def _desk_helpers() -> dict[str, object]:
+    return {"may_view_dashboard": may_view_dashboard}
+
+
+def _date_arg(name: str, default: date, errors: dict[str, str]) -> date:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        errors[name] = gettext("Tanggal tidak valid.")
+        return default
+
+
+@bp.get("/dashboard")
+@permission_required(may_view_dashboard)
+def index() -> ResponseReturnValue:
+    c = container()
+    db = request_session()
+    now = c.clock.now()
+    calendar = c.office_calendar.current(db)
+    first, last = month_of(calendar.local_date(now))
+    errors: dict[str, str] = {}
+    start, end = _date_arg("start", first, errors), _date_arg("end", last, errors)
+    if end < start:
+        errors["end"] = gettext("Tanggal akhir sebelum tanggal awal.")
+        start, end = first, last
+    permit_type = (request.args.get("permit_type") or "").strip() or None
+    entries = c.catalogue.entries
+    if permit_type is not None and permit_type not in entries:
+        errors["permit_type"] = gettext("Jenis izin tidak dikenal.")
+        permit_type = None
+    lang = current_language()
+    titles = {key: entry.name.get(lang, entry.name["id"]) for key, entry in entries.items()}
+    board = dashboard(db, calendar, c.office_calendar.hours, now, start, end, permit_type, titles)
+    skm = period_index(db, start, end, permit_type)
+    charts = _charts(db, board.end, permit_type)
+    heat_process = _heat_process(request.args.get("heat"), permit_type, board.steps, list(entries))
+    recent = list(db.scalars(select(MonthlyReport).order_by(MonthlyReport.id.desc()).limit(5)))
+    status = 400 if errors else 200
+    return render_template("desk/dashboard.html", recent_reports=recent, states_report=REPORT_STATES,
+                           report_month=board.start.strftime("%Y-%m"), board=board, skm=skm, errors=errors, titles=titles,
+                           states=policy.STATES, state_labels=STATE_LABELS, lane_label=_lane_label,
+                           element_label=element_label, may_order=may_order_reports(current_user),
+                           charts=charts, heat_process=heat_process, heat_title=titles.get(heat_process, heat_process),
+                           heat_xml_url=url_for("catalogue.diagram", process_id=heat_process),
+                           heat_url=url_for("desk.heat", process_id=heat_process, start=start.isoformat(),
+                                            end=end.isoformat()),
+                           heat_steps=[s for s in board.steps if s.key.startswith(f"{heat_process}:")]), status
+
+
+def _charts(db: Session, until: date, permit_type: str | None) -> list[dict[str, Any]]:
+    """The three charts, each with the figures for its table, ending at ``until``."""
+    locale = "id_ID" if current_language() == "id" else "en_GB"
+    months = on_time_by_month(db, until, permit_type, month_label=lambda d: format_date(d, "MMM yy", locale=locale))
+    weeks = received_by_week(db, until, permit_type, week_label=lambda d: format_date(d, "d MMM", locale=locale))
+    quarters = ikm_by_quarter(db, until, permit_type)
+    top_week = max([p.value or 0 for p in weeks] + [1])
+    specs = [
+        ("on-time", gettext("Tepat waktu per bulan (%)"), months, 100.0, lambda v: fmt_number(v, 0) + "%"),
+        ("received", gettext("Berkas diterima per minggu"), weeks, float(top_week), lambda v: fmt_number(v, 0)),
+        ("ikm", gettext("IKM per triwulan"), quarters, 100.0, lambda v: fmt_number(v, 2)),
+    ]
+    return [{"id": key, "title": title, "points": points, "fmt": fmt,
+             "svg": bar_chart(title, points, top, fmt, f"chart-{key}")} for key, title, points, top, fmt in specs]
+
+
+def _heat_process(asked: str | None, permit_type: str | None, steps: list[Spread], known: list[str]) -> str:
+    """The procedure painted on the dashboard: the one asked for, the filtered one, else the busiest."""
+    if asked in known:
+        return str(asked)
+    if permit_type:
+        return permit_type
+    busiest: dict[str, int] = {}
+    for step in steps:
+        process_id = step.key.split(":", 1)[0]
+        busiest[process_id] = busiest.get(process_id, 0) + step.count
+    return max(busiest, key=lambda p: (busiest[p], p)) if busiest else known[0]
+
+
+@bp.get("/dashboard/heat/<process_id>.json")
+@permission_required(may_view_dashboard)
+def heat(process_id: str) -> ResponseReturnValue:
+    """Per step of one procedure over a period (default: the last 90 days): what the heat map paints."""
+    c = container()
+    if process_id not in c.catalogue.entries:
+        abort(404)
+    today = c.calendar.local_date(c.clock.now())
+    errors: dict[str, str] = {}
+    end = _date_arg("end", today, errors)
+    start = _date_arg("start", date.fromordinal(end.toordinal() - 89), errors)
+    if errors or end < start:
+        abort(400)
+    steps = step_heat(request_session(), start, end, process_id)
+    response = jsonify({"process_id": process_id, "start": start.isoformat(), "end": end.isoformat(), "steps": steps})
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+# -- the monthly report -------------------------------------------------------------------------
+REPORT_STATES = {"queued": "Menunggu giliran", "running": "Sedang dibuat", "done": "Selesai", "failed": "Gagal"}
+
+
+@bp.post("/dashboard/reports")
+@permission_required(may_order_reports)
+def order_report() -> ResponseReturnValue:
+    c = container()
+    db = request_session()
+    month = (request.form.get("month") or "").strip()[:7]
+    try:
+        report = request_report(db, month, current_user.username, c.clock.now())
+    except ReportInvalid:
+        db.rollback()
+        return render_template("desk/report.html", report=None, states=REPORT_STATES, kinds=KINDS, month=month,
+                               error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
+    commit()
+    return redirect(url_for("desk.report_page", report_id=report.id))
+
+
+def _report(report_id: int) -> MonthlyReport:
+    report = request_session().get(MonthlyReport, report_id)
+    if report is None:
+        abort(404)
+    return report
+
+
+@bp.get("/dashboard/reports/<int:report_id>")
+@permission_required(may_view_dashboard)
+def report_page(report_id: int) -> ResponseReturnValue:
+    report = _report(report_id)
+    response = Response(render_template("desk/report.html", report=report, states=REPORT_STATES, kinds=KINDS,
+                                        month=report.month, error=None))
+    response.headers["Cache-Control"] = "no-store"
+    if report.status in ("queued", "running"):
+        response.headers["Refresh"] = "2"  # the page follows the worker's progress without a script
+    return response
+
+
+@bp.get("/dashboard/reports/<int:report_id>/<kind>")
+@permission_required(may_view_dashboard)
+def report_file(report_id: int, kind: str) -> ResponseReturnValue:
+    report = _report(report_id)
+    if kind not in KINDS or report.status != "done":
+        abort(404)
+    path = report_dir(container(), report.id) / file_name(report.month, kind)
+    if not path.is_file():
+        abort(404)
+    response = Response(path.read_bytes(), mimetype=KINDS[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,179 @@
+"""The survey form (public, by its one-time link), the handover sheet that prints the link,
+and the public page that publishes the index (the regulation requires publication)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+
+from app.auth.security import commit, permission_required, request_session
+from app.container import container
+from app.engine.errors import NotFound
+from app.files.models import ApplicationFile
+from app.files.services import get_file, may_read_files
+from app.i18n import gettext, register
+from app.permits.services import qr_svg
+from app.skm.models import ELEMENT_LABELS, ELEMENTS
+from app.skm.services import (
+    SurveyInvalid,
+    index_by_permit_type,
+    invitation,
+    latest_quarter_with_answers,
+    period_index,
+    record_response,
+    survey_open_for,
+    survey_token,
+)
+from app.web.nav import add_nav
+
+bp = Blueprint("skm", __name__)
+
+# The question asked for each element, and the four answers.
+ELEMENT_QUESTIONS = {
+    "requirements": "Bagaimana kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
+    "procedure": "Bagaimana kemudahan prosedur pelayanan di kantor ini?",
+    "time": "Bagaimana kecepatan waktu dalam memberikan pelayanan?",
+    "cost": "Bagaimana kewajaran biaya/tarif dalam pelayanan?",
+    "product": "Bagaimana kesesuaian produk pelayanan yang tercantum dalam standar pelayanan dengan hasil yang diberikan?",
+    "competence": "Bagaimana kompetensi/kemampuan petugas dalam pelayanan?",
+    "behaviour": "Bagaimana perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
+    "complaints": "Bagaimana penanganan pengaduan pengguna layanan?",
+    "facilities": "Bagaimana kualitas sarana dan prasarana?",
+}
+SCORE_LABELS = {1: "Tidak baik", 2: "Kurang baik", 3: "Baik", 4: "Sangat baik"}
+
+register({
+    "Survei Kepuasan Masyarakat": "Public Satisfaction Survey",
+    "Survei kepuasan": "Satisfaction survey",
+    "Indeks Kepuasan Masyarakat (IKM)": "Public Satisfaction Index (IKM)",
+    "Persyaratan": "Requirements",
+    "Sistem, mekanisme, dan prosedur": "System, mechanism and procedure",
+    "Waktu penyelesaian": "Time taken",
+    "Biaya/tarif": "Cost/tariff",
+    "Produk spesifikasi jenis pelayanan": "Product of the service",
+    "Kompetensi pelaksana": "Staff competence",
+    "Perilaku pelaksana": "Staff behaviour",
+    "Penanganan pengaduan, saran dan masukan": "Handling of complaints and suggestions",
+    "Sarana dan prasarana": "Facilities",
+    "Bagaimana kesesuaian persyaratan pelayanan dengan jenis pelayanannya?":
+        "How well do the requirements fit the service?",
+    "Bagaimana kemudahan prosedur pelayanan di kantor ini?": "How easy is the procedure at this office?",
+    "Bagaimana kecepatan waktu dalam memberikan pelayanan?": "How fast was the service?",
+    "Bagaimana kewajaran biaya/tarif dalam pelayanan?": "How fair is the cost of the service?",
+    "Bagaimana kesesuaian produk pelayanan yang tercantum dalam standar pelayanan dengan hasil yang diberikan?":
+        "How well does what you received match the product in the service standard?",
+    "Bagaimana kompetensi/kemampuan petugas dalam pelayanan?": "How competent were the staff?",
+    "Bagaimana perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?":
+        "How polite and friendly were the staff?",
+    "Bagaimana penanganan pengaduan pengguna layanan?": "How are complaints handled?",
+    "Bagaimana kualitas sarana dan prasarana?": "How good are the facilities?",
+    "Tidak baik": "Poor",
+    "Kurang baik": "Fair",
+    "Baik": "Good",
+    "Sangat baik": "Very good",
+    "Saran (boleh dikosongkan)": "Suggestion (optional)",
+    "Kirim survei": "Send the survey",
+    "Pilih salah satu jawaban.": "Choose one answer.",
+    "Saran paling banyak 2000 karakter.": "The suggestion may have at most 2000 characters.",
+    "Terima kasih. Jawaban Anda sudah kami terima.": "Thank you. We have received your answers.",
+    "Survei untuk berkas ini sudah diisi. Setiap berkas dapat mengisi satu kali.":
+        "The survey of this file has been answered. Each file answers once.",
+    "Survei dibuka setelah izin diserahkan.": "The survey opens once the permit has been handed over.",
+    "Tautan survei tidak dikenal.": "Unknown survey link.",
+    "Jawaban Anda tidak disimpan bersama nama, NIK atau nomor berkas Anda.":
+        "Your answers are not stored with your name, NIK or file number.",
+    "Mohon nilai pelayanan kami untuk setiap unsur (1 = tidak baik, 4 = sangat baik).":
+        "Please rate our service on each element (1 = poor, 4 = very good).",
+    "Belum ada responden.": "No respondents yet.",
+    "Periode {start} s.d. {end}": "Period {start} to {end}",
+    "Responden": "Respondents",
+    "Mutu pelayanan": "Service quality",
+    "Unsur pelayanan": "Service element",
+    "Nilai rata-rata (NRR)": "Average score (NRR)",
+    "Unsur yang perlu diperbaiki": "Elements to improve",
+    "Per jenis izin": "By permit type",
+    "IKM = (jumlah NRR sembilan unsur x 1/9) x 25, menurut PermenPAN-RB 14/2017.":
+        "IKM = (sum of the nine elements' NRR x 1/9) x 25, per PermenPAN-RB 14/2017.",
+    "Tanda terima penyerahan izin": "Permit handover sheet",
+    "TANDA TERIMA PENYERAHAN": "HANDOVER SHEET",
+    "Bantu kami memperbaiki pelayanan: pindai kode QR untuk mengisi survei kepuasan (±2 menit, tanpa nama).":
+        "Help us improve: scan the QR code to answer the satisfaction survey (about 2 minutes, anonymous).",
+    "Isi survei kepuasan": "Answer the satisfaction survey",
+    "Cetak tanda terima": "Print the handover sheet",
+    "Berkas ini belum selesai diproses.": "This file has not been completed yet.",
+    "Tanggal selesai": "Date completed",
+})
+
+add_nav("skm.public_index", "Survei kepuasan", lambda user: user is None, order=97)
+
+
+def element_label(name: str) -> str:
+    return gettext(ELEMENT_LABELS[name])
+
+
+def survey_url(file: ApplicationFile) -> str:
+    """The public link of ``file``'s survey (its QR code is printed on the handover sheet)."""
+    return url_for("skm.survey", token=survey_token(file, container().settings.secret_key), _external=True)
+
+
+@bp.route("/survey/<token>", methods=["GET", "POST"])
+def survey(token: str) -> ResponseReturnValue:
+    c = container()
+    db = request_session()
+    token = token[:40]
+    found = invitation(db, token, c.settings.secret_key)
+    headers = {"Cache-Control": "no-store"}
+    if found.status != "open":
+        status = {"invalid": 404, "answered": 200, "not_yet": 200}[found.status]
+        return render_template("skm/survey.html", state=found.status, token=token, form={}, errors={},
+                               **_form_texts()), status, headers
+    if request.method == "GET":
+        return render_template("skm/survey.html", state="open", token=token, form={}, errors={},
+                               **_form_texts()), 200, headers
+    try:
+        record_response(db, token, c.settings.secret_key, request.form, c.calendar.local_date(c.clock.now()))
+    except SurveyInvalid as refused:
+        db.rollback()
+        if "token" in refused.errors:  # answered (or closed) meanwhile
+            return render_template("skm/survey.html", state=refused.errors["token"], token=token, form={}, errors={},
+                                   **_form_texts()), 409, headers
+        messages = {"choose": gettext("Pilih salah satu jawaban."),
+                    "too_long": gettext("Saran paling banyak 2000 karakter.")}
+        errors = {k: messages.get(v, v) for k, v in refused.errors.items()}
+        return render_template("skm/survey.html", state="open", token=token, form=request.form, errors=errors,
+                               **_form_texts()), 422, headers
+    commit()
+    return render_template("skm/survey.html", state="thanks", token=token, form={}, errors={},
+                           **_form_texts()), 201, headers
+
+
+def _form_texts() -> dict[str, object]:
+    return {"elements": ELEMENTS, "labels": ELEMENT_LABELS, "questions": ELEMENT_QUESTIONS, "scores": SCORE_LABELS}
+
+
+@bp.get("/skm")
+def public_index() -> ResponseReturnValue:
+    c = container()
+    db = request_session()
+    today = c.calendar.local_date(c.clock.now())
+    period = latest_quarter_with_answers(db, today)
+    index = period_index(db, *period) if period else None
+    per_type = index_by_permit_type(db, *period) if period else {}
+    names = {key: e.name for key, e in c.catalogue.entries.items()}
+    return render_template("skm/public.html", period=period, index=index, per_type=per_type, names=names,
+                           element_label=element_label)
+
+
+@bp.get("/files/<file_number>/handover")
+@permission_required(may_read_files)
+def handover_sheet(file_number: str) -> ResponseReturnValue:
+    c = container()
+    try:
+        file = get_file(request_session(), file_number)
+    except NotFound:
+        abort(404)
+    url = survey_url(file) if survey_open_for(file) else None
+    entry = c.catalogue.get(file.process_id)
+    return render_template("skm/handover.html", file=file, entry=entry, survey_url=url,
+                           qr=Markup(qr_svg(url)) if url else None,  # noqa: S704 (our own SVG)
+                           office_name=c.settings.office_name)

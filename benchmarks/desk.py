@@ -1,0 +1,190 @@
+"""The manager's dashboard at the size of a regency: p95 of /dashboard (the whole page over HTTP,
+signed in as a manager), its heat map data and /skm, at 100,000 and at 1,000,000 files, and the ratio.
+
+PostgreSQL only (bulk-seeded with generate_series). Seeded per file: the file, its instance, its
+rollup row and five step rollup rows (the dashboard's history figures read only rollups), one open
+step for the 2 % of files still open (the live figures read open steps by index); plus the daily
+rollups, 5 % of the files answering the survey, and a complaint for 1 % of them. Completed steps and
+the instance history are not seeded: no request reads them (only the beat task, by completion time).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from app import create_app
+from app.auth.services import create_user
+from app.clock import FixedClock
+from app.config import ROOT, Settings
+from app.container import Container
+from app.engine.definitions import deploy_directory
+from app.migrate import upgrade
+from app.publisher import RecordingPublisher
+from benchmarks.run import postgres_url
+from tests.web import login
+
+SIZES = [int(n) for n in os.environ.get("BENCH_DESK_FILES", "100000,1000000").split(",")]
+RUNS = int(os.environ.get("BENCH_DESK_RUNS", "30"))
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+PASSWORD = "bench-password-1"
+STEPS = [("register_application", "front_office"), ("check_documents", "verifier"),
+         ("verify_business", "verifier"), ("sign_permit", "head"), ("hand_over_permit", "front_office")]
+
+
+def seed(c: Container, files: int) -> None:
+    """``files`` files over the five years before NOW, with their rollups, in a few SQL statements."""
+    types = sorted(c.catalogue.entries)
+    array = "ARRAY[" + ",".join(f"'{t}'" for t in types) + "]"
+    with c.db.engine.begin() as conn:
+        definition = conn.execute(text("SELECT min(id) FROM process_definition")).scalar_one()
+        params = {"n": files, "now": NOW, "definition": definition}
+        span = "(interval '1826 days' * (:n - g) / :n)"
+        conn.execute(text(f"""
+            INSERT INTO process_instance (id, definition_id, status, state, lock_version, started_at, updated_at,
+                                          completed_at, started_by)
+            SELECT g, :definition, CASE WHEN g % 50 = 0 THEN 'running' ELSE 'completed' END, '{{}}', 1,
+                   :now - {span}, :now - {span},
+                   CASE WHEN g % 50 = 0 THEN NULL ELSE :now - {span} + interval '1 day' * (1 + g % 15) END, 'bench'
+            FROM generate_series(1, :n) g"""), params)
+        conn.execute(text(f"""
+            INSERT INTO application_file (id, file_number, process_id, applicant_name, instance_id, created_at,
+                created_by, applicant, sla_started_at, sla_limit_days, sla_due_at, sla_paused_seconds, sla_stopped_at,
+                sla_state, past_legal_limit)
+            SELECT g, 'B-' || g, ({array})[1 + g % {len(types)}], 'Pemohon ' || g, g, :now - {span}, 'loket', '{{}}',
+                   :now - {span} + interval '1 hour', 10, :now - {span} + interval '14 days', 0,
+                   CASE WHEN g % 50 = 0 THEN NULL ELSE :now - {span} + interval '1 day' * (1 + g % 15) END,
+                   (ARRAY['on_track','warning','critical','breached'])[1 + g % 4],
+                   g % 50 <> 0 AND 1 + g % 15 > 14
+            FROM generate_series(1, :n) g"""), params)
+        conn.execute(text("""
+            INSERT INTO desk_file_rollup (file_id, process_id, received_on, finished_on, working_days, on_time,
+                                          fee_assessed, fee_paid)
+            SELECT f.id, f.process_id, (f.created_at AT TIME ZONE 'Asia/Jakarta')::date,
+                   (f.sla_stopped_at AT TIME ZONE 'Asia/Jakarta')::date,
+                   CASE WHEN f.sla_stopped_at IS NULL THEN NULL ELSE (f.id % 97) / 8.0 END,
+                   CASE WHEN f.sla_stopped_at IS NULL THEN NULL ELSE NOT f.past_legal_limit END,
+                   (f.id % 7) * 50000, CASE WHEN f.id % 3 = 0 THEN 0 ELSE (f.id % 7) * 50000 END
+            FROM application_file f"""))
+        steps = " UNION ALL ".join(f"SELECT {i} AS n, '{name}' AS task_name, '{lane}' AS lane"
+                                   for i, (name, lane) in enumerate(STEPS))
+        conn.execute(text(f"""
+            INSERT INTO desk_step_rollup (task_id, process_id, task_name, lane, completed_by, completed_on,
+                                          working_days, overdue)
+            SELECT r.file_id * 8 + s.n, r.process_id, s.task_name, s.lane, 'petugas' || (r.file_id % 12),
+                   r.received_on + s.n, ((r.file_id + s.n) % 41) / 16.0, (r.file_id + s.n) % 13 = 0
+            FROM desk_file_rollup r CROSS JOIN ({steps}) s WHERE r.finished_on IS NOT NULL"""))
+        conn.execute(text("""
+            INSERT INTO desk_day_rollup (day, process_id, received, finished, with_clock, on_time, fee_assessed, fee_paid)
+            SELECT day, process_id, sum(received), sum(finished), sum(with_clock), sum(on_time), sum(fee_assessed),
+                   sum(fee_paid)
+            FROM (SELECT received_on AS day, process_id, 1 AS received, 0 AS finished, 0 AS with_clock, 0 AS on_time,
+                         0 AS fee_assessed, 0 AS fee_paid FROM desk_file_rollup
+                  UNION ALL
+                  SELECT finished_on, process_id, 0, 1, CASE WHEN on_time IS NULL THEN 0 ELSE 1 END,
+                         CASE WHEN on_time THEN 1 ELSE 0 END, fee_assessed, fee_paid
+                  FROM desk_file_rollup WHERE finished_on IS NOT NULL) x
+            GROUP BY day, process_id"""))
+        conn.execute(text(f"""
+            INSERT INTO human_task (instance_id, task_guid, task_name, title, lane, status, created_at, claimed_by,
+                                    due_at, sla_state)
+            SELECT f.id, md5(f.id::text), s.task_name, s.task_name, s.lane, 'open', f.created_at,
+                   CASE WHEN f.id % 3 = 0 THEN 'petugas' || (f.id % 12) END, f.created_at + interval '3 days', 'on_track'
+            FROM application_file f JOIN ({steps}) s ON s.n = f.id % 5 WHERE f.id % 50 = 0"""))
+        conn.execute(text("""
+            INSERT INTO skm_response (process_id, answered_on, u_requirements, u_procedure, u_time, u_cost, u_product,
+                                      u_competence, u_behaviour, u_complaints, u_facilities)
+            SELECT process_id, finished_on, 1 + file_id % 4, 1 + (file_id / 3) % 4, 1 + (file_id / 5) % 4, 3, 4,
+                   1 + (file_id / 7) % 4, 3, 2, 1 + (file_id / 11) % 4
+            FROM desk_file_rollup WHERE finished_on IS NOT NULL AND file_id % 20 = 0"""))
+        conn.execute(text("""
+            INSERT INTO complaint (file_id, reference, category, message, submitted_at, status, answer, answered_at,
+                                   answered_by)
+            SELECT id, 'ADU-' || id, 'waktu', 'Lama', created_at + interval '2 days',
+                   CASE WHEN id % 300 = 0 THEN 'open' ELSE 'answered' END, 'Dijawab',
+                   CASE WHEN id % 300 = 0 THEN NULL ELSE created_at + interval '4 days' END, 'manajer'
+            FROM application_file WHERE id % 100 = 0"""))
+        for table in ("process_instance", "application_file", "human_task", "skm_response", "complaint"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                              f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+        conn.execute(text("ANALYZE"))
+
+
+def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    call()  # warm
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(int(0.95 * len(samples) + 0.5) - 1, 0)]
+
+
+def measure(size: int, tmp: Path) -> dict[str, tuple[float, float]] | None:
+    pg = postgres_url()
+    if pg is None:
+        return None
+    url, drop = pg
+    try:
+        upgrade(url)
+        clock = FixedClock(NOW)
+        settings = Settings(database_url=url, var_dir=tmp)
+        c = Container(settings, clock=clock, publisher=RecordingPublisher())
+        with c.db.unit_of_work() as session:
+            deploy_directory(session, ROOT / "processes", "bench", clock, c.forms.names())
+            create_user(session, "manajer", "Manajer", PASSWORD, role="manager")
+        started = time.perf_counter()
+        seed(c, size)
+        print(f"[desk] seeded {size:,} files in {time.perf_counter() - started:.0f} s")
+        app = create_app(settings, clock=clock, publisher=RecordingPublisher())
+        app.extensions["ptsp"].db.dispose()
+        app.extensions["ptsp"] = c
+        client = app.test_client()
+        assert login(client, "manajer", PASSWORD).status_code == 302
+
+        def get(path: str) -> Callable[[], object]:
+            def call() -> object:
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+                return response.data
+            return call
+
+        figures = {
+            "/dashboard": timed(get("/dashboard"), RUNS),
+            "/dashboard?permit_type=trade_licence": timed(get("/dashboard?permit_type=trade_licence"), RUNS),
+            "/dashboard/heat/trade_licence.json": timed(get("/dashboard/heat/trade_licence.json"), RUNS),
+            "/skm": timed(get("/skm"), RUNS),
+        }
+        c.db.dispose()
+        return figures
+    finally:
+        drop()
+
+
+def run() -> None:
+    print(f"\nmanager's dashboard: p50 / p95 in ms over {RUNS} requests (PostgreSQL)")
+    tmp = Path(tempfile.mkdtemp(prefix="ptsp-bench-desk-"))
+    results = {}
+    for size in SIZES:
+        figures = measure(size, tmp)
+        if figures is None:
+            return
+        results[size] = figures
+        for path, (p50, p95) in figures.items():
+            print(f"[desk {size:>9,} files] {path:<40} p50 {p50:7.1f}  p95 {p95:7.1f}")
+    if len(SIZES) >= 2:
+        small, large = SIZES[0], SIZES[-1]
+        for path in results[small]:
+            ratio = results[large][path][1] / results[small][path][1]
+            print(f"[desk] {path:<40} p95 at {large:,} / p95 at {small:,} = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    run()

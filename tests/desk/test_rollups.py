@@ -1,0 +1,123 @@
+"""The rollup rows equal a recomputation from the raw history, whatever the order in which files
+are opened, advanced, finished and rolled up (hypothesis drives a random walk of files)."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import timedelta
+
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from app.clock import FixedClock
+from app.container import Container
+from app.desk.models import DayRollup, FileRollup, StepRollup
+from app.desk.rollup import refresh_rollups
+from app.engine.models import HumanTask, ProcessInstance
+from app.files.models import ApplicationFile
+from app.sla.hours import working_time_between
+from tests.catalogue.walk import do, open_new, state
+from tests.desk.history import HO_STEPS, SIUP_STEPS
+
+DATA = {"trade_licence": dict(SIUP_STEPS), "nuisance_permit": dict(HO_STEPS)}
+ACTIONS = st.lists(st.one_of(
+    st.tuples(st.just("open"), st.sampled_from(sorted(DATA))),
+    st.tuples(st.just("steps"), st.tuples(st.integers(0, 7), st.integers(1, 7))),  # which file, how many steps
+    st.tuples(st.just("advance"), st.floats(0.25, 60)),
+    st.tuples(st.just("refresh"), st.none()),
+), min_size=1, max_size=30)
+
+
+def expected_rows(c: Container) -> tuple[dict[int, tuple], Counter, dict[int, tuple]]:
+    """Per file, per (day, permit type) and per completed step: what the rollups must say."""
+    calendar, hours = c.calendar, c.office_calendar.hours
+    day = hours.day_length
+    files: dict[int, tuple] = {}
+    days: Counter = Counter()
+    steps: dict[int, tuple] = {}
+    with c.db.unit_of_work() as session:
+        for f in session.scalars(select(ApplicationFile)):
+            instance = session.get_one(ProcessInstance, f.instance_id)
+            received = calendar.local_date(f.created_at)
+            days[(received, f.process_id, "received")] += 1
+            finished = working = on_time = None
+            fee = paid = 0
+            if instance.status in ("completed", "cancelled"):
+                finished = calendar.local_date(f.sla_stopped_at or instance.completed_at or instance.updated_at)
+                if f.sla_started_at is not None:
+                    assert f.sla_stopped_at is not None and f.sla_due_at is not None
+                    ran = working_time_between(calendar, hours, f.sla_started_at, f.sla_stopped_at)
+                    working = max(ran - timedelta(seconds=f.sla_paused_seconds), timedelta(0)) / day
+                    on_time = f.sla_stopped_at <= f.sla_due_at
+                data = c.runtime.data(instance)
+                fee = int(data.get("fee") or 0)
+                paid = fee if data.get("payment_received") else 0
+                days[(finished, f.process_id, "finished")] += 1
+                days[(finished, f.process_id, "with_clock")] += on_time is not None
+                days[(finished, f.process_id, "on_time")] += on_time is True
+                days[(finished, f.process_id, "fee_assessed")] += fee
+                days[(finished, f.process_id, "fee_paid")] += paid
+            files[f.id] = (f.process_id, received, finished, working, on_time, fee, paid)
+        process_of = {f.instance_id: f.process_id for f in session.scalars(select(ApplicationFile))}
+        for t in session.scalars(select(HumanTask).where(HumanTask.status == "completed")):
+            assert t.completed_at is not None
+            steps[t.id] = (process_of[t.instance_id], t.task_name, t.lane, t.completed_by,
+                           calendar.local_date(t.completed_at),
+                           working_time_between(calendar, hours, t.created_at, t.completed_at) / day,
+                           bool(t.due_at and t.completed_at > t.due_at))
+    return files, +days, steps
+
+
+def rollup_rows(c: Container) -> tuple[dict[int, tuple], Counter, dict[int, tuple]]:
+    with c.db.unit_of_work() as session:
+        files = {r.file_id: (r.process_id, r.received_on, r.finished_on, r.working_days, r.on_time, r.fee_assessed,
+                             r.fee_paid) for r in session.scalars(select(FileRollup))}
+        days: Counter = Counter()
+        for d in session.scalars(select(DayRollup)):
+            for name in ("received", "finished", "with_clock", "on_time", "fee_assessed", "fee_paid"):
+                days[(d.day, d.process_id, name)] += getattr(d, name)
+        steps = {s.task_id: (s.process_id, s.task_name, s.lane, s.completed_by, s.completed_on, s.working_days,
+                             s.overdue) for s in session.scalars(select(StepRollup))}
+    return files, +days, steps
+
+
+def same(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(
+        math.isclose(x, y, abs_tol=1e-9) if isinstance(x, float) and isinstance(y, float) else x == y
+        for x, y in zip(a, b, strict=True))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(actions=ACTIONS)
+def test_rollups_equal_a_recomputation_after_a_random_walk(web_app: Flask, deployed: Container, clock: FixedClock,
+                                                           actions: list[tuple[str, object]]) -> None:
+    numbers: list[str] = []
+    for kind, arg in actions:
+        if kind == "open":
+            numbers.append(open_new(deployed, str(arg)))
+        elif kind == "steps" and numbers:
+            which, count = arg  # type: ignore[misc]
+            number = numbers[which % len(numbers)]
+            for _ in range(count):
+                current = state(deployed, number)
+                if not current.open_tasks:
+                    break
+                task_name = current.open_tasks[0].task_name
+                do(deployed, number, task_name, DATA[current.file.process_id][task_name])
+                clock.advance(hours=1.5)
+        elif kind == "advance":
+            clock.advance(hours=float(arg))  # type: ignore[arg-type]
+        elif kind == "refresh":
+            refresh_rollups(deployed)
+    refresh_rollups(deployed)
+    files, days, steps = rollup_rows(deployed)
+    want_files, want_days, want_steps = expected_rows(deployed)
+    assert set(files) == set(want_files) and all(same(files[k], want_files[k]) for k in files), (files, want_files)
+    assert days == want_days
+    assert set(steps) == set(want_steps) and all(same(steps[k], want_steps[k]) for k in steps)
+    # once up to date, another run finds nothing to do
+    again = refresh_rollups(deployed)
+    assert (again.files_added, again.files_finished, again.steps_added) == (0, 0, 0)
