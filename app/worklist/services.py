@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_, update
+from sqlalchemy import func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -248,14 +248,21 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
 
 
 def take_task_row(session: Session, task: HumanTask, user: User) -> None:
-    """Take the task's row (SELECT ... FOR UPDATE) before anything else is written: a competing
-    completion or claim is waited for and then seen, raising TaskAlreadyDone or ClaimedByOther.
-    Taking it first keeps every completion's locks in one order (no deadlock)."""
-    get_task_for(session, task.id, user, for_update=True)  # re-reads ``task`` itself (same identity)
-    if task.status != "open":
-        raise TaskAlreadyDone(_done_message(task))
-    if task.claimed_by is not None and task.claimed_by != user.username:
-        raise ClaimedByOther(task, task.claimed_by)
+    """Take the task's row for a browser completion, before its uploads are written: the conditional
+    update waits for (and then sees) a competing completion or claim, which raises TaskAlreadyDone or
+    ClaimedByOther. A write, not a locking read, so that SQLite too serialises the racers here (before
+    any of them stages a file). Taking it first keeps every completion's locks in one order."""
+    held = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task.id, HumanTask.status == "open",
+               or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.username))
+        .values(claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False))
+    session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
+    if _rowcount(held) != 1:
+        if task.status != "open":
+            raise TaskAlreadyDone(_done_message(task))
+        raise ClaimedByOther(task, task.claimed_by or "?")
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
