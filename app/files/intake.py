@@ -29,7 +29,14 @@ from app.engine.models import HumanTask, ProcessDefinition
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
-from app.files.services import file_attachments, get_file, open_file, promised_date, promised_working_days
+from app.files.services import (
+    file_attachments,
+    get_file,
+    handed_in_documents,
+    open_file,
+    promised_date,
+    promised_working_days,
+)
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
 from app.i18n import current_language, gettext, register
 from app.sla.calendar import WorkingCalendar
@@ -305,7 +312,7 @@ def receipt(session: Session, settings: Settings, file_number: str) -> Receipt:
     intake = permit_intake(file.process_id)
     definition = file.instance.definition if file.instance is not None else require_latest_definition(
         session, file.process_id)
-    documents = file_attachments(session, file)
+    documents = handed_in_documents(session, file)
     required = intake.required_documents if intake else ()
     labels = intake.document_labels if intake else {}
     kinds = list(required) + [d.document_type for d in documents if d.document_type not in required]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import catalogue
-from app.auth.models import User
+from app.auth.models import LaneMembership, User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
@@ -156,6 +156,20 @@ def file_attachments(session: Session, file: ApplicationFile) -> list[Attachment
     return list(session.scalars(select(Attachment).where(Attachment.file_id == file.id).order_by(Attachment.id)))
 
 
+FRONT_DESK_LANE = "front_office"
+
+
+def handed_in_documents(session: Session, file: ApplicationFile) -> list[Attachment]:
+    """The documents the applicant handed in at the front desk (at registration or a resubmission),
+    not those the office added later (a survey photo of the technical team)."""
+    desk = select(LaneMembership.user_id).where(LaneMembership.lane == FRONT_DESK_LANE)
+    desk_users = select(User.username).where(User.id.in_(desk))
+    return list(session.scalars(select(Attachment).where(
+        Attachment.file_id == file.id,
+        (Attachment.uploaded_by == file.created_by) | Attachment.uploaded_by.in_(desk_users))
+        .order_by(Attachment.id)))
+
+
 def get_attachment(session: Session, file: ApplicationFile, attachment_id: int) -> Attachment:
     """One document of ``file`` (a document of another file is not found)."""
     attachment = session.get(Attachment, attachment_id)
@@ -182,3 +196,28 @@ def diagram_marks(session: Session, file: ApplicationFile) -> DiagramMarks:
     current = sorted({name for name, status in rows if status == "open"})
     done = sorted(({name for name, status in rows if status == "completed"} | {n for n in fired if n}) - set(current))
     return DiagramMarks(done, current)
+
+
+# -- what the applicant is waiting on, how the file ended ---------------------------------
+def missing_documents(session: Session, file: ApplicationFile) -> list[str]:
+    """Document types the office last found missing (the ``missing_documents`` of the latest step that
+    recorded them, e.g. the document check); empty when none are missing."""
+    if file.instance_id is None:
+        return []
+    events = session.scalars(select(InstanceEvent).where(
+        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind == "task_completed")
+        .order_by(InstanceEvent.id.desc()))
+    for event in events:
+        data = (event.detail or {}).get("data") if isinstance(event.detail, dict) else None
+        if isinstance(data, dict) and "missing_documents" in data:
+            found = data.get("missing_documents") or []
+            return [str(d) for d in found] if isinstance(found, list) else []
+    return []
+
+
+def file_outcome(session: Session, file: ApplicationFile) -> str:
+    """``granted`` when the file issued a permit, else ``refused`` (for a file whose procedure ended)."""
+    from app.permits.models import Permit  # permits build on files
+
+    issued = session.scalar(select(Permit.id).where(Permit.file_id == file.id).limit(1))
+    return "granted" if issued is not None else "refused"

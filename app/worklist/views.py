@@ -17,6 +17,7 @@ from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
+from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields, read_only_items
 from app.worklist.forms import FieldError, FormNotFound
@@ -104,6 +105,7 @@ register({
     "Jalur": "Lane",
     "Dipegang oleh {name} sejak {when}.": "Held by {name} since {when}.",
     "Jatuh tempo": "Due",
+    "Janji ke pemohon": "Promised to the applicant",
     "Selesaikan": "Complete",
     "Riwayat berkas": "File history",
     "Waktu": "When",
@@ -175,8 +177,12 @@ def index() -> ResponseReturnValue:
     page = worklist(db, user, filters, PageRequest(after=args.get("after") or None, size=PAGE_SIZE),
                     now=container().clock.now())
     query = {k: v for k, v in args.items() if k != "after" and v}
+    c = container()
+    files = db.scalars(select(ApplicationFile).where(
+        ApplicationFile.instance_id.in_({row.task.instance_id for row in page.rows}))) if page.rows else []
+    promises = {f.instance_id: promise_of(f, c.office_calendar, c.settings, c.clock.now()) for f in files}
     return render_template("worklist/index.html", page=page, filters=filters, options=worklist_options(db, user),
-                           query=query, person=_person, lane_label=_lane_label)
+                           query=query, person=_person, lane_label=_lane_label, promises=promises)
 
 
 @bp.post("/tasks/<int:task_id>/claim")
