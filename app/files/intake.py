@@ -30,7 +30,6 @@ from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
 from app.files.services import (
-    file_attachments,
     get_file,
     handed_in_documents,
     open_file,

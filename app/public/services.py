@@ -11,10 +11,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine.models import HumanTask
 from app.config import Settings
-from app.files.models import ApplicationFile
+from app.engine.models import HumanTask
 from app.files.intake import permit_intake, pin_matches
+from app.files.models import ApplicationFile
 from app.files.services import file_outcome, missing_documents
 from app.sla.promise import Promise, promise_of
 from app.sla.services import OfficeCalendar

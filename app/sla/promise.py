@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from app.config import Settings
-from app.i18n import register
 from app.files.models import ApplicationFile
 from app.files.services import promised_working_days
+from app.i18n import register
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours, add_working_time, deadline_after, working_time_between
 from app.sla.services import OfficeCalendar
