@@ -117,7 +117,8 @@ def render_applicant(event: str, detail: dict[str, Any], recipient_name: str) ->
         lines += [f"  - {label}" for label in detail.get("missing") or []] or ["  - (lihat catatan petugas)"]
         lines.append("")
         if detail.get("act_by"):
-            lines.append(f"Mohon serahkan kelengkapannya ke loket paling lambat {_local(detail['act_by'], detail.get('timezone', 'Asia/Jakarta'))}.")
+            by = _local(detail["act_by"], detail.get("timezone", "Asia/Jakarta"))
+            lines.append(f"Mohon serahkan kelengkapannya ke loket paling lambat {by}.")
         else:
             lines.append("Mohon serahkan kelengkapannya ke loket.")
         lines.append("Selama menunggu kelengkapan, jangka waktu layanan tidak berjalan.")
