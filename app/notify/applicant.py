@@ -54,17 +54,17 @@ def notify_applicant(session: Session, file: ApplicationFile, event: str, detail
         return None
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (insert(Notice).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Notice.id))
-    notice_id = session.scalar(statement, [{
+    notice_id = session.scalar(statement, {
         "file_id": file.id, "human_task_id": None, "task_key": 0, "level": event, "recipient_id": None,
         "created_at": now, "idempotency_key": key,
         "detail": {"audience": "applicant", "event": event, "file_number": file.file_number,
-                   "applicant_name": file.applicant_name, **detail}}])
+                   "applicant_name": file.applicant_name, **detail}})
     if notice_id is None:
         return None
     if email:
-        delivery_id = session.scalar(sqlalchemy.insert(Delivery).returning(Delivery.id), [{
+        delivery_id = session.scalar(sqlalchemy.insert(Delivery).returning(Delivery.id), {
             "notice_id": notice_id, "channel": "email", "address": address, "status": "pending", "attempts": 0,
-            "created_at": now, "next_attempt_at": now, "watch_at": now + requeue_after}])
+            "created_at": now, "next_attempt_at": now, "watch_at": now + requeue_after})
         enqueue_after_commit(session, DELIVER_JOB, delivery_id)
     return notice_id
 
