@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app import catalogue
@@ -15,7 +16,7 @@ from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, InstanceEvent
 from app.engine.runtime import Runtime
-from app.files.models import ApplicationFile, Attachment
+from app.files.models import ApplicationFile, Attachment, FileNumberCounter
 from app.sla.calendar import WorkingCalendar
 
 
@@ -26,16 +27,33 @@ def open_file(session: Session, runtime: Runtime, settings: Settings, process_id
     now = runtime.clock.now()
     file = ApplicationFile(process_id=process_id, applicant_name=applicant_name, created_at=now, created_by=actor)
     session.add(file)
-    session.flush()  # the id makes the number unique without a second counter
+    session.flush()
     prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
-    file.file_number = f"{prefix}-{runtime.clock.now().year}-{file.id:06d}"
+    year = now.year
+    serial = next_file_serial(session, prefix, year)
+    file.file_number = f"{prefix}-{year}-{serial:06d}"
     instance = runtime.start(session, definition, {
         "file_number": file.file_number,
+        "file_serial": f"{year}/{serial:06d}",  # for permit numbers: 640/PBG/2026/000001, the prefix said once
         "resubmission_days": settings.resubmission_days,
     }, actor)
     file.instance = instance
     session.flush()
     return file
+
+
+def next_file_serial(session: Session, prefix: str, year: int) -> int:
+    """The next number of the files of ``prefix`` (a permit type) in ``year``: 1, 2, 3 ... per type and year.
+    The counter row is locked until the transaction ends, so two desks never get the same number."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(FileNumberCounter).values(prefix=prefix, year=year, last=0)
+                    .on_conflict_do_nothing(index_elements=["prefix", "year"]))
+    counter = session.scalars(select(FileNumberCounter).where(
+        FileNumberCounter.prefix == prefix, FileNumberCounter.year == year)
+        .with_for_update().execution_options(populate_existing=True)).one()
+    counter.last += 1
+    session.flush()
+    return counter.last
 
 
 def get_file(session: Session, file_number: str) -> ApplicationFile:

@@ -137,6 +137,25 @@ def _details(entry: CatalogueEntry, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def validity_problems(cat: Catalogue, process_id: str, data: Mapping[str, Any], today: date) -> dict[str, str]:
+    """Validity dates in a step's ``data`` that would print a permit expiring before it starts: the
+    field path (``a/b``) of each "valid until" that falls before its "valid from" (or, without one,
+    before ``today``, the issue date), with the Indonesian reason."""
+    if cat.get(process_id) is None:
+        return {}
+    problems: dict[str, str] = {}
+    for member in cat.members(process_id):
+        product = member.product
+        until = _as_date(get_path(data, product.valid_until_from))
+        if until is None or not product.valid_until_from:
+            continue
+        start = _as_date(get_path(data, product.valid_from_from)) or today
+        if until < start:
+            problems[product.valid_until_from.replace(".", "/")] = (
+                "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau tanggal terbit.")
+    return problems
+
+
 class PermitIssuer:
     """Runtime listener: issues the permits of a file whose process ends with outcome "granted"."""
 
