@@ -48,6 +48,7 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "files.receipt_page": (FILE_READERS, ("GET",)),
     "files.diagram": (FILE_READERS, ("GET",)),
     "files.download": (FILE_READERS, ("GET",)),
+    "files.reissue_pin": ({"loket"}, ("POST",)),
     "permits.skrd": (FILE_READERS, ("GET",)),
     "permits.of_file": (FILE_READERS, ("GET",)),
     "permits.show": (FILE_READERS, ("GET",)),

@@ -25,7 +25,7 @@ from app.auth.models import User
 from app.config import Settings
 from app.engine.definitions import latest_definition, list_definitions, require_latest_definition
 from app.engine.errors import EngineError, NotFound
-from app.engine.models import HumanTask, ProcessDefinition
+from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
@@ -272,6 +272,20 @@ def register_application(session: Session, runtime: Runtime, forms: FormRegistry
     file.promised_date = promised_date(calendar, settings, intake.process_id, now)
     session.flush()
     return Registration(file, pin, attachments)
+
+
+def reissue_tracking_pin(session: Session, file_number: str, officer: User, now: datetime) -> tuple[ApplicationFile, str]:
+    """A new tracking PIN for a file whose applicant lost theirs: the old one stops working at once and
+    the file's history records who reissued it. Returns the file and the new PIN (shown once)."""
+    file = get_file(session, file_number)
+    if file.instance_id is None:
+        raise NotFound(f"file {file_number!r} has no process")
+    pin = new_tracking_pin()
+    file.tracking_pin_hash = generate_password_hash(pin)
+    session.add(InstanceEvent(instance_id=file.instance_id, at=now, kind="pin_reissued", actor=officer.username,
+                              detail={}))
+    session.flush()
+    return file, pin
 
 
 def new_tracking_pin() -> str:

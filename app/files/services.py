@@ -135,7 +135,23 @@ _EVENT_TITLES = {
     "error": "Proses terhenti karena kesalahan",
     "retried": "Proses dijalankan ulang",
     "completed": "Proses selesai",
+    "migrated": "Dipindahkan ke versi proses baru",
+    "reassigned": "Langkah dialihkan",
+    "pin_reissued": "PIN pelacakan diterbitkan ulang",
 }
+# Steps are shown as their own rows (who, when, how long), so their completion events are not repeated.
+_SHOWN_AS_STEPS = ("task_completed",)
+
+
+def _event_note(kind: str, detail: Any) -> str:
+    if not isinstance(detail, dict):
+        return ""
+    if kind == "migrated":
+        return f"v{detail.get('from_version', '?')} \u2192 v{detail.get('to_version', '?')}"
+    if kind == "reassigned":
+        dash = "\u2013"
+        return f"{detail.get('from') or dash} \u2192 {detail.get('to') or dash}"
+    return str(detail.get("timer") or detail.get("message") or "")
 
 
 def file_timeline(session: Session, file: ApplicationFile) -> list[TimelineEntry]:
@@ -145,14 +161,14 @@ def file_timeline(session: Session, file: ApplicationFile) -> list[TimelineEntry
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id)
                             .order_by(HumanTask.created_at, HumanTask.id)).all()
     events = session.scalars(select(InstanceEvent).where(
-        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind.in_(list(_EVENT_TITLES)))
+        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind.not_in(_SHOWN_AS_STEPS))
         .order_by(InstanceEvent.at, InstanceEvent.id)).all()
     entries = [TimelineEntry(kind="task", title=t.title, at=t.created_at, finished_at=t.completed_at, status=t.status,
                              lane=t.lane, task_name=t.task_name, actor=t.completed_by) for t in tasks]
     for e in events:
-        note = str(e.detail.get("timer") or e.detail.get("message") or "") if isinstance(e.detail, dict) else ""
-        entries.append(TimelineEntry(kind=e.kind, title=_EVENT_TITLES[e.kind], at=e.at, task_name=e.task_name,
-                                     actor=None if e.actor.startswith("system") else e.actor, note=note))
+        entries.append(TimelineEntry(kind=e.kind, title=_EVENT_TITLES.get(e.kind, e.kind), at=e.at, task_name=e.task_name,
+                                     actor=None if e.actor.startswith("system") else e.actor,
+                                     note=_event_note(e.kind, e.detail)))
     names = _full_names(session, {e.actor for e in entries if e.actor})
     for entry in entries:
         entry.actor_name = names.get(entry.actor or "", entry.actor)

@@ -35,6 +35,7 @@ from app.files.intake import (
     receipt,
     redisplay_data,
     register_application,
+    reissue_tracking_pin,
 )
 from app.files.models import ApplicationFile
 from app.files.nik import mask_nik
@@ -139,6 +140,9 @@ register({
     "Proses terhenti karena kesalahan": "Process stopped by an error",
     "Proses dijalankan ulang": "Process run again",
     "Proses selesai": "Process completed",
+    "Dipindahkan ke versi proses baru": "Moved to a new process version",
+    "Langkah dialihkan": "Step reassigned",
+    "PIN pelacakan diterbitkan ulang": "Tracking PIN reissued",
     "oleh sistem": "by the system",
     "langkah dibatalkan oleh proses": "step cancelled by the process",
     "Dokumen berkas": "Documents",
@@ -153,6 +157,8 @@ register({
     "Diagram tidak dapat ditampilkan.": "The diagram cannot be shown.",
     "versi {n}": "version {n}",
     "Batas waktu layanan": "Service deadline",
+    "Terbitkan ulang PIN": "Reissue the tracking PIN",
+    "PIN lama tidak berlaku lagi setelah PIN baru diterbitkan.": "The old PIN stops working once a new one is issued.",
 })
 
 add_nav("files.intake", "Pendaftaran",
@@ -247,6 +253,20 @@ def receipt_page(file_number: str) -> ResponseReturnValue:
         track_url=url_for("public.track", _external=True)))
     response.headers["Cache-Control"] = "no-store"  # the PIN must not stay in any cache
     return response
+
+
+@bp.post("/files/<file_number>/pin")
+@_front_office_required
+def reissue_pin(file_number: str) -> ResponseReturnValue:
+    """The front desk gives a new tracking PIN (the old one stops working) and prints it on a receipt."""
+    try:
+        file, pin = reissue_tracking_pin(request_session(), file_number, current_user._get_current_object(),
+                                         container().clock.now())
+    except NotFound:
+        abort(404)
+    commit()
+    session[RECEIPT_PIN_KEY] = {"file": file.file_number, "pin": pin}
+    return redirect(url_for("files.receipt_page", file_number=file.file_number))
 
 
 # -- the file page --------------------------------------------------------------------
