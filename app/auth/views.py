@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
 from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
-from app.auth.services import UserError, create_user, set_lanes, set_password
+from app.auth.services import UserError, UsernameInvalid, create_user, set_lanes, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
 from app.web.nav import add_nav
@@ -22,6 +22,11 @@ register({
     "Nama pengguna": "Username",
     "Kata sandi": "Password",
     "Nama pengguna atau kata sandi salah.": "Wrong username or password.",
+    "Nama pengguna 3-100 karakter: huruf kecil a-z, angka, titik, garis bawah atau tanda hubung; tanpa spasi.":
+        "Usernames have 3-100 characters: lower-case a-z, digits, dot, underscore or hyphen; no spaces.",
+    "{name} belum punya jalur tugas, jadi tidak akan melihat tugas apa pun.":
+        "{name} has no lane yet, so they will see no tasks.",
+    "tanpa jalur": "no lane",
     "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.": "Too many failed attempts. Try again in 15 minutes.",
     "Pengguna": "Users",
     "Tambah pengguna": "Add user",
@@ -111,7 +116,7 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
     user = db.get(User, user_id) if user_id else None
     if user_id and user is None:
         abort(404)
-    error = None
+    error = username_error = None
     if request.method == "POST":
         form = request.form
         try:
@@ -131,11 +136,19 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 if form.get("password"):
                     set_password(user, form["password"])
             commit()
+        except UsernameInvalid:
+            db.rollback()
+            user = None if not user_id else user
+            username_error = gettext("Nama pengguna 3-100 karakter: huruf kecil a-z, angka, titik, garis bawah atau "
+                                     "tanda hubung; tanpa spasi.")
         except UserError as exc:
             db.rollback()
             error = str(exc)
         else:
             flash(gettext("Pengguna disimpan."), "success")
+            if user.role == "officer" and not user.lane_names:
+                flash(gettext("{name} belum punya jalur tugas, jadi tidak akan melihat tugas apa pun.",
+                              name=user.full_name), "error")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", user=user, lanes=LANES, roles=ROLES, role_labels=ROLE_LABELS,
-                           error=error), (400 if error else 200)
+                           error=error, username_error=username_error), (400 if error or username_error else 200)

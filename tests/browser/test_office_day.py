@@ -119,3 +119,13 @@ def walk_the_day(c: Any, person: Any, live_server: str) -> None:
     desk.goto(f"{live_server}/files/{number}")
     assert desk.locator('[data-testid="promised-date"]').inner_text() == tracked
     desk.screenshot(path=str(ARTIFACTS / "office-day-file-page.png"), full_page=True)
+
+
+def test_the_username_pattern_is_one_chromium_applies(page: Any, live_server: str) -> None:
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/admin/users/new")
+    field = page.locator('input[name="username"]')
+    field.fill("Joko Baru")
+    assert field.evaluate("el => el.validity.patternMismatch") is True  # an invalid pattern is skipped: False
+    field.fill("joko.baru")
+    assert field.evaluate("el => el.validity.valid") is True
