@@ -11,6 +11,7 @@ from app.container import Container
 from app.engine.models import HumanTask
 from app.worklist.step_kinds import context_kind
 from tests import samples
+from tests.catalogue.walk import serial
 from tests.files.intake_helpers import register
 from tests.web import signed_in
 from tests.worklist.conftest import do_step, open_task
@@ -60,7 +61,7 @@ def test_each_step_shows_what_it_needs_beside_its_form(web_app: Flask, deployed:
     assert f'href="/files/{number}/permit-preview"' in sign
     preview = head.get(f"/files/{number}/permit-preview").get_data(as_text=True)
     assert 'data-testid="permit-preview"' in preview and "PRATINJAU" in preview
-    assert re.search(r'data-testid="permit-number">([^<]+)<', preview).group(1).endswith(number)  # type: ignore[union-attr]
+    assert re.search(r'data-testid="permit-number">([^<]+)<', preview).group(1) == f"640/PBG/{serial(number)}"  # type: ignore[union-attr]
     assert "Siti Rahmawati" in preview and "Garis sempadan bangunan minimal 4 meter dari as jalan" in preview
     assert 'data-testid="permit-qr"' not in preview
 
