@@ -42,6 +42,17 @@ def create_user(session: Session, username: str, full_name: str, password: str, 
     return user
 
 
+NIP = re.compile(r"[0-9]{18}")
+
+
+def set_nip(user: User, nip: str | None) -> None:
+    """The civil-servant number printed under a signer's name: 18 digits, or none."""
+    nip = (nip or "").replace(" ", "").strip()
+    if nip and not NIP.fullmatch(nip):
+        raise UserError("NIP must be 18 digits")
+    user.nip = nip or None
+
+
 def set_password(user: User, password: str) -> None:
     """Hash (scrypt) and store a new password of at least 10 characters."""
     if len(password) < 10:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
 from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
-from app.auth.services import UserError, UsernameInvalid, create_user, set_lanes, set_password
+from app.auth.services import UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
 from app.web.nav import add_nav
@@ -27,6 +27,7 @@ register({
     "{name} belum punya jalur tugas, jadi tidak akan melihat tugas apa pun.":
         "{name} has no lane yet, so they will see no tasks.",
     "tanpa jalur": "no lane",
+    "18 angka; dicetak di bawah nama penanda tangan izin": "18 digits; printed under a permit signer's name",
     "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.": "Too many failed attempts. Try again in 15 minutes.",
     "Pengguna": "Users",
     "Tambah pengguna": "Add user",
@@ -124,6 +125,7 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 user = create_user(db, form.get("username", "").strip(), form.get("full_name", "").strip(),
                                    form.get("password", ""), form.get("role", "officer"), form.getlist("lanes"),
                                    form.get("email") or None)
+                set_nip(user, form.get("nip"))
             else:
                 if form.get("role") not in ROLES:
                     raise UserError(f"unknown role {form.get('role')!r}")
@@ -133,6 +135,7 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 # An administrator cannot lock themselves out.
                 user.active = True if user.id == current_user.id else form.get("active") == "on"
                 set_lanes(user, form.getlist("lanes"))
+                set_nip(user, form.get("nip"))
                 if form.get("password"):
                     set_password(user, form["password"])
             commit()

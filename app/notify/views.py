@@ -27,6 +27,7 @@ from app.sla.services import (
     list_calendar_days,
     list_responsibilities,
     remove_holiday,
+    responsibility_coverage,
     unassign_manager,
 )
 from app.web.nav import add_nav
@@ -66,6 +67,10 @@ register({
     "terlambat {n} jam kerja": "{n} working hour(s) overdue",
     "jatuh tempo sekarang": "due now",
     "lewat batas waktu": "past the deadline",
+    "Eskalasi kritis tidak sampai ke siapa pun untuk:": "Critical escalations reach nobody for:",
+    "Manajer tanpa alamat surel: {who}": "Manager without an email address: {who}",
+    "Tugaskan manajer yang punya alamat surel (menu Pengguna) untuk setiap jenis izin dan jalur.":
+        "Make a manager with an email address (Users menu) responsible for every permit type and lane.",
     "Pemberitahuan ditindaklanjuti.": "Notice acknowledged.",
     "Tahap dialihkan ke {who}.": "Step reassigned to {who}.",
     "Kalender kerja": "Working calendar",
@@ -251,7 +256,10 @@ def responsibilities() -> ResponseReturnValue:
     from app.engine.definitions import list_definitions
 
     managers = [u for u in db.scalars(select(User).where(User.role.in_(("manager", "admin"))).order_by(User.username))]
+    processes = [d for d, _ in list_definitions(db)]
+    coverage = responsibility_coverage(db, [d.process_id for d in processes], list(LANES))
     return render_template("admin/responsibilities.html", rows=list_responsibilities(db), managers=managers,
-                           processes=[d for d, _ in list_definitions(db)], lanes=LANES, error=error), (
+                           processes=processes, lanes=LANES, error=error, coverage=coverage,
+                           process_names={d.process_id: d.name for d in processes}), (
         400 if error else 200)
 

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -34,11 +35,11 @@ from app.catalogue.services import Catalogue, CatalogueEntry, get_path
 from app.clock import Clock
 from app.config import Settings
 from app.engine.errors import EngineError, NotFound
-from app.engine.models import ProcessInstance
+from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.engine.runtime import InstanceChange
 from app.files.models import ApplicationFile
 from app.permits.models import Permit
-from app.worklist.step_kinds import HANDOVER, context_kind
+from app.worklist.step_kinds import HANDOVER, SIGNATURE, context_kind
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,69 @@ class PermitIssuer:
         issue_permits(session, cat, file, data, change.now, self.zone)
 
 
+# -- the letterhead and the signer -------------------------------------------------------------
+@dataclass(frozen=True)
+class Letterhead:
+    name: str
+    address: str
+    logo: str  # a data: URI of the logo, or ""
+
+
+_LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+_logo_cache: dict[tuple[str, float], str] = {}
+
+
+def office_letterhead(settings: Settings) -> Letterhead:
+    """The office's name, address and logo (Settings.office_logo: a PNG, JPEG or SVG file), for the head of
+    permits and letters; a logo that cannot be read is left out (and logged)."""
+    return Letterhead(settings.office_name, settings.office_address, _logo_uri(settings.office_logo))
+
+
+def _logo_uri(path_text: str) -> str:
+    if not path_text:
+        return ""
+    path = Path(path_text)
+    kind = _LOGO_TYPES.get(path.suffix.lower())
+    try:
+        stamp = (str(path), path.stat().st_mtime)
+        if kind is None:
+            raise OSError(f"not a PNG, JPEG or SVG file: {path}")
+        if stamp not in _logo_cache:
+            _logo_cache.clear()
+            _logo_cache[stamp] = f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+        return _logo_cache[stamp]
+    except OSError as exc:
+        log.error("the office logo %s cannot be used: %s", path_text, exc)
+        return ""
+
+
+@dataclass(frozen=True)
+class Signer:
+    name: str
+    nip: str | None
+
+
+def signer_of(user: User | None) -> Signer | None:
+    return Signer(user.full_name, user.nip) if user is not None else None
+
+
+def file_signer(session: Session, file: ApplicationFile) -> Signer | None:
+    """Who completed the file's signature step (the step kind of app.worklist.step_kinds), if anyone."""
+    if file.instance_id is None or file.instance is None:
+        return None
+    user_tasks = file.instance.definition.user_tasks or {}
+    signing = {name for name, info in user_tasks.items()
+               if context_kind(user_tasks, HumanTask(task_name=name, form=info.get("form"))) == SIGNATURE}
+    if not signing:
+        return None
+    actor = session.scalar(select(InstanceEvent.actor).where(
+        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind == "task_completed",
+        InstanceEvent.task_name.in_(signing)).order_by(InstanceEvent.id.desc()).limit(1))
+    if actor is None:
+        return None
+    return signer_of(session.scalars(select(User).where(User.username == actor)).first())
+
+
 # -- verification ------------------------------------------------------------------------------
 def _mac(secret: str, permit_number: str, verification_id: str) -> str:
     digest = hmac.new(secret.encode("utf-8"), f"ptsp-permit|{permit_number}|{verification_id}".encode(),
@@ -295,6 +359,9 @@ class PrintedPermit:
     verify_url: str
     issued_line: str
     signer_title: str = "Kepala Dinas"
+    office_address: str = ""
+    signer_name: str = ""
+    signer_nip: str = ""
 
 
 def permit_pdf(printed: PrintedPermit) -> bytes:
@@ -312,6 +379,7 @@ def permit_pdf(printed: PrintedPermit) -> bytes:
                             bottomMargin=18 * mm, title=f"{printed.title} {printed.permit_number}", author=printed.office_name)
     story: list[Any] = [
         Paragraph(escape(printed.office_name), styles["Heading4"]),
+        *([Paragraph(escape(printed.office_address), styles["BodyText"])] if printed.office_address else []),
         Paragraph(escape(printed.title.upper()), styles["Title"]),
         Paragraph(f"<b>{escape(printed.permit_number)}</b>", styles["Heading3"]),
         Spacer(1, 4 * mm),
@@ -339,7 +407,9 @@ def permit_pdf(printed: PrintedPermit) -> bytes:
                     colWidths=[size + 6 * mm, 170 * mm - size - 6 * mm],
                     style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])),
               Spacer(1, 8 * mm),
-              Table([["", Paragraph(f"{escape(printed.signer_title)}<br/><br/><br/><br/>______________________",
+              Table([["", Paragraph(f"{escape(printed.signer_title)}<br/><br/><br/><br/>______________________"
+                                    + (f"<br/><b>{escape(printed.signer_name)}</b>" if printed.signer_name else "")
+                                    + (f"<br/>NIP {escape(printed.signer_nip)}" if printed.signer_nip else ""),
                                     styles["BodyText"])]], colWidths=[110 * mm, 60 * mm])]
     doc.build(story)
     return buffer.getvalue()

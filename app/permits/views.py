@@ -24,17 +24,25 @@ from app.permits.services import (
     PrintedPermit,
     RevocationInvalid,
     draft_permits,
+    file_signer,
     get_permit,
     may_revoke,
+    office_letterhead,
     permit_pdf,
     permits_of_file,
     qr_svg,
     revoke_permit,
+    signer_of,
     verification_token,
     verify_token,
 )
 
 bp = Blueprint("permits", __name__)
+
+
+@bp.app_context_processor
+def _letterhead() -> dict[str, Any]:
+    return {"letterhead": lambda: office_letterhead(container().settings)}
 F = TypeVar("F", bound=Callable[..., Any])
 
 register({
@@ -106,6 +114,7 @@ register({
     "Pemohon dapat mengajukan permohonan baru setelah alasan penolakan dipenuhi, atau menyampaikan pengaduan.":
         "The applicant may apply again once the reason is addressed, or file a complaint.",
     "Ditetapkan pada {date}": "Decided on {date}",
+    "Logo": "Logo",
 })
 
 VERIFY_TEXT = {
@@ -125,6 +134,14 @@ def _file(file_number: str) -> ApplicationFile:
         return get_file(request_session(), file_number)
     except NotFound:
         abort(404)
+
+
+def _file_with_process(file_number: str) -> tuple[ApplicationFile, dict[str, Any]]:
+    """The file and its process data (404 for a file without a process)."""
+    file = _file(file_number)
+    if file.instance is None:
+        abort(404)
+    return file, container().runtime.data(file.instance)
 
 
 def _permit(permit_id: int) -> Permit:
@@ -174,7 +191,8 @@ def show(permit_id: int) -> ResponseReturnValue:
     url = _verify_url(permit)
     return render_template("permits/permit.html", permit=permit, entry=_entry(permit.process_id), verify_url=url,
                            qr=Markup(qr_svg(url)), office_name=container().settings.office_name,  # noqa: S704 (our own SVG)
-                           may_revoke=may_revoke(current_user), preview=False)
+                           may_revoke=may_revoke(current_user), preview=False,
+                           signer=file_signer(request_session(), permit.file))
 
 
 @bp.get("/files/<file_number>/permit-preview")
@@ -188,8 +206,10 @@ def preview(file_number: str) -> ResponseReturnValue:
     drafts = draft_permits(c.catalogue, file, c.runtime.data(file.instance), c.clock.now(), ZoneInfo(c.settings.timezone))
     for draft in drafts:
         draft.file = file
+    # The officer about to sign sees their own name under the signature.
     response = Response(render_template("permits/preview.html", file=file, permits=drafts, entry_of=_entry,
-                                        office_name=c.settings.office_name))
+                                        office_name=c.settings.office_name,
+                                        signer=signer_of(current_user._get_current_object())))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -199,11 +219,9 @@ def preview(file_number: str) -> ResponseReturnValue:
 def handover_sheet(file_number: str) -> ResponseReturnValue:
     """The handover record (berita acara serah terima) to print and sign when the applicant collects."""
     c = container()
-    file = _file(file_number)
-    if file.instance is None:
-        abort(404)
+    file, data = _file_with_process(file_number)
     return render_template("permits/handover_sheet.html", file=file, permits=permits_of_file(request_session(), file),
-                           data=c.runtime.data(file.instance), office_name=c.settings.office_name,
+                           data=data, office_name=c.settings.office_name,
                            printed_at=c.clock.now(), entry=_entry(file.process_id))
 
 
@@ -212,14 +230,12 @@ def handover_sheet(file_number: str) -> ResponseReturnValue:
 def refusal_letter(file_number: str) -> ResponseReturnValue:
     """The refusal letter (surat penolakan) of a file its signer refused, with the reason given."""
     c = container()
-    file = _file(file_number)
-    if file.instance is None:
-        abort(404)
-    data = c.runtime.data(file.instance)
+    file, data = _file_with_process(file_number)
     if data.get("decision") != "tolak" and data.get("outcome") != "refused":
         abort(404)
     return render_template("permits/refusal_letter.html", file=file, data=data, entry=_entry(file.process_id),
-                           office_name=c.settings.office_name, printed_at=c.clock.now())
+                           office_name=c.settings.office_name, printed_at=c.clock.now(),
+                           signer=file_signer(request_session(), file))
 
 
 @bp.get("/permits/<int:permit_id>.pdf")
@@ -240,7 +256,10 @@ def pdf(permit_id: int) -> ResponseReturnValue:
     if permit.revoked_at:
         facts.append((gettext("Dicabut"), fmt_date(permit.revoked_at)))
     title = entry.product.name.get(lang, entry.product.name["id"]) if entry else permit.process_id
+    signer = file_signer(request_session(), permit.file)
     printed = PrintedPermit(
+        office_address=container().settings.office_address,
+        signer_name=signer.name if signer else "", signer_nip=(signer.nip or "") if signer else "",
         office_name=container().settings.office_name, title=title, permit_number=permit.permit_number, facts=facts,
         conditions_title=gettext("Ketentuan"), conditions=list(permit.conditions),
         verify_note=gettext("Pindai kode QR untuk memeriksa keaslian dan masa berlaku izin ini."),
