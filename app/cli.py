@@ -19,11 +19,13 @@ from app.container import Container, container
 from app.engine.definitions import deploy_directory, list_definitions
 from app.engine.errors import EngineError
 from app.files.services import file_state, open_file
+from app.sla.services import assign_manager
 from app.worklist.formcheck import FormBroken
 from app.worklist.services import FormInvalid, get_task_for, open_tasks
 from app.worklist.services import complete_task as complete_task_service
 
 DEMO_PASSWORD = "demo-ptsp-2026"  # noqa: S105 (printed on purpose: demo logins of `make run`)
+DEMO_MAIL_DOMAIN = "ptsp.example"  # a reserved domain: demo mail goes to var/mail/ unless SMTP is set
 DEMO_USERS = [
     ("loket", "Sri Wahyuni", "officer", ["front_office"]),
     ("verifikator", "Bambang Sutrisno", "officer", ["verifier"]),
@@ -142,7 +144,12 @@ def seed_demo() -> None:
             try:
                 get_user(session, username)
             except UserError:
-                create_user(session, username, name, DEMO_PASSWORD, role, lanes)
+                create_user(session, username, name, DEMO_PASSWORD, role, lanes, f"{username}@{DEMO_MAIL_DOMAIN}")
+        # Escalations need someone to reach: the demo manager answers for every permit type and lane.
+        manager = get_user(session, "manajer")
+        if manager.email is None:
+            manager.email = f"manajer@{DEMO_MAIL_DOMAIN}"
+        assign_manager(session, manager, None, None, "seed-demo", container().clock)
     for username, _, role, lanes in DEMO_USERS:
         click.echo(f"  {username:<12} {DEMO_PASSWORD}  {role:<9} {', '.join(lanes)}")
 

@@ -49,6 +49,9 @@ class Settings:
     timezone: str = "Asia/Jakarta"
     # The office's name, printed at the head of receipts.
     office_name: str = "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"
+    # The letterhead of permits and letters: the office's address and its logo (a PNG, JPEG or SVG file).
+    office_address: str = ""
+    office_logo: str = ""
     include_cuti_bersama: bool = True
     # Days an incomplete file waits for the applicant before it is closed.
     resubmission_days: int = 14

@@ -25,6 +25,15 @@ def test_cli_runs_a_building_permit_from_migration_to_handover(tmp_path: Path) -
     assert "deployed   building_permit v1" in run("deploy")
     assert "unchanged  building_permit v1" in run("deploy")
     run("seed-demo")
+    run("seed-demo")  # again: nothing doubled
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.sla.services import list_responsibilities
+    with app.extensions["ptsp"].db.unit_of_work() as session:
+        # Escalations reach someone: the demo manager answers for everything, with an address.
+        assert [(r.user, r.process_id, r.lane) for r in list_responsibilities(session)] == [("manajer", None, None)]
+        assert session.scalars(select(User.email).where(User.username == "manajer")).one() == "manajer@ptsp.example"
     number = re.search(r"opened (PBG-\d{4}-\d{6})", run("start-file", "--applicant", "Siti Rahmawati",
                                                             "--as", "loket")).group(1)  # type: ignore[union-attr]
 

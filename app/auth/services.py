@@ -1,6 +1,7 @@
 """Creating users and managing their lanes."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -25,6 +26,13 @@ class PasswordRefused(UserError):
         super().__init__(english_of(message) or message)
 
 
+class UsernameInvalid(UserError):
+    """A username people could not type or read back (spaces, capitals, other signs)."""
+
+
+USERNAME = re.compile(r"[a-z0-9_.-]{3,100}")
+
+
 def create_user(session: Session, username: str, full_name: str, password: str, role: str = "officer",
                 lanes: Iterable[str] = (), email: str | None = None) -> User:
     """Create a user with a hashed password (scrypt) and the given lanes."""
@@ -32,6 +40,8 @@ def create_user(session: Session, username: str, full_name: str, password: str, 
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     if not username or not full_name:
         raise UserError("username and full name are required")
+    if not USERNAME.fullmatch(username):
+        raise UsernameInvalid(f"username {username!r} must be 3-100 of a-z, 0-9, '_', '.', '-' (no spaces or capitals)")
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise UserError(f"user {username!r} already exists")
     user = User(username=username, full_name=full_name, email=email, role=role, password_hash="")
@@ -40,6 +50,17 @@ def create_user(session: Session, username: str, full_name: str, password: str, 
     set_lanes(user, lanes)
     session.flush()
     return user
+
+
+NIP = re.compile(r"[0-9]{18}")
+
+
+def set_nip(user: User, nip: str | None) -> None:
+    """The civil-servant number printed under a signer's name: 18 digits, or none."""
+    nip = (nip or "").replace(" ", "").strip()
+    if nip and not NIP.fullmatch(nip):
+        raise UserError("NIP must be 18 digits")
+    user.nip = nip or None
 
 
 def set_password(user: User, password: str, personal: Iterable[str] = ()) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
 from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
-from app.auth.services import PasswordRefused, UserError, create_user, set_lanes, set_password
+from app.auth.services import PasswordRefused, UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
 from app.web.nav import add_nav
@@ -23,6 +23,12 @@ register({
     "Nama pengguna": "Username",
     "Kata sandi": "Password",
     "Nama pengguna atau kata sandi salah.": "Wrong username or password.",
+    "Nama pengguna 3-100 karakter: huruf kecil a-z, angka, titik, garis bawah atau tanda hubung; tanpa spasi.":
+        "Usernames have 3-100 characters: lower-case a-z, digits, dot, underscore or hyphen; no spaces.",
+    "{name} belum punya jalur tugas, jadi tidak akan melihat tugas apa pun.":
+        "{name} has no lane yet, so they will see no tasks.",
+    "tanpa jalur": "no lane",
+    "18 angka; dicetak di bawah nama penanda tangan izin": "18 digits; printed under a permit signer's name",
     "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.": "Too many failed attempts. Try again in 15 minutes.",
     "Pengguna": "Users",
     "Tambah pengguna": "Add user",
@@ -109,7 +115,7 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
     user = db.get(User, user_id) if user_id else None
     if user_id and user is None:
         abort(404)
-    error = password_error = None
+    error = password_error = username_error = None
     if request.method == "POST":
         form = request.form
         try:
@@ -117,6 +123,7 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 user = create_user(db, form.get("username", "").strip(), form.get("full_name", "").strip(),
                                    form.get("password", ""), form.get("role", "officer"), form.getlist("lanes"),
                                    form.get("email") or None)
+                set_nip(user, form.get("nip"))
             else:
                 if form.get("role") not in ROLES:
                     raise UserError(f"unknown role {form.get('role')!r}")
@@ -126,17 +133,27 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 # An administrator cannot lock themselves out.
                 user.active = True if user.id == current_user.id else form.get("active") == "on"
                 set_lanes(user, form.getlist("lanes"))
+                set_nip(user, form.get("nip"))
                 if form.get("password"):
                     set_password(user, form["password"])
             commit()
         except PasswordRefused as exc:
             db.rollback()
             password_error = gettext(exc.message)
+        except UsernameInvalid:
+            db.rollback()
+            user = None if not user_id else user
+            username_error = gettext("Nama pengguna 3-100 karakter: huruf kecil a-z, angka, titik, garis bawah atau "
+                                     "tanda hubung; tanpa spasi.")
         except UserError as exc:
             db.rollback()
             error = str(exc)
         else:
             flash(gettext("Pengguna disimpan."), "success")
+            if user.role == "officer" and not user.lane_names:
+                flash(gettext("{name} belum punya jalur tugas, jadi tidak akan melihat tugas apa pun.",
+                              name=user.full_name), "error")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", user=user, lanes=LANES, roles=ROLES, role_labels=ROLE_LABELS,
-                           error=error, password_error=password_error), (400 if error or password_error else 200)
+                           error=error, password_error=password_error, username_error=username_error), \
+        (400 if error or password_error or username_error else 200)

@@ -26,11 +26,17 @@ from app.auth.models import User
 from app.config import Settings
 from app.engine.definitions import latest_definition, list_definitions, require_latest_definition
 from app.engine.errors import EngineError, NotFound
-from app.engine.models import HumanTask, ProcessDefinition
+from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
-from app.files.services import file_attachments, get_file, open_file, promised_date, promised_working_days
+from app.files.services import (
+    get_file,
+    handed_in_documents,
+    open_file,
+    promised_date,
+    promised_working_days,
+)
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
 from app.i18n import current_language, gettext, register
 from app.sla.calendar import WorkingCalendar
@@ -277,6 +283,20 @@ def register_application(session: Session, runtime: Runtime, forms: FormRegistry
     return Registration(file, pin, attachments)
 
 
+def reissue_tracking_pin(session: Session, file_number: str, officer: User, now: datetime) -> tuple[ApplicationFile, str]:
+    """A new tracking PIN for a file whose applicant lost theirs: the old one stops working at once and
+    the file's history records who reissued it. Returns the file and the new PIN (shown once)."""
+    file = get_file(session, file_number)
+    if file.instance_id is None:
+        raise NotFound(f"file {file_number!r} has no process")
+    pin = new_tracking_pin()
+    file.tracking_pin_hash = generate_password_hash(pin)
+    session.add(InstanceEvent(instance_id=file.instance_id, at=now, kind="pin_reissued", actor=officer.username,
+                              detail={}))
+    session.flush()
+    return file, pin
+
+
 def new_tracking_pin() -> str:
     return f"{secrets.randbelow(10 ** PIN_DIGITS):0{PIN_DIGITS}d}"
 
@@ -308,19 +328,25 @@ class Receipt:
     fee_note: str
 
 
+def document_checklist(file: ApplicationFile, documents: list[Attachment]) -> list[ChecklistRow]:
+    """The catalogue's requirement list of the file's permit type against ``documents``: one row per
+    required document type (empty when missing), then the other types handed in."""
+    intake = permit_intake(file.process_id)
+    required = intake.required_documents if intake else ()
+    labels = intake.document_labels if intake else {}
+    kinds = list(required) + [d.document_type for d in documents if d.document_type not in required]
+    return [ChecklistRow(kind, labels.get(kind, kind), kind in required,
+                         [d for d in documents if d.document_type == kind])
+            for kind in dict.fromkeys(kinds)]
+
+
 def receipt(session: Session, settings: Settings, file_number: str) -> Receipt:
     """What the receipt (bukti pendaftaran) of a file shows."""
     file = get_file(session, file_number)
     intake = permit_intake(file.process_id)
     definition = file.instance.definition if file.instance is not None else require_latest_definition(
         session, file.process_id)
-    documents = file_attachments(session, file)
-    required = intake.required_documents if intake else ()
-    labels = intake.document_labels if intake else {}
-    kinds = list(required) + [d.document_type for d in documents if d.document_type not in required]
-    checklist = [ChecklistRow(kind, labels.get(kind, kind), kind in required,
-                              [d for d in documents if d.document_type == kind])
-                 for kind in dict.fromkeys(kinds)]
+    checklist = document_checklist(file, handed_in_documents(session, file))
     steps = [str((definition.user_tasks.get(step) or {}).get("title") or step) for step in
              (intake.fee_set_after if intake else ())]
     return Receipt(file=file, permit_name=definition.name, received_at=file.created_at,

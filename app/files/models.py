@@ -78,3 +78,13 @@ class FileSearchTerm(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("application_file.id", ondelete="CASCADE"), primary_key=True,
                                          index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FileNumberCounter(Base):
+    """The last file number given per permit-type prefix and year (PBG-2026-000001, PBG-2026-000002 ...)."""
+
+    __tablename__ = "file_number_counter"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

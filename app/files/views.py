@@ -36,6 +36,7 @@ from app.files.intake import (
     receipt,
     redisplay_data,
     register_application,
+    reissue_tracking_pin,
 )
 from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
 from app.files.models import ApplicationFile
@@ -51,6 +52,7 @@ from app.files.services import (
 )
 from app.files.storage import attachment_path
 from app.i18n import gettext, register
+from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields, error_items
 from app.worklist.formcheck import FormBroken
@@ -142,6 +144,9 @@ register({
     "Proses terhenti karena kesalahan": "Process stopped by an error",
     "Proses dijalankan ulang": "Process run again",
     "Proses selesai": "Process completed",
+    "Dipindahkan ke versi proses baru": "Moved to a new process version",
+    "Langkah dialihkan": "Step reassigned",
+    "PIN pelacakan diterbitkan ulang": "Tracking PIN reissued",
     "oleh sistem": "by the system",
     "langkah dibatalkan oleh proses": "step cancelled by the process",
     "Dokumen berkas": "Documents",
@@ -156,6 +161,8 @@ register({
     "Diagram tidak dapat ditampilkan.": "The diagram cannot be shown.",
     "versi {n}": "version {n}",
     "Batas waktu layanan": "Service deadline",
+    "Terbitkan ulang PIN": "Reissue the tracking PIN",
+    "PIN lama tidak berlaku lagi setelah PIN baru diterbitkan.": "The old PIN stops working once a new one is issued.",
 })
 
 add_nav("files.intake", "Pendaftaran",
@@ -260,10 +267,25 @@ def receipt_page(file_number: str) -> ResponseReturnValue:
         session.pop(RECEIPT_PIN_KEY)  # shown once: a reprint says it was given at registration
     response = make_response(render_template(
         "files/receipt.html", r=shown, pin=pin, masked_nik=mask_nik(shown.file.applicant_nik),
+        promise=promise_of(shown.file, c.office_calendar, c.settings, c.clock.now()),
         office_name=c.settings.office_name, printed_at=c.clock.now(),
         track_url=url_for("public.track", _external=True)))
     response.headers["Cache-Control"] = "no-store"  # the PIN must not stay in any cache
     return response
+
+
+@bp.post("/files/<file_number>/pin")
+@_front_office_required
+def reissue_pin(file_number: str) -> ResponseReturnValue:
+    """The front desk gives a new tracking PIN (the old one stops working) and prints it on a receipt."""
+    try:
+        file, pin = reissue_tracking_pin(request_session(), file_number, current_user._get_current_object(),
+                                         container().clock.now())
+    except NotFound:
+        abort(404)
+    commit()
+    session[RECEIPT_PIN_KEY] = {"file": file.file_number, "pin": pin}
+    return redirect(url_for("files.receipt_page", file_number=file.file_number))
 
 
 # -- the file page --------------------------------------------------------------------
@@ -279,15 +301,17 @@ def show(file_number: str) -> ResponseReturnValue:
     file = _file(file_number)
     timeline = file_timeline(db, file)
     instance = file.instance
+    now = c.clock.now()
+    promise = promise_of(file, c.office_calendar, c.settings, now)
     days_left = None
-    if file.promised_date is not None and instance is not None and instance.status == "running":
-        days_left = c.calendar.working_days_between(c.calendar.local_date(c.clock.now()), file.promised_date)
+    if promise.date is not None and instance is not None and instance.status == "running":
+        days_left = c.calendar.working_days_between(c.calendar.local_date(now), promise.date)
     marks = diagram_marks(db, file)
     return render_template(
         "files/file.html", file=file, instance=instance, timeline=timeline,
         current=[e for e in timeline if e.kind == "task" and e.status == "open"],
         attachments=file_attachments(db, file), marks={"done": marks.done, "current": marks.current},
-        days_left=days_left, now=c.clock.now(), masked_nik=mask_nik(file.applicant_nik),
+        days_left=days_left, now=now, promise=promise, masked_nik=mask_nik(file.applicant_nik),
         status_word=STATUS_WORDS.get(instance.status if instance else "", ""), lanes=LANES,
         document_labels=permit.document_labels if (permit := permit_intake(file.process_id)) else {},
         working_days=promised_working_days(file.process_id, c.settings))

@@ -2,7 +2,9 @@
 failed for good, the office calendar, and which manager answers for what."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+import math
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,8 +18,9 @@ from app.complaints.models import CATEGORY_LABELS
 from app.container import container
 from app.engine.errors import EngineError
 from app.engine.models import HumanTask
-from app.i18n import gettext, register
+from app.i18n import fmt_number, gettext, register
 from app.notify.services import acknowledge, failed_deliveries, inbox_for, reassign_task, retry_delivery
+from app.sla.hours import working_time_between
 from app.sla.services import (
     add_holiday,
     assign_manager,
@@ -25,6 +28,7 @@ from app.sla.services import (
     list_calendar_days,
     list_responsibilities,
     remove_holiday,
+    responsibility_coverage,
     unassign_manager,
 )
 from app.web.nav import add_nav
@@ -60,6 +64,14 @@ register({
     "Diterima": "Received",
     "sisa {n} hari kerja": "{n} working day(s) left",
     "terlambat {n} hari kerja": "{n} working day(s) overdue",
+    "sisa {n} jam kerja": "{n} working hour(s) left",
+    "terlambat {n} jam kerja": "{n} working hour(s) overdue",
+    "jatuh tempo sekarang": "due now",
+    "lewat batas waktu": "past the deadline",
+    "Eskalasi kritis tidak sampai ke siapa pun untuk:": "Critical escalations reach nobody for:",
+    "Manajer tanpa alamat surel: {who}": "Manager without an email address: {who}",
+    "Tugaskan manajer yang punya alamat surel (menu Pengguna) untuk setiap jenis izin dan jalur.":
+        "Make a manager with an email address (Users menu) responsible for every permit type and lane.",
     "Pemberitahuan ditindaklanjuti.": "Notice acknowledged.",
     "Tahap dialihkan ke {who}.": "Step reassigned to {who}.",
     "Kalender kerja": "Working calendar",
@@ -92,6 +104,30 @@ register({
 })
 
 
+def time_left_text(detail: dict[str, Any]) -> str:
+    """The time left to a notice's deadline, now: working days, or working hours when under a day;
+    never "-0"."""
+    c = container()
+    due = detail.get("due_at")
+    if not due:
+        return "\u2013"
+    try:
+        due_at = datetime.fromisoformat(str(due))
+    except ValueError:
+        return "\u2013"
+    hours = c.office_calendar.hours
+    left = working_time_between(c.calendar, hours, c.clock.now(), due_at)
+    days = abs(left) / hours.day_length
+    late = left < timedelta(0)
+    if days >= 1:
+        n = fmt_number(days, 1)
+        return gettext("terlambat {n} hari kerja", n=n) if late else gettext("sisa {n} hari kerja", n=n)
+    whole_hours = max(1, math.ceil(abs(left).total_seconds() / 3600)) if left else 0
+    if whole_hours == 0:  # no working time between (e.g. the office is closed)
+        return gettext("lewat batas waktu") if c.clock.now() > due_at else gettext("jatuh tempo sekarang")
+    return gettext("terlambat {n} jam kerja", n=whole_hours) if late else gettext("sisa {n} jam kerja", n=whole_hours)
+
+
 @bp.get("/inbox")
 @login_required
 def index() -> ResponseReturnValue:
@@ -107,7 +143,8 @@ def index() -> ResponseReturnValue:
             lane_officers[lane] = [u for u in db.scalars(select(User).where(User.active.is_(True))
                                                           .order_by(User.full_name)) if lane in u.lane_names]
     return render_template("inbox/index.html", notices=notices, open_tasks=open_tasks, levels=LEVELS,
-                           categories=CATEGORY_LABELS, lane_officers=lane_officers, show_all=show_all)
+                           categories=CATEGORY_LABELS, lane_officers=lane_officers, show_all=show_all,
+                           time_left=time_left_text)
 
 
 @bp.post("/inbox/<int:notice_id>/acknowledge")
@@ -119,7 +156,8 @@ def acknowledge_notice(notice_id: int) -> ResponseReturnValue:
         abort(403 if "someone else" in str(exc) else 404)
     commit()
     flash(gettext("Pemberitahuan ditindaklanjuti."), "success")
-    return redirect(url_for("inbox.index"))
+    # Still in view, with its reassign control at hand (the default inbox lists only what is not acted on).
+    return redirect(url_for("inbox.index", all="1", _anchor=f"notice-{notice_id}"))
 
 
 @bp.post("/inbox/tasks/<int:task_id>/reassign")
@@ -220,7 +258,10 @@ def responsibilities() -> ResponseReturnValue:
     from app.engine.definitions import list_definitions
 
     managers = [u for u in db.scalars(select(User).where(User.role.in_(("manager", "admin"))).order_by(User.username))]
+    processes = [d for d, _ in list_definitions(db)]
+    coverage = responsibility_coverage(db, [d.process_id for d in processes], list(LANES))
     return render_template("admin/responsibilities.html", rows=list_responsibilities(db), managers=managers,
-                           processes=[d for d, _ in list_definitions(db)], lanes=LANES, error=error), (
+                           processes=processes, lanes=LANES, error=error, coverage=coverage,
+                           process_names={d.process_id: d.name for d in processes}), (
         400 if error else 200)
 

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -34,10 +35,11 @@ from app.catalogue.services import Catalogue, CatalogueEntry, get_path
 from app.clock import Clock
 from app.config import Settings
 from app.engine.errors import EngineError, NotFound
-from app.engine.models import ProcessInstance
+from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.engine.runtime import InstanceChange
 from app.files.models import ApplicationFile
 from app.permits.models import Permit
+from app.worklist.step_kinds import HANDOVER, SIGNATURE, context_kind
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,11 @@ class RevocationInvalid(EngineError):
 
 
 # -- issuing ---------------------------------------------------------------------------------------
-def issue_permits(session: Session, cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any], now: datetime,
+def draft_permits(cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any], now: datetime,
                   zone: ZoneInfo) -> list[Permit]:
-    """The permits of a granted file, created once (a permit number already issued is skipped)."""
-    issued = []
+    """The permits ``data`` grants, as they will be issued (not added to any session): the signature
+    step previews exactly these."""
+    drafts = []
     today = now.astimezone(zone).date()
     given = data.get("permit_numbers")
     numbers: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
@@ -68,20 +71,28 @@ def issue_permits(session: Session, cat: Catalogue, file: ApplicationFile, data:
         if not number:
             log.error("file %s was granted but its process set no permit number for %s", file.file_number, member.process_id)
             continue
-        with session.no_autoflush:
-            exists = session.scalar(select(Permit.id).where(Permit.permit_number == str(number)))
-        if exists is not None:
-            continue
         product = member.product
         valid_from = _as_date(get_path(data, product.valid_from_from)) or today
-        permit = Permit(
+        drafts.append(Permit(
             file_id=file.id, process_id=member.process_id, permit_number=str(number)[:100],
             holder_name=file.applicant_name, business_name=_text(get_path(data, "business.name"), 200),
             location=_text(get_path(data, product.location_from), 300),
             conditions=[str(c) for c in (get_path(data, product.conditions_from) or []) if str(c).strip()],
             details=_details(member, data), issued_at=now, valid_from=valid_from,
             valid_until=_valid_until(member, data, valid_from), verification_id=secrets.token_hex(12),
-        )
+        ))
+    return drafts
+
+
+def issue_permits(session: Session, cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any], now: datetime,
+                  zone: ZoneInfo) -> list[Permit]:
+    """The permits of a granted file, created once (a permit number already issued is skipped)."""
+    issued = []
+    for permit in draft_permits(cat, file, data, now, zone):
+        with session.no_autoflush:
+            exists = session.scalar(select(Permit.id).where(Permit.permit_number == permit.permit_number))
+        if exists is not None:
+            continue
         session.add(permit)
         issued.append(permit)
     session.flush()
@@ -127,6 +138,25 @@ def _details(entry: CatalogueEntry, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def validity_problems(cat: Catalogue, process_id: str, data: Mapping[str, Any], today: date) -> dict[str, str]:
+    """Validity dates in a step's ``data`` that would print a permit expiring before it starts: the
+    field path (``a/b``) of each "valid until" that falls before its "valid from" (or, without one,
+    before ``today``, the issue date), with the Indonesian reason."""
+    if cat.get(process_id) is None:
+        return {}
+    problems: dict[str, str] = {}
+    for member in cat.members(process_id):
+        product = member.product
+        until = _as_date(get_path(data, product.valid_until_from))
+        if until is None or not product.valid_until_from:
+            continue
+        start = _as_date(get_path(data, product.valid_from_from)) or today
+        if until < start:
+            problems[product.valid_until_from.replace(".", "/")] = (
+                "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau tanggal terbit.")
+    return problems
+
+
 class PermitIssuer:
     """Runtime listener: issues the permits of a file whose process ends with outcome "granted"."""
 
@@ -135,14 +165,19 @@ class PermitIssuer:
         self.read_data = read_data
 
     def instance_changed(self, session: Session, change: InstanceChange) -> None:
-        if not change.finished or change.instance.status != "completed":
+        # The permit exists once it is signed: when its handover opens (so the front desk prints the real
+        # document), or at the end of a procedure that grants it without a handover step.
+        user_tasks = change.instance.definition.user_tasks or {}
+        handing_over = any(context_kind(user_tasks, task) == HANDOVER for task in change.opened)
+        finished = change.finished and change.instance.status == "completed"
+        if not handing_over and not finished:
             return
         with session.no_autoflush:
             file = session.scalars(select(ApplicationFile).where(ApplicationFile.instance_id == change.instance.id)).first()
         if file is None:
             return
         data = self.read_data(change.instance)
-        if data.get("outcome") != "granted":
+        if not handing_over and data.get("outcome") != "granted":
             return
         cat = catalogue.current()
         if cat.get(file.process_id) is None:
@@ -150,6 +185,69 @@ class PermitIssuer:
                         file.file_number, file.process_id)
             return
         issue_permits(session, cat, file, data, change.now, self.zone)
+
+
+# -- the letterhead and the signer -------------------------------------------------------------
+@dataclass(frozen=True)
+class Letterhead:
+    name: str
+    address: str
+    logo: str  # a data: URI of the logo, or ""
+
+
+_LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+_logo_cache: dict[tuple[str, float], str] = {}
+
+
+def office_letterhead(settings: Settings) -> Letterhead:
+    """The office's name, address and logo (Settings.office_logo: a PNG, JPEG or SVG file), for the head of
+    permits and letters; a logo that cannot be read is left out (and logged)."""
+    return Letterhead(settings.office_name, settings.office_address, _logo_uri(settings.office_logo))
+
+
+def _logo_uri(path_text: str) -> str:
+    if not path_text:
+        return ""
+    path = Path(path_text)
+    kind = _LOGO_TYPES.get(path.suffix.lower())
+    try:
+        stamp = (str(path), path.stat().st_mtime)
+        if kind is None:
+            raise OSError(f"not a PNG, JPEG or SVG file: {path}")
+        if stamp not in _logo_cache:
+            _logo_cache.clear()
+            _logo_cache[stamp] = f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+        return _logo_cache[stamp]
+    except OSError as exc:
+        log.error("the office logo %s cannot be used: %s", path_text, exc)
+        return ""
+
+
+@dataclass(frozen=True)
+class Signer:
+    name: str
+    nip: str | None
+
+
+def signer_of(user: User | None) -> Signer | None:
+    return Signer(user.full_name, user.nip) if user is not None else None
+
+
+def file_signer(session: Session, file: ApplicationFile) -> Signer | None:
+    """Who completed the file's signature step (the step kind of app.worklist.step_kinds), if anyone."""
+    if file.instance_id is None or file.instance is None:
+        return None
+    user_tasks = file.instance.definition.user_tasks or {}
+    signing = {name for name, info in user_tasks.items()
+               if context_kind(user_tasks, HumanTask(task_name=name, form=info.get("form"))) == SIGNATURE}
+    if not signing:
+        return None
+    actor = session.scalar(select(InstanceEvent.actor).where(
+        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind == "task_completed",
+        InstanceEvent.task_name.in_(signing)).order_by(InstanceEvent.id.desc()).limit(1))
+    if actor is None:
+        return None
+    return signer_of(session.scalars(select(User).where(User.username == actor)).first())
 
 
 # -- verification ------------------------------------------------------------------------------
@@ -261,6 +359,9 @@ class PrintedPermit:
     verify_url: str
     issued_line: str
     signer_title: str = "Kepala Dinas"
+    office_address: str = ""
+    signer_name: str = ""
+    signer_nip: str = ""
 
 
 def permit_pdf(printed: PrintedPermit) -> bytes:
@@ -278,6 +379,7 @@ def permit_pdf(printed: PrintedPermit) -> bytes:
                             bottomMargin=18 * mm, title=f"{printed.title} {printed.permit_number}", author=printed.office_name)
     story: list[Any] = [
         Paragraph(escape(printed.office_name), styles["Heading4"]),
+        *([Paragraph(escape(printed.office_address), styles["BodyText"])] if printed.office_address else []),
         Paragraph(escape(printed.title.upper()), styles["Title"]),
         Paragraph(f"<b>{escape(printed.permit_number)}</b>", styles["Heading3"]),
         Spacer(1, 4 * mm),
@@ -305,7 +407,9 @@ def permit_pdf(printed: PrintedPermit) -> bytes:
                     colWidths=[size + 6 * mm, 170 * mm - size - 6 * mm],
                     style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])),
               Spacer(1, 8 * mm),
-              Table([["", Paragraph(f"{escape(printed.signer_title)}<br/><br/><br/><br/>______________________",
+              Table([["", Paragraph(f"{escape(printed.signer_title)}<br/><br/><br/><br/>______________________"
+                                    + (f"<br/><b>{escape(printed.signer_name)}</b>" if printed.signer_name else "")
+                                    + (f"<br/>NIP {escape(printed.signer_nip)}" if printed.signer_nip else ""),
                                     styles["BodyText"])]], colWidths=[110 * mm, 60 * mm])]
     doc.build(story)
     return buffer.getvalue()

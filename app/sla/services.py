@@ -225,6 +225,28 @@ def list_responsibilities(session: Session) -> list[Responsibility]:
     return sorted((Responsibility(*row) for row in rows), key=lambda r: (r.user, r.process_id or "", r.lane or ""))
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What escalations cannot reach: permit types and lanes with no responsible manager who has an
+    email address, and responsible managers without one."""
+
+    process_ids: list[str]
+    lanes: list[str]
+    managers_without_email: list[str]
+
+
+def responsibility_coverage(session: Session, process_ids: list[str], lanes: list[str]) -> Coverage:
+    """Which permit types and lanes have nobody responsible (with an email address) for critical escalations."""
+    rows = session.execute(select(User.username, User.email, ManagerResponsibility.process_id,
+                                  ManagerResponsibility.lane)
+                           .join(User, User.id == ManagerResponsibility.user_id).where(User.active.is_(True))).all()
+    reachable = [(process_id, lane) for _, email, process_id, lane in rows if email]
+    return Coverage(
+        process_ids=[p for p in process_ids if not any(rp in (None, p) for rp, _ in reachable)],
+        lanes=[lane for lane in lanes if not any(rl in (None, lane) for _, rl in reachable)],
+        managers_without_email=sorted({username for username, email, _, _ in rows if not email}))
+
+
 def _find_responsibility(session: Session, user: User, process_id: str | None,
                          lane: str | None) -> ManagerResponsibility | None:
     query = select(ManagerResponsibility).where(ManagerResponsibility.user_id == user.id)

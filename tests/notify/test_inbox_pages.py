@@ -4,6 +4,7 @@ responsibilities and the failed deliveries."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, timedelta
 
 from flask import Flask
@@ -17,7 +18,8 @@ from app.notify.services import create_notices
 from tests.web import post_form, signed_in
 
 
-def notice_for(app: Flask, username: str, level: str = "critical") -> tuple[int, int, str]:
+def notice_for(app: Flask, username: str, level: str = "critical",
+               due_in: timedelta = timedelta(hours=4)) -> tuple[int, int, str]:
     """A file with its first step open, and a notice about that step to ``username``."""
     c = app.extensions["ptsp"]
     with c.db.unit_of_work() as session:
@@ -28,7 +30,7 @@ def notice_for(app: Flask, username: str, level: str = "critical") -> tuple[int,
         [notice] = create_notices(session, file_id=file.id, task_id=task.id, level=level, recipients=[recipient],
                                   detail={"file_number": file.file_number, "permit_type": "PBG",
                                           "step": task.title, "officer": "Sri Wahyuni", "scope": "task",
-                                          "due_at": (c.clock.now() + timedelta(days=1)).isoformat(),
+                                          "due_at": (c.clock.now() + due_in).isoformat(),
                                           "working_days_left": 0.5},
                                   now=c.clock.now(), email=True, requeue_after=timedelta(minutes=2))
         return notice.id, task.id, str(file.file_number)
@@ -39,11 +41,17 @@ def test_manager_reads_acknowledges_and_reassigns(web_app: Flask) -> None:
     manager = signed_in(web_app, "manajer")
     page = manager.get("/inbox").get_data(as_text=True)
     assert number in page and "Kritis" in page and "Registrasi permohonan" in page and "Sri Wahyuni" in page
-    assert "sisa 0,5 hari kerja" in page
+    assert "sisa 4 jam kerja" in page  # under a day: in hours
 
     assert post_form(manager, f"/inbox/tasks/{task_id}/reassign", {"username": "loket"},
                      token_from="/inbox").status_code == 302
-    assert post_form(manager, f"/inbox/{notice_id}/acknowledge", {}, token_from="/inbox").status_code == 302
+    acknowledged = post_form(manager, f"/inbox/{notice_id}/acknowledge", {}, token_from="/inbox")
+    assert acknowledged.status_code == 302
+    # The notice stays in view with its reassign control at hand.
+    assert acknowledged.headers["Location"].endswith(f"/inbox?all=1#notice-{notice_id}")
+    kept = manager.get(acknowledged.headers["Location"]).get_data(as_text=True)
+    notice_html = kept[kept.index(f'id="notice-{notice_id}"'):]
+    assert f'action="/inbox/tasks/{task_id}/reassign"' in notice_html.split("</article>")[0]
     assert number not in manager.get("/inbox").get_data(as_text=True)
     assert "Ditindaklanjuti oleh manajer" in manager.get("/inbox?all=1").get_data(as_text=True)
     with web_app.extensions["ptsp"].db.unit_of_work() as session:
@@ -110,3 +118,14 @@ def test_administrator_makes_a_manager_responsible_for_a_permit_type(web_app: Fl
     assert response.status_code == 302
     page = admin.get("/admin/responsibilities").get_data(as_text=True)
     assert "manajer" in page and "building_permit" in page
+
+
+def test_time_left_never_reads_minus_zero(web_app: Flask) -> None:
+    manager = signed_in(web_app, "manajer")
+    notice_for(web_app, "manajer", due_in=timedelta(minutes=-10))  # Monday 07:50: before opening time
+    notice_for(web_app, "manajer", due_in=timedelta(days=2))
+    notice_for(web_app, "manajer", due_in=timedelta(hours=6, minutes=30))
+    page = manager.get("/inbox").get_data(as_text=True)
+    shown = re.findall(r'data-testid="time-left">([^<]+)<', page)
+    assert sorted(shown) == ["lewat batas waktu", "sisa 2 hari kerja", "sisa 7 jam kerja"]
+    assert not any("-" in text for text in shown)

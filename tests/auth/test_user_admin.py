@@ -1,0 +1,37 @@
+"""Administrators' user pages (issue 9 §9): usernames are checked on the server, and an officer
+without a lane is pointed out."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.container import Container
+from tests.web import post_form, signed_in
+
+
+def new_user(**changes: object) -> dict[str, object]:
+    return {"username": "joko", "full_name": "Joko Baru", "email": "joko@ptsp.example", "role": "officer",
+            "password": "rahasia-petugas-9", **changes}
+
+
+def test_a_username_with_a_space_is_refused_beside_its_field(web_app: Flask, deployed: Container) -> None:
+    admin = signed_in(web_app, "admin")
+    for bad in ("Joko Baru", "JOKO", "jo", "joko<script>"):
+        response = post_form(admin, "/admin/users/new", new_user(username=bad, lanes="verifier"))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and 'data-testid="username-error"' in page, bad
+        assert "tanpa spasi" in page
+    with deployed.db.unit_of_work() as session:
+        assert session.scalars(select(User).where(User.full_name == "Joko Baru")).first() is None
+
+
+def test_an_officer_without_a_lane_is_pointed_out(web_app: Flask) -> None:
+    admin = signed_in(web_app, "admin")
+    response = post_form(admin, "/admin/users/new", new_user())
+    assert response.status_code == 302
+    users = admin.get("/admin/users").get_data(as_text=True)
+    assert "Joko Baru belum punya jalur tugas" in users
+    row = users[users.index("<td>joko</td>"):].split("</tr>")[0]
+    assert 'data-testid="no-lane"' in row
+    assert 'data-testid="no-lane"' not in users[users.index("<td>loket</td>"):].split("</tr>")[0]
