@@ -39,6 +39,10 @@ def register(app: Flask) -> None:
     for command in (migrate, deploy, definitions, create_user_cmd, create_token, seed_demo, start_file, tasks,
                     task_form, complete_task, show_file, fire_timers, retry):
         app.cli.add_command(command)
+    from app.evidence.commands import COMMANDS as EVIDENCE_COMMANDS
+
+    for command in EVIDENCE_COMMANDS:
+        app.cli.add_command(command)
 
 
 def _fail(message: str) -> NoReturn:

@@ -4,10 +4,12 @@ from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
 from app.designer.models import FormVersion, ProcessDraft
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
+from app.evidence.models import ChainHead, IntegrityCheck
 from app.files.models import ApplicationFile, Attachment
 from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat
 from app.permits.models import Permit
+from app.privacy.models import PersonalDataAccess
 from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
 
 __all__ = [
@@ -17,16 +19,19 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "CalendarRevision",
+    "ChainHead",
     "Complaint",
     "Delivery",
     "FormVersion",
     "HumanTask",
     "InstanceEvent",
+    "IntegrityCheck",
     "LaneMembership",
     "LoginAttempt",
     "ManagerResponsibility",
     "Notice",
     "Permit",
+    "PersonalDataAccess",
     "ProcessDefinition",
     "ProcessDraft",
     "ProcessInstance",
