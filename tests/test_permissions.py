@@ -39,6 +39,7 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "catalogue.diagram": (EVERYONE, ("GET",)),
     "public.track": (EVERYONE, ("GET", "POST")),
     "permits.verify": (EVERYONE, ("GET",)),
+    "permits.verify_pdf": (EVERYONE, ("GET",)),
     "complaints.new": (EVERYONE, ("GET", "POST")),
     "complaints.status": (EVERYONE, ("GET", "POST")),
     "complaints.index": ({"manajer", "admin"}, ("GET",)),

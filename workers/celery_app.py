@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 from app import create_app
@@ -32,6 +33,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sweep-due-timers": {"task": "workers.tasks.sweep_timers", "schedule": settings.timer_sweep_seconds},
             "worker-heartbeat": {"task": "workers.tasks.heartbeat", "schedule": settings.heartbeat_seconds},
             "sla-sweep": {"task": "workers.tasks.sla_sweep", "schedule": settings.sla_sweep_seconds},
+            # 01:30 Jakarta: the chains are checked and the day's anchor published (app/evidence).
+            "integrity-check": {"task": "workers.tasks.integrity_check",
+                                "schedule": crontab(hour=18, minute=30)},
         },
         "imports": ["workers.tasks"],
     }
