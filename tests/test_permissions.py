@@ -66,6 +66,10 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "inbox.deliveries": ({"admin"}, ("GET",)),
     "inbox.retry": ({"admin"}, ("POST",)),
     "inbox.responsibilities": ({"admin"}, ("GET", "POST")),
+    "files.show_nik": ({"loket"}, ("POST",)),  # an open step that needs the NIK: registration (tests/privacy)
+    "privacy.access_log_page": ({"admin"}, ("GET",)),
+    "evidence.index": ({"admin"}, ("GET",)),
+    "evidence.anchor_file": ({"admin"}, ("GET",)),
 }
 DESIGNER_ONLY = {"perancang"}
 NOT_CHECKED = {"static", "web.vendor", "web.vendor_font"}  # the front-end packages and our CSS/JS, public

@@ -22,7 +22,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.lanes import LANES
-from app.auth.security import commit, permission_required, request_session
+from app.auth.security import client_address, commit, permission_required, request_session
 from app.container import container
 from app.engine.errors import NotFound
 from app.files.intake import (
@@ -49,6 +49,7 @@ from app.files.services import (
 )
 from app.files.storage import attachment_path
 from app.i18n import gettext, register
+from app.privacy.services import may_see_nik, record_access
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields
 
@@ -152,6 +153,8 @@ register({
     "Diagram tidak dapat ditampilkan.": "The diagram cannot be shown.",
     "versi {n}": "version {n}",
     "Batas waktu layanan": "Service deadline",
+    "Tampilkan NIK": "Show NIK",
+    "Tahap Anda memerlukan NIK lengkap; tindakan ini dicatat.": "Your step needs the full NIK; this action is logged.",
 })
 
 add_nav("files.intake", "Pendaftaran",
@@ -255,9 +258,26 @@ STATUS_WORDS = {"running": "sedang diproses", "completed": "selesai diproses", "
 @bp.get("/files/<file_number>")
 @_file_reader_required
 def show(file_number: str) -> ResponseReturnValue:
+    return _file_page(file_number, show_nik=False)
+
+
+@bp.post("/files/<file_number>/nik")
+@_file_reader_required
+def show_nik(file_number: str) -> ResponseReturnValue:
+    """The explicit, logged "show NIK" action, for an officer whose open step on the file needs it."""
+    file = _file(file_number)
+    if not may_see_nik(request_session(), current_user, file):
+        abort(403)
+    return _file_page(file_number, show_nik=True)
+
+
+def _file_page(file_number: str, show_nik: bool) -> ResponseReturnValue:
     db = request_session()
     c = container()
     file = _file(file_number)
+    record_access(db, current_user.username, [file.id], "nik" if show_nik else "file_page", client_address(),
+                  c.clock.now())
+    commit()
     timeline = file_timeline(db, file)
     instance = file.instance
     days_left = None
@@ -269,6 +289,7 @@ def show(file_number: str) -> ResponseReturnValue:
         current=[e for e in timeline if e.kind == "task" and e.status == "open"],
         attachments=file_attachments(db, file), marks={"done": marks.done, "current": marks.current},
         days_left=days_left, now=c.clock.now(), masked_nik=mask_nik(file.applicant_nik),
+        full_nik=file.applicant_nik if show_nik else None, may_show_nik=may_see_nik(db, current_user, file),
         status_word=STATUS_WORDS.get(instance.status if instance else "", ""), lanes=LANES,
         document_labels=permit.document_labels if (permit := permit_intake(file.process_id)) else {},
         working_days=promised_working_days(file.process_id, c.settings))
@@ -293,6 +314,11 @@ def download(file_number: str, attachment_id: int) -> ResponseReturnValue:
         attachment = get_attachment(request_session(), file, attachment_id)
     except NotFound:
         abort(404)
+    if attachment.removed_at is not None:  # removed by the retention policy (ptsp retention)
+        abort(410)
+    record_access(request_session(), current_user.username, [file.id], "attachment", client_address(),
+                  container().clock.now(), f"{attachment.id} {attachment.document_type}")
+    commit()
     path = attachment_path(container().settings.var_dir, attachment)
     if not path.is_file():
         log.error("document %s of file %s is missing from storage (%s)", attachment.id, file_number, path)

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import commit, officer_required, request_session
+from app.auth.security import client_address, commit, officer_required, request_session
 from app.container import container
 from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
+from app.privacy.services import masked, record_access_by_numbers, step_needs_nik
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields, read_only_items
 from app.worklist.forms import FieldError, FormNotFound
@@ -175,6 +176,10 @@ def index() -> ResponseReturnValue:
     page = worklist(db, user, filters, PageRequest(after=args.get("after") or None, size=PAGE_SIZE),
                     now=container().clock.now())
     query = {k: v for k, v in args.items() if k != "after" and v}
+    # The list shows applicants' names: logged as a search result view (one statement).
+    record_access_by_numbers(db, user.username, [row.file_number for row in page.rows if row.applicant],
+                             "search", client_address(), container().clock.now())
+    commit()
     return render_template("worklist/index.html", page=page, filters=filters, options=worklist_options(db, user),
                            query=query, person=_person, lane_label=_lane_label)
 
@@ -272,6 +277,11 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     db = request_session()
     c = container()
     details = task_details(db, row, _me())
+    needs_nik = step_needs_nik(row.lane, row.task_name)
+    if details.file_number:
+        record_access_by_numbers(db, current_user.username, [details.file_number], "task_page", client_address(),
+                                 c.clock.now())
+        commit()
     fields = build_fields(schema, data, errors) if schema else []
     shown = _paths(fields)
     loose = [message for path, message in errors.items() if path not in shown]  # e.g. the whole form's
@@ -283,7 +293,8 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
                 step_schema = c.forms.schema(entry.form) if entry.form else {}
             except FormNotFound:
                 step_schema = {}
-            items = read_only_items(step_schema, entry.data)
+            # The NIK is masked unless this step's work is checking it (app/privacy/services.py).
+            items = read_only_items(step_schema, entry.data if needs_nik else masked(entry.data))
         history.append({"at": entry.at, "kind": gettext(EVENT_LABELS.get(entry.kind, entry.kind)), "step": entry.step,
                         "actor": _person(entry.actor, entry.actor_name), "data_items": items})
     holder = None
