@@ -74,13 +74,12 @@ def sign_check(pdf: Path, trust: Path | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 @with_appcontext
 def retention(dry_run: bool) -> None:
-    from app.privacy.retention import apply_retention
+    from app.privacy.retention import apply_retention, delete_removed_bytes
 
     c = container()
     with c.db.unit_of_work() as session:
         outcome = apply_retention(session, c.settings, c.clock.now(), dry_run=dry_run)
-        if dry_run:
-            session.rollback()
+    delete_removed_bytes(outcome)  # after the commit: a failed run never loses a document the rows still name
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{verb} {outcome.attachments} attachment(s) of {outcome.files} file(s) closed before "
                f"{outcome.cutoff:%Y-%m-%d}")
