@@ -53,7 +53,7 @@ def tsa_url(deployed: Container) -> Iterator[str]:
     stamper = _tsa_stamper(deployed)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
             reply = asyncio.run(stamper.async_request_tsa_response(request)).dump()
             self.send_response(200)
