@@ -84,32 +84,40 @@ def demo_dir(settings: Settings) -> Path:
     return settings.var_dir / DEMO_DIR
 
 
+def _key_usage(*allowed: str) -> x509.KeyUsage:
+    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+             "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{name: name in allowed for name in names})
+
+
+def _demo_name(common_name: str, office_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"DEMO {office_name}"[:64])])
+
+
 def _make_demo(folder: Path, office_name: str) -> None:
     """A self-signed DEMO office CA and a signing certificate it issued, written atomically
     (two processes starting at once end up with one pair)."""
     now = datetime.now(UTC)
+
+    def issue(subject: x509.Name, issuer: x509.Name, public: ec.EllipticCurvePublicKey,
+              signing: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
+        return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public)
+                .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                .not_valid_after(now + timedelta(days=3650)))
+
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DEMO PTSP Office CA - not for legal use"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"DEMO {office_name}"[:64])])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-          .not_valid_after(now + timedelta(days=3650))
+    ca_name = _demo_name("DEMO PTSP Office CA - not for legal use", office_name)
+    ca = (issue(ca_name, ca_name, ca_key.public_key(), ca_key)
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(_key_usage("key_cert_sign", "crl_sign"), critical=True)
           .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DEMO PTSP permit signing - not for legal use"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"DEMO {office_name}"[:64])])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=3650))
+    subject = _demo_name("DEMO PTSP permit signing - not for legal use", office_name)
+    cert = (issue(subject, ca_name, key.public_key(), ca_key)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(_key_usage("digital_signature", "content_commitment"), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))

@@ -6,8 +6,13 @@ the signer and their NIP; the permit's QR code is part of the signed page.
 """
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
@@ -54,9 +59,20 @@ def sign_pdf(pdf: bytes, identity: OfficeIdentity, *, signer_name: str, signer_n
     timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
     pdf_signer = signers.PdfSigner(meta, signer=_signer(identity), timestamper=timestamper, stamp_style=style,
                                    new_field_spec=fields.SigFieldSpec(FIELD_NAME, box=STAMP_BOX, on_page=-1))
-    out = pdf_signer.sign_pdf(writer, appearance_text_params={
-        "signer": signer_name, "nip": signer_nip, "office": office_name[:60]})
-    return out.getvalue()
+    out = _run(lambda: pdf_signer.async_sign_pdf(writer, appearance_text_params={
+        "signer": signer_name, "nip": signer_nip, "office": office_name[:60]}))
+    return out.getvalue()  # type: ignore[no-any-return]
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run one of pyHanko's coroutines from synchronous code, also when this thread already runs an
+    event loop (pyHanko's own wrappers call asyncio.run, which refuses that)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 @dataclass(frozen=True)
@@ -74,7 +90,7 @@ def check_pdf(pdf: bytes, trust_pem: bytes) -> SignCheck:
     valid, invalid (a changed byte, an untrusted signer), or modified after signing."""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
     roots = [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(trust_pem, multiple=True)]
@@ -88,7 +104,8 @@ def check_pdf(pdf: bytes, trust_pem: bytes) -> SignCheck:
     notes = []
     for sig in signatures:
         try:
-            status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots, allow_fetching=False))
+            context = ValidationContext(trust_roots=roots, allow_fetching=False)
+            status = _run(functools.partial(async_validate_pdf_signature, sig, context))
         except Exception as exc:  # a damaged signature dictionary or CMS blob
             return SignCheck("invalid", f"signature {sig.field_name!r} cannot be validated: {exc}")
         who = status.signing_cert.subject.human_friendly if status.signing_cert else "unknown"

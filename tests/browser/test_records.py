@@ -6,7 +6,7 @@ from typing import Any
 
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.browser.test_files import fill_registration
+from tests.browser.test_files import register_in_browser
 
 NIK = samples.REGISTRATION["applicant"]["nik"]
 
@@ -20,15 +20,7 @@ def _as(chromium: Any, base: str, username: str) -> Any:
 
 
 def test_show_nik_and_the_administrators_pages(page: Any, chromium: Any, live_server: str, live_app: Any) -> None:
-    sign_in(page, live_server, "loket")
-    page.goto(f"{live_server}/intake")
-    page.select_option('select[name="permit_type"]', "building_permit")
-    page.click("form.permit-choice button[type=submit]")
-    page.wait_for_load_state()
-    fill_registration(page)
-    page.click("form.intake-form button[type=submit]")
-    page.wait_for_load_state()
-    number = page.locator('[data-testid="file-number"]').inner_text()
+    number = register_in_browser(page, live_server)
 
     verifier = _as(chromium, live_server, "verifikator")
     verifier.goto(f"{live_server}/files/{number}")
