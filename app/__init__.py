@@ -85,18 +85,20 @@ def _blueprints() -> list[Blueprint]:
     from app.complaints.views import bp as complaints_bp
     from app.designer.views import bp as designer_bp
     from app.desk.views import bp as desk_bp
+    from app.evidence.views import bp as evidence_bp
     from app.files.list_views import bp as file_list_bp
     from app.files.views import bp as files_bp
     from app.notify.views import bp as inbox_bp
     from app.ops.views import bp as ops_bp
     from app.permits.views import bp as permits_bp
+    from app.privacy.views import bp as privacy_bp
     from app.public.views import bp as public_bp
     from app.skm.views import bp as skm_bp
     from app.web.views import bp as web_bp
     from app.worklist.views import bp as worklist_bp
 
     return [ops_bp, web_bp, auth_bp, api_bp, files_bp, file_list_bp, public_bp, worklist_bp, designer_bp,
-            catalogue_bp, permits_bp, complaints_bp, inbox_bp, skm_bp, desk_bp]
+            catalogue_bp, permits_bp, complaints_bp, inbox_bp, skm_bp, desk_bp, evidence_bp, privacy_bp]
 
 
 def _security_headers(response: Response) -> Response:

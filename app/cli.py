@@ -43,6 +43,10 @@ def register(app: Flask) -> None:
                     task_form, complete_task, show_file, fire_timers, retry, report, desk_rollup):
         app.cli.add_command(command)
     app.cli.add_command(attachments_group)
+    from app.evidence.commands import COMMANDS as EVIDENCE_COMMANDS
+
+    for command in EVIDENCE_COMMANDS:
+        app.cli.add_command(command)
 
 
 def _fail(message: str) -> NoReturn:

@@ -173,6 +173,19 @@ class Settings:
         elif len(self.secret_key) < 16 and self.secret_key != DEFAULT_SECRET_KEY:
             found.append("PTSP_SECRET_KEY must be at least 16 characters")
         return found
+    # -- Evidence and signatures (README: "Evidence and signatures") --
+    # The office's signing certificate as a PKCS#12 file; its password comes from the environment
+    # (PTSP_SIGNING_PKCS12_PASSWORD), never from the database. Empty: a DEMO CA and certificate
+    # are made under var/signing/ on first use.
+    signing_pkcs12: str = ""
+    signing_pkcs12_password: str = ""
+    # An RFC 3161 time-stamping authority: permits are then signed PAdES B-T instead of B-B.
+    tsa_url: str = ""
+    # Printed in the permit's signature appearance.
+    signer_name: str = "Kepala Dinas"
+    signer_nip: str = "-"
+    # Retention (`ptsp retention`): attachments of files closed longer than this are removed.
+    retention_days: int = 5 * 365
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

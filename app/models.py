@@ -5,10 +5,12 @@ from app.complaints.models import Complaint
 from app.designer.models import FormVersion, ProcessDraft
 from app.desk.models import DayRollup, FileRollup, MonthlyReport, RollupMark, StepRollup
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
+from app.evidence.models import ChainHead, IntegrityCheck
 from app.files.models import ApplicationFile, Attachment, FileSearchTerm
 from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat
 from app.permits.models import Permit
+from app.privacy.models import PersonalDataAccess
 from app.skm.models import SurveyResponse, SurveyTokenUse
 from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
 
@@ -19,6 +21,7 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "CalendarRevision",
+    "ChainHead",
     "Complaint",
     "DayRollup",
     "Delivery",
@@ -27,12 +30,14 @@ __all__ = [
     "FormVersion",
     "HumanTask",
     "InstanceEvent",
+    "IntegrityCheck",
     "LaneMembership",
     "LoginAttempt",
     "ManagerResponsibility",
     "MonthlyReport",
     "Notice",
     "Permit",
+    "PersonalDataAccess",
     "ProcessDefinition",
     "ProcessDraft",
     "ProcessInstance",

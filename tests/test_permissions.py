@@ -39,6 +39,7 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "catalogue.diagram": (EVERYONE, ("GET",)),
     "public.track": (EVERYONE, ("GET", "POST")),
     "permits.verify": (EVERYONE, ("GET",)),
+    "permits.verify_pdf": (EVERYONE, ("GET",)),
     "complaints.new": (EVERYONE, ("GET", "POST")),
     "complaints.status": (EVERYONE, ("GET", "POST")),
     "complaints.index": ({"manajer", "admin"}, ("GET",)),
@@ -78,6 +79,10 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "desk.order_report": ({"kepala", "manajer"}, ("POST",)),  # administrators only read the desk
     "desk.report_page": ({"kepala", "manajer", "admin"}, ("GET",)),
     "desk.report_file": ({"kepala", "manajer", "admin"}, ("GET",)),
+    "files.show_nik": ({"loket"}, ("POST",)),  # an open step that needs the NIK: registration (tests/privacy)
+    "privacy.access_log_page": ({"admin"}, ("GET",)),
+    "evidence.index": ({"admin"}, ("GET",)),
+    "evidence.anchor_file": ({"admin"}, ("GET",)),
 }
 DESIGNER_ONLY = {"perancang"}
 NOT_CHECKED = {"static", "web.vendor", "web.vendor_font", "web.favicon"}  # the front-end packages and our CSS/JS, public

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 from app import create_app
@@ -35,6 +36,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "attachments-sweep": {"task": "workers.tasks.sweep_attachments",
                                   "schedule": settings.attachment_sweep_seconds},
             "desk-rollup": {"task": "workers.tasks.desk_rollup", "schedule": settings.desk_rollup_seconds},
+            # 01:30 Jakarta: the chains are checked and the day's anchor published (app/evidence).
+            "integrity-check": {"task": "workers.tasks.integrity_check",
+                                "schedule": crontab(hour=18, minute=30)},
         },
         "imports": ["workers.tasks"],
     }

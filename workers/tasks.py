@@ -70,6 +70,18 @@ def deliver_notice(delivery_id: int) -> str:
     return deliver(container(), delivery_id).status
 
 
+@shared_task(name="workers.tasks.integrity_check", acks_late=True)
+def integrity_check() -> bool:
+    """Daily: recompute every hash chain, check the anchors, tell administrators of a break,
+    publish today's signed anchor. True when every chain holds."""
+    from app.evidence.keys import office_identity
+    from app.evidence.services import run_daily
+
+    c = container()
+    with c.db.unit_of_work() as session:
+        return run_daily(session, c.settings, office_identity(c.settings), c.clock.now()).ok
+
+
 def _eta(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)

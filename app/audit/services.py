@@ -1,6 +1,7 @@
 """Recording and reading audit entries. Services flush; the caller commits."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.clock import SYSTEM_CLOCK, Clock
+from app.evidence.chain import AUDIT_CHAIN, GENESIS, audit_content, link_hash
+from app.evidence.models import ChainHead
 
 
 class _Row(Protocol):
@@ -35,11 +38,24 @@ def record(session: Session, actor: str, action: str, subject: Subject, detail: 
     (its table name and id are used); ``detail`` must be JSON-serialisable.
     """
     kind, ident = subject_key(subject)
-    entry = AuditEntry(at=at or clock.now(), actor=actor[:100], action=action[:60], subject_type=kind[:60],
-                       subject_id=ident[:200], detail=detail or {})
+    head = _locked_head(session)
+    entry = AuditEntry(seq=head.seq + 1, at=at or clock.now(), actor=actor[:100], action=action[:60],
+                       subject_type=kind[:60], subject_id=ident[:200],
+                       detail=json.loads(json.dumps(detail or {})), prev_hash=head.row_hash)
+    entry.row_hash = link_hash(entry.prev_hash, audit_content(entry))
+    head.seq, head.row_hash = entry.seq, entry.row_hash
     session.add(entry)
     session.flush()
     return entry
+
+
+def _locked_head(session: Session) -> ChainHead:
+    """The audit chain's head, locked until the caller's transaction ends (writers line up behind it)."""
+    head = session.scalars(select(ChainHead).where(ChainHead.name == AUDIT_CHAIN).with_for_update()).first()
+    if head is None:  # the first entry ever (or after the table was emptied)
+        head = ChainHead(name=AUDIT_CHAIN, seq=0, row_hash=GENESIS)
+        session.add(head)
+    return head
 
 
 def entries_for(session: Session, subject: Subject, limit: int = 50) -> list[AuditEntry]:

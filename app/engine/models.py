@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, CompressedText, UTCDateTime
+from app.evidence.chain import GENESIS
 
 
 class ProcessDefinition(Base):
@@ -50,6 +51,10 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     started_by: Mapped[str] = mapped_column(String(100))
+    # The head of the file's hash-chained history (app/evidence/chain.py): written with the step
+    # that appends to it, so the version check above keeps two writers from forking the chain.
+    history_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    history_head: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
 
@@ -96,9 +101,10 @@ class HumanTask(Base):
 
 
 class InstanceEvent(Base):
-    """The history of an instance: who did what, when."""
+    """The history of an instance: who did what, when; hash-chained per instance (app/engine/history.py)."""
 
     __tablename__ = "instance_event"
+    __table_args__ = (UniqueConstraint("instance_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
@@ -107,3 +113,6 @@ class InstanceEvent(Base):
     task_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     actor: Mapped[str] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))

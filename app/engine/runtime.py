@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,8 +28,9 @@ from app.engine.errors import (
     TaskAlreadyDone,
     TaskNotReady,
 )
+from app.engine.history import append_event
 from app.engine.migration import MigrationIssue, move_workflow
-from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
+from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from app.publisher import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -285,7 +287,10 @@ class Runtime:
                  open_before: set[str], completed: list[HumanTask]) -> None:
         try:
             self._write(session, instance, workflow, open_before, completed)
-        except StaleDataError as exc:
+        except (StaleDataError, IntegrityError) as exc:
+            # The history's (instance, seq) key refuses a second writer's link as the version check does.
+            if isinstance(exc, IntegrityError) and "instance_event" not in str(exc):
+                raise
             raise ConcurrentUpdate(
                 "this file was changed by someone else at the same moment; nothing was saved, please reload"
             ) from exc
@@ -345,8 +350,7 @@ class Runtime:
 
     def _record(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
                 task_name: str | None = None, detail: dict[str, Any] | None = None) -> None:
-        session.add(InstanceEvent(instance_id=instance.id, at=self.clock.now(), kind=kind, task_name=task_name,
-                                  actor=actor, detail=detail or {}))
+        append_event(session, instance, kind, actor, self.clock.now(), task_name, detail)
 
 
 def _ready_guids(workflow: spiff.BpmnWorkflow) -> set[str]:

@@ -62,6 +62,8 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     uploaded_by: Mapped[str] = mapped_column(String(100))
+    # Retention (`ptsp retention`): the bytes were deleted; the row and the file's history stay.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # Terms are compared bytewise so that a prefix is a range on the index ("C" on PostgreSQL).

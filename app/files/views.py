@@ -23,7 +23,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.lanes import LANES
-from app.auth.security import commit, permission_required, request_session
+from app.auth.security import client_address, commit, permission_required, request_session
 from app.container import container
 from app.engine.errors import NotFound
 from app.files.intake import (
@@ -52,6 +52,7 @@ from app.files.services import (
 )
 from app.files.storage import attachment_path
 from app.i18n import gettext, register
+from app.privacy.services import may_see_nik, record_access
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields, error_items
@@ -163,6 +164,8 @@ register({
     "Batas waktu layanan": "Service deadline",
     "Terbitkan ulang PIN": "Reissue the tracking PIN",
     "PIN lama tidak berlaku lagi setelah PIN baru diterbitkan.": "The old PIN stops working once a new one is issued.",
+    "Tampilkan NIK": "Show NIK",
+    "Tahap Anda memerlukan NIK lengkap; tindakan ini dicatat.": "Your step needs the full NIK; this action is logged.",
 })
 
 add_nav("files.intake", "Pendaftaran",
@@ -296,9 +299,26 @@ STATUS_WORDS = {"running": "sedang diproses", "completed": "selesai diproses", "
 @bp.get("/files/<file_number>")
 @_file_reader_required
 def show(file_number: str) -> ResponseReturnValue:
+    return _file_page(file_number, show_nik=False)
+
+
+@bp.post("/files/<file_number>/nik")
+@_file_reader_required
+def show_nik(file_number: str) -> ResponseReturnValue:
+    """The explicit, logged "show NIK" action, for an officer whose open step on the file needs it."""
+    file = _file(file_number)
+    if not may_see_nik(request_session(), current_user, file):
+        abort(403)
+    return _file_page(file_number, show_nik=True)
+
+
+def _file_page(file_number: str, show_nik: bool) -> ResponseReturnValue:
     db = request_session()
     c = container()
     file = _file(file_number)
+    record_access(db, current_user.username, [file.id], "nik" if show_nik else "file_page", client_address(),
+                  c.clock.now())
+    commit()
     timeline = file_timeline(db, file)
     instance = file.instance
     now = c.clock.now()
@@ -312,6 +332,7 @@ def show(file_number: str) -> ResponseReturnValue:
         current=[e for e in timeline if e.kind == "task" and e.status == "open"],
         attachments=file_attachments(db, file), marks={"done": marks.done, "current": marks.current},
         days_left=days_left, now=now, promise=promise, masked_nik=mask_nik(file.applicant_nik),
+        full_nik=file.applicant_nik if show_nik else None, may_show_nik=may_see_nik(db, current_user, file),
         status_word=STATUS_WORDS.get(instance.status if instance else "", ""), lanes=LANES,
         document_labels=permit.document_labels if (permit := permit_intake(file.process_id)) else {},
         working_days=promised_working_days(file.process_id, c.settings))
@@ -336,6 +357,11 @@ def download(file_number: str, attachment_id: int) -> ResponseReturnValue:
         attachment = get_attachment(request_session(), file, attachment_id)
     except NotFound:
         abort(404)
+    if attachment.removed_at is not None:  # removed by the retention policy (ptsp retention)
+        abort(410)
+    record_access(request_session(), current_user.username, [file.id], "attachment", client_address(),
+                  container().clock.now(), f"{attachment.id} {attachment.document_type}")
+    commit()
     path = attachment_path(container().settings.var_dir, attachment)
     if not path.is_file():
         log.error("document %s of file %s is missing from storage (%s)", attachment.id, file_number, path)

@@ -25,7 +25,8 @@ class Notice(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("application_file.id"), index=True)
+    # None for a notice about the whole office (an audit chain or anchor that no longer holds).
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("application_file.id"), index=True, nullable=True)
     human_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), nullable=True)
     task_key: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(20))  # warning|critical|breached

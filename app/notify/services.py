@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.clock import Clock
 from app.engine.errors import EngineError, NotFound
-from app.engine.models import HumanTask, InstanceEvent
+from app.engine.history import append_event
+from app.engine.models import HumanTask
 from app.notify.delivery import DELIVER_JOB
 from app.notify.models import Delivery, Notice
 from app.publisher import enqueue_after_commit
@@ -175,9 +176,9 @@ def reassign_task(session: Session, task_id: int, to_user: User, by_user: User, 
     now = clock.now()
     task.claimed_by = to_user.username
     task.claimed_at = now
-    session.add(InstanceEvent(instance_id=task.instance_id, at=now, kind="reassigned", task_name=task.task_name,
-                              actor=by_user.username, detail={"task_id": task.id, "from": previous,
-                                                              "to": to_user.username}))
+    # Moving the history head updates the instance row: a step completed meanwhile makes this fail, not fork.
+    append_event(session, task.instance, "reassigned", by_user.username, now, task.task_name,
+                 {"task_id": task.id, "from": previous, "to": to_user.username})
     session.flush()
     return task
 

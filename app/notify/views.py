@@ -41,7 +41,8 @@ add_nav("inbox.deliveries", "Pengiriman gagal", lambda user: user is not None an
 add_nav("inbox.responsibilities", "Tanggung jawab manajer", lambda user: user is not None and user.role == "admin",
         order=93)
 
-LEVELS = {"warning": "Peringatan", "critical": "Kritis", "breached": "Melewati batas waktu", "complaint": "Pengaduan"}
+LEVELS = {"warning": "Peringatan", "critical": "Kritis", "breached": "Melewati batas waktu", "complaint": "Pengaduan",
+          "integrity": "Integritas catatan"}
 
 register({
     "Kotak masuk": "Inbox",

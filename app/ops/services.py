@@ -33,10 +33,12 @@ def check_health(database: Database, broker_url: str, clock: Clock, max_heartbea
     """(all fine?, report) for /healthz."""
     report: dict[str, Any] = {}
     last_beat: datetime | None = None
+    integrity: dict[str, Any] | None = None
     try:
         with database.unit_of_work() as session:
             session.execute(text("SELECT 1"))
             last_beat = session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+            integrity = _integrity(session)
         report["database"] = {"ok": True}
     except Exception as exc:
         report["database"] = {"ok": False, "error": type(exc).__name__ + ": " + str(exc).splitlines()[0]}
@@ -48,6 +50,8 @@ def check_health(database: Database, broker_url: str, clock: Clock, max_heartbea
     else:
         age = (clock.now() - last_beat).total_seconds()
         report["worker"] = {"ok": age <= max_heartbeat_age, "last_heartbeat_age_seconds": round(age, 1)}
+    if integrity is not None:
+        report["integrity"] = integrity
     ok = all(part["ok"] for part in report.values())
     report["status"] = "ok" if ok else "degraded"
     return ok, report
@@ -129,3 +133,14 @@ def sqlite_integrity(database: Database, *, force: bool = False) -> dict[str, An
             log.error("SQLite database %s is corrupt: %s", path, result["error"])
         _INTEGRITY[path] = (*key, time.monotonic(), result)
         return result
+
+
+def _integrity(session: Session) -> dict[str, Any] | None:
+    """The last check of the hash chains (app/evidence): degraded while it found a break."""
+    from app.evidence.services import latest_check
+
+    check = latest_check(session)
+    if check is None:
+        return None
+    return {"ok": check.ok, "checked_at": check.at.isoformat(), "links_checked": check.links_checked,
+            "problem": (check.problem or "").splitlines()[0] if check.problem else None}

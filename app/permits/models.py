@@ -34,5 +34,7 @@ class Permit(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The signed (PAdES) PDF, made once and kept under var/permits/ by this hash (app/evidence/pdfsign.py).
+    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     file: Mapped[ApplicationFile] = relationship()

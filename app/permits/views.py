@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
@@ -15,6 +15,7 @@ from app.catalogue.fees import fee_breakdown_lines
 from app.catalogue.services import CatalogueEntry
 from app.container import container
 from app.engine.errors import NotFound
+from app.evidence.documents import signed_permit, stored_document
 from app.files.models import ApplicationFile
 from app.files.services import get_file, may_read_files
 from app.i18n import current_language, fmt_date, gettext, register
@@ -115,6 +116,17 @@ register({
         "The applicant may apply again once the reason is addressed, or file a complaint.",
     "Ditetapkan pada {date}": "Decided on {date}",
     "Logo": "Logo",
+    "Dokumen izin bertanda tangan elektronik": "Electronically signed permit document",
+    "Unduh PDF bertanda tangan": "Download the signed PDF",
+    "SHA-256 dokumen": "Document SHA-256",
+    "Periksa tanda tangannya dengan pembaca PDF atau `ptsp sign-check`; sidik jari di atas harus sama dengan "
+    "berkas yang Anda pegang.":
+        "Check its signature with a PDF reader or `ptsp sign-check`; the fingerprint above must match the file "
+        "you hold.",
+    "Tanda tangan elektronik pada PDF lama tetap sah secara matematis, tetapi izin ini TELAH DICABUT dan tidak "
+    "berlaku lagi.":
+        "The electronic signature on the old PDF is still mathematically valid, but this permit has been REVOKED "
+        "and no longer holds.",
 })
 
 VERIFY_TEXT = {
@@ -241,7 +253,24 @@ def refusal_letter(file_number: str) -> ResponseReturnValue:
 @bp.get("/permits/<int:permit_id>.pdf")
 @_file_reader_required
 def pdf(permit_id: int) -> ResponseReturnValue:
-    permit = _permit(permit_id)
+    return _signed_pdf_response(_permit(permit_id))
+
+
+def _signed_pdf_response(permit: Permit) -> ResponseReturnValue:
+    """The permit's signed PDF (signed at its first download, then served as kept)."""
+    # The official document is in Indonesian, whatever the language of who downloads it first.
+    g.lang = "id"
+    document = signed_permit(request_session(), container().settings, permit, lambda: permit_pdf(_printed(permit)))
+    commit()
+    response = Response(document.data, mimetype="application/pdf")
+    safe = permit.permit_number.replace("/", "-")
+    response.headers["Content-Disposition"] = f'inline; filename="izin-{safe}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-SHA256"] = document.sha256
+    return response
+
+
+def _printed(permit: Permit) -> PrintedPermit:
     entry = _entry(permit.process_id)
     lang = current_language()
     facts = [(gettext("Pemegang izin"), permit.holder_name)]
@@ -257,7 +286,7 @@ def pdf(permit_id: int) -> ResponseReturnValue:
         facts.append((gettext("Dicabut"), fmt_date(permit.revoked_at)))
     title = entry.product.name.get(lang, entry.product.name["id"]) if entry else permit.process_id
     signer = file_signer(request_session(), permit.file)
-    printed = PrintedPermit(
+    return PrintedPermit(
         office_address=container().settings.office_address,
         signer_name=signer.name if signer else "", signer_nip=(signer.nip or "") if signer else "",
         office_name=container().settings.office_name, title=title, permit_number=permit.permit_number, facts=facts,
@@ -265,11 +294,6 @@ def pdf(permit_id: int) -> ResponseReturnValue:
         verify_note=gettext("Pindai kode QR untuk memeriksa keaslian dan masa berlaku izin ini."),
         verify_url=_verify_url(permit), issued_line=f"{gettext('Diterbitkan')}: {fmt_date(permit.issued_at)}",
         signer_title=gettext("Kepala Dinas"))
-    response = Response(permit_pdf(printed), mimetype="application/pdf")
-    safe = permit.permit_number.replace("/", "-")
-    response.headers["Content-Disposition"] = f'inline; filename="izin-{safe}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.post("/permits/<int:permit_id>/revoke")
@@ -303,7 +327,18 @@ def verify(token: str) -> ResponseReturnValue:
     permit = result.permit
     response = Response(render_template(
         "permits/verify.html", result=result, text=VERIFY_TEXT[result.status], permit=permit,
-        entry=_entry(permit.process_id) if permit else None, office_name=c.settings.office_name),
+        entry=_entry(permit.process_id) if permit else None, office_name=c.settings.office_name,
+        document=stored_document(c.settings, permit) if permit else None, token=token),
         status=200 if result.genuine else 404)
     response.headers["Cache-Control"] = "no-store"  # a revocation must show at once
     return response
+
+
+@bp.get("/verify/<token>/permit.pdf")
+def verify_pdf(token: str) -> ResponseReturnValue:
+    """The signed permit for whoever holds its verification code (the QR code on the paper)."""
+    c = container()
+    result = verify_token(request_session(), token[:100], c.settings.secret_key, c.calendar.local_date(c.clock.now()))
+    if result.permit is None:
+        abort(404)
+    return _signed_pdf_response(result.permit)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import commit, officer_required, permission_required, request_session
+from app.auth.security import client_address, commit, officer_required, permission_required, request_session
 from app.container import container
 from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
@@ -20,6 +20,7 @@ from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_ke
 from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
+from app.privacy.services import masked, record_access_by_numbers, step_needs_nik
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.web.redirects import safe_next
@@ -204,6 +205,10 @@ def index() -> ResponseReturnValue:
     page = worklist(db, user, filters, PageRequest(after=args.get("after") or None, size=PAGE_SIZE),
                     now=container().clock.now(), lanes_shown=lanes_shown)
     query = {k: v for k, v in args.items() if k != "after" and v}
+    # The list shows applicants' names: logged as a search result view (one statement).
+    record_access_by_numbers(db, user.username, [row.file_number for row in page.rows if row.applicant],
+                             "search", client_address(), container().clock.now())
+    commit()
     c = container()
     files = list(db.scalars(select(ApplicationFile).where(
         ApplicationFile.instance_id.in_({row.task.instance_id for row in page.rows})))) if page.rows else []
@@ -318,6 +323,11 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     db = request_session()
     c = container()
     details = task_details(db, row, _me())
+    needs_nik = step_needs_nik(row.lane, row.task_name)
+    if details.file_number:
+        record_access_by_numbers(db, current_user.username, [details.file_number], "task_page", client_address(),
+                                 c.clock.now())
+        commit()
     first_view = not errors and not problem
     if first_view and schema and not data:  # values the office already has: the intake's and earlier steps'
         data = prefill(schema, [entry.data for entry in details.history if entry.data])
@@ -332,7 +342,8 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
                 step_schema = c.forms.schema(entry.form) if entry.form else {}
             except (FormNotFound, FormBroken):
                 step_schema = {}
-            items = read_only_items(step_schema, entry.data)
+            # The NIK is masked unless this step's work is checking it (app/privacy/services.py).
+            items = read_only_items(step_schema, entry.data if needs_nik else masked(entry.data))
         history.append({"at": entry.at, "kind": gettext(EVENT_LABELS.get(entry.kind, entry.kind)), "step": entry.step,
                         "actor": _person(entry.actor, entry.actor_name), "data_items": items})
     holder = None

@@ -24,6 +24,20 @@ def fill_registration(page: Any) -> None:
         {"name": "shm-1234.pdf", "mimeType": "application/pdf", "buffer": PDF}])
 
 
+def register_in_browser(page: Any, base: str) -> str:
+    """The front office registers the sample building permit application; its file number."""
+    sign_in(page, base, "loket")
+    page.goto(f"{base}/intake")
+    page.select_option('select[name="permit_type"]', "building_permit")
+    page.click("form.permit-choice button[type=submit]")
+    page.wait_for_load_state()
+    fill_registration(page)
+    page.click("form.intake-form button[type=submit]")
+    page.wait_for_load_state()
+    number: str = page.locator('[data-testid="file-number"]').inner_text()
+    return number
+
+
 def test_intake_receipt_and_file_diagram_in_the_browser(page: Any, live_server: str) -> None:
     problems: list[str] = []
     # Failed loads are reported by URL below; the browser's own favicon request is not ours.

@@ -13,7 +13,7 @@ from app.files.models import ApplicationFile
 from app.worklist.services import complete_task
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.browser.test_files import fill_registration
+from tests.browser.test_files import register_in_browser
 
 
 def complete_by_service(app: Flask, number: str, username: str, data: dict[str, Any]) -> None:
@@ -37,15 +37,7 @@ def open_task_from_worklist(page: Any, base: str, number: str, title: str) -> No
 
 def test_front_desk_registers_verifier_checks_head_signs(page: Any, live_server: str, live_app: Flask) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    sign_in(page, live_server, "loket")
-    page.goto(f"{live_server}/intake")
-    page.select_option('select[name="permit_type"]', "building_permit")
-    page.click("form.permit-choice button[type=submit]")
-    page.wait_for_load_state()
-    fill_registration(page)
-    page.click("form.intake-form button[type=submit]")
-    page.wait_for_load_state()
-    number = page.locator('[data-testid="file-number"]').inner_text()
+    number = register_in_browser(page, live_server)
     page.screenshot(path=str(ARTIFACTS / "flow-1-receipt.png"), full_page=True)
     page.context.clear_cookies()
 

@@ -1,0 +1,71 @@
+"""Administrators' page of the evidence: the integrity checks, the signed anchors, the office certificate."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template
+from flask.typing import ResponseReturnValue
+
+from app.auth.security import permission_required, request_session
+from app.container import container
+from app.evidence.anchors import anchor_dir, list_anchors
+from app.evidence.chain import AUDIT_CHAIN
+from app.evidence.keys import office_identity
+from app.evidence.models import ChainHead
+from app.evidence.services import recent_checks
+from app.i18n import register
+from app.web.nav import add_nav
+
+bp = Blueprint("evidence", __name__)
+
+register({
+    "Bukti dan tanda tangan": "Evidence and signatures",
+    "Pemeriksaan rantai riwayat": "Chain checks",
+    "Belum pernah diperiksa; jalankan `ptsp audit verify`.": "Never checked yet; run `ptsp audit verify`.",
+    "Utuh": "Intact",
+    "RUSAK": "BROKEN",
+    "Tautan diperiksa": "Links checked",
+    "Temuan": "Finding",
+    "Jangkar harian bertanda tangan": "Signed daily anchors",
+    "Tanggal": "Date",
+    "Jumlah berkas": "Files",
+    "Kepala rantai audit": "Audit chain head",
+    "Tanda tangan": "Signature",
+    "sah": "valid",
+    "TIDAK SAH": "NOT VALID",
+    "Sertifikat kantor": "Office certificate",
+    "Sertifikat DEMO: bukan untuk penggunaan resmi.": "DEMO certificate: not for official use.",
+    "Simpan salinan jangkar di luar server (mis. kirim ke inspektorat) agar penulisan ulang seluruh rantai "
+    "dapat diketahui.":
+        "Keep copies of the anchors outside the server (e.g. send them to the inspectorate) so that a rewrite "
+        "of a whole chain can be detected.",
+    "Rantai audit saat ini": "Audit chain now",
+    "Rantai riwayat rusak": "Broken history chain",
+    "Jumlah kerusakan": "Breaks",
+    "Integritas catatan": "Records integrity",
+})
+
+_admin_required = permission_required(lambda user: user.role == "admin")
+add_nav("evidence.index", "Bukti dan tanda tangan", lambda user: user is not None and user.role == "admin", order=96)
+
+
+@bp.get("/admin/evidence")
+@_admin_required
+def index() -> ResponseReturnValue:
+    c = container()
+    identity = office_identity(c.settings)
+    db = request_session()
+    return render_template("admin/evidence.html", checks=recent_checks(db), anchors=list(reversed(
+        list_anchors(c.settings, identity))), head=db.get(ChainHead, AUDIT_CHAIN), identity=identity)
+
+
+@bp.get("/admin/evidence/anchors/<name>")
+@_admin_required
+def anchor_file(name: str) -> ResponseReturnValue:
+    """An anchor, its signature, or the office certificate, for an inspector's copy."""
+    folder = anchor_dir(container().settings)
+    allowed = {p.name for p in folder.glob("*.json")} | {p.name for p in folder.glob("*.json.sig")} | {"office-cert.pem"}
+    if name not in allowed or not (folder / name).is_file():
+        abort(404)
+    mimetype = "application/json" if name.endswith(".json") else "application/octet-stream"
+    response = Response((folder / name).read_bytes(), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
