@@ -276,10 +276,7 @@ register({"Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau
 
 def _validity_errors(session: Session, runtime: Runtime, task: HumanTask, data: dict[str, Any]) -> list[FieldError]:
     """A permit may not be drafted to expire before it starts (or before it is issued, today)."""
-    process_id = session.scalar(select(ApplicationFile.process_id).where(
-        ApplicationFile.instance_id == task.instance_id))
-    if process_id is None:
-        return []
+    process_id = task.process_id  # the permit type, on the task's own row (no read of the file)
     # The issue date as the issuer will write it (in the office's zone).
     zone = next((listener.zone for listener in runtime.listeners if isinstance(listener, PermitIssuer)), UTC)
     today = runtime.clock.now().astimezone(zone).date()
