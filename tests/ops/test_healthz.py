@@ -95,8 +95,9 @@ def test_a_partly_corrupt_sqlite_file_is_reported_at_start_and_by_healthz(
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:  # an archive table /healthz itself never reads
         conn.execute(text("CREATE TABLE arsip (isi TEXT)"))
-        for n in range(3000):
-            conn.execute(text("INSERT INTO arsip (isi) VALUES (:isi)"), {"isi": f"dokumen-{n}-" + "x" * 80})
+        # Large enough that the middle of the file is this table's pages, however many tables the schema has.
+        conn.execute(text("INSERT INTO arsip (isi) VALUES (:isi)"),
+                     [{"isi": f"dokumen-{n}-" + "x" * 80} for n in range(30000)])
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
