@@ -26,7 +26,8 @@ from app.auth.models import User
 from app.config import Settings
 from app.engine.definitions import latest_definition, list_definitions, require_latest_definition
 from app.engine.errors import EngineError, NotFound
-from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition
+from app.engine.history import append_event
+from app.engine.models import HumanTask, ProcessDefinition
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
@@ -291,8 +292,8 @@ def reissue_tracking_pin(session: Session, file_number: str, officer: User, now:
         raise NotFound(f"file {file_number!r} has no process")
     pin = new_tracking_pin()
     file.tracking_pin_hash = generate_password_hash(pin)
-    session.add(InstanceEvent(instance_id=file.instance_id, at=now, kind="pin_reissued", actor=officer.username,
-                              detail={}))
+    assert file.instance is not None
+    append_event(session, file.instance, "pin_reissued", officer.username, now)  # chained into the history
     session.flush()
     return file, pin
 
