@@ -50,7 +50,7 @@ from app.files.services import (
 from app.files.storage import attachment_path
 from app.i18n import gettext, register
 from app.web.nav import add_nav
-from app.worklist.form_render import Field, build_fields
+from app.worklist.form_render import Field, build_fields, error_items
 
 log = logging.getLogger(__name__)
 bp = Blueprint("files", __name__)
@@ -200,9 +200,9 @@ def intake() -> ResponseReturnValue:
         else:
             session[RECEIPT_PIN_KEY] = {"file": registration.file.file_number, "pin": registration.pin}
             return redirect(url_for("files.receipt_page", file_number=registration.file.file_number))
-    fields = _label_document_types(build_fields(schema, data, errors), chosen.document_labels)
+    fields = _label_document_types(build_fields(schema, data, errors, defaults=not errors), chosen.document_labels)
     return render_template("files/intake.html", options=options, chosen=chosen, definition=definition, fields=fields,
-                           errors=errors, uploads_dropped=uploads_dropped,
+                           errors=errors, uploads_dropped=uploads_dropped, error_list=error_items(fields),
                            max_mb=c.settings.max_upload_bytes // (1024 * 1024)), status
 
 

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from app.i18n import fmt_number, gettext, register
+
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
 
 
@@ -99,17 +101,126 @@ def _missing_property(message: str) -> str | None:
     return match.group(1) if match else None
 
 
+register({
+    "wajib diisi": "required",
+    "pilih paling sedikit satu": "choose at least one",
+    "isi paling sedikit {n} baris": "fill in at least {n} rows",
+    "paling banyak {n} baris": "at most {n} rows",
+    "harus dikosongkan": "must be left empty",
+    "ada isian yang sama lebih dari sekali": "an entry is given more than once",
+    "paling kecil {n}": "at least {n}",
+    "paling besar {n}": "at most {n}",
+    "harus lebih besar dari {n}": "must be greater than {n}",
+    "harus lebih kecil dari {n}": "must be less than {n}",
+    "paling sedikit {n} karakter": "at least {n} characters",
+    "paling banyak {n} karakter": "at most {n} characters",
+    "harus {n} digit angka": "must be {n} digits",
+    "harus {a} sampai {b} digit angka": "must be {a} to {b} digits",
+    "harus angka saja": "digits only",
+    "format tidak sesuai (lihat keterangan)": "wrong format (see the description)",
+    "bukan tanggal yang sah (TTTT-BB-HH)": "not a valid date (YYYY-MM-DD)",
+    "bukan alamat surel yang sah": "not a valid email address",
+    "format tidak sesuai ({format})": "wrong format ({format})",
+    "pilih salah satu pilihan yang tersedia": "choose one of the options",
+    "harus dicentang": "must be ticked",
+    "harus tidak dicentang": "must not be ticked",
+    "harus bernilai {value}": "must be {value}",
+    "harus berupa angka": "must be a number",
+    "harus berupa bilangan bulat": "must be a whole number",
+    "harus berupa teks": "must be text",
+    "jenis isian salah": "wrong kind of value",
+    "isian tidak dikenal: {names}": "unknown field: {names}",
+    "isian tidak sah": "not valid",
+})
+
+_DIGITS = re.compile(r"^\^\[0-9\]\{(\d+)(?:,(\d+))?\}\$$")
+
+
+def _number(value: Any) -> str:
+    return fmt_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
 def _message(error: Any) -> str:
-    """A short message; the field's title is shown by the interface beside it."""
-    kind = error.validator
-    if kind == "required":
-        return "wajib diisi (required)"
+    """A short message in the officer's language; the field's title is shown beside it.
+    Every keyword the forms use has its own text (issue 9 §4)."""
+    kind, limit, instance = error.validator, error.validator_value, error.instance
+    if kind in ("required", "dependentRequired"):
+        return gettext("wajib diisi")
+    if kind == "minItems":
+        if limit == 1:
+            return gettext("pilih paling sedikit satu") if _has_choices(error) else gettext("isi paling sedikit {n} baris", n=1)
+        return gettext("isi paling sedikit {n} baris", n=limit)
+    if kind == "maxItems":
+        return gettext("harus dikosongkan") if limit == 0 else gettext("paling banyak {n} baris", n=limit)
+    if kind == "uniqueItems":
+        return gettext("ada isian yang sama lebih dari sekali")
+    if kind == "minimum":
+        return gettext("paling kecil {n}", n=_number(limit))
+    if kind == "maximum":
+        return gettext("paling besar {n}", n=_number(limit))
+    if kind == "exclusiveMinimum":
+        return gettext("harus lebih besar dari {n}", n=_number(limit))
+    if kind == "exclusiveMaximum":
+        return gettext("harus lebih kecil dari {n}", n=_number(limit))
+    if kind == "minLength":
+        return gettext("wajib diisi") if limit == 1 and instance == "" else gettext("paling sedikit {n} karakter", n=limit)
+    if kind == "maxLength":
+        return gettext("paling banyak {n} karakter", n=limit)
     if kind == "pattern":
-        return f"format tidak sesuai (does not match {error.validator_value})"
+        return _pattern_message(str(limit))
+    if kind == "format":
+        if limit == "date":
+            return gettext("bukan tanggal yang sah (TTTT-BB-HH)")
+        if limit == "email":
+            return gettext("bukan alamat surel yang sah")
+        return gettext("format tidak sesuai ({format})", format=limit)
     if kind == "enum":
-        return "pilihan tidak dikenal (must be one of: " + ", ".join(map(str, error.validator_value)) + ")"
+        return gettext("pilih salah satu pilihan yang tersedia")
+    if kind == "const":
+        if limit is True:
+            return gettext("harus dicentang")
+        if limit is False:
+            return gettext("harus tidak dicentang")
+        return gettext("harus bernilai {value}", value=limit)
+    if kind in ("oneOf", "anyOf"):
+        return _choice_message(error)
     if kind == "type":
-        return f"jenis isian salah (must be {error.validator_value})"
-    if kind == "additionalProperties":
-        return f"isian tidak dikenal (unexpected field): {error.message}"
-    return error.message
+        expected = limit[0] if isinstance(limit, list) and limit else limit
+        if expected == "number":
+            return gettext("harus berupa angka")
+        if expected == "integer":
+            return gettext("harus berupa bilangan bulat")
+        if expected == "string":
+            return gettext("harus berupa teks")
+        return gettext("jenis isian salah")
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        extra = sorted(set(instance) - set(error.schema.get("properties", {}))) if isinstance(instance, dict) else []
+        return gettext("isian tidak dikenal: {names}", names=", ".join(map(str, extra)) or "?")
+    return gettext("isian tidak sah")
+
+
+def _has_choices(error: Any) -> bool:
+    items = error.schema.get("items") if isinstance(error.schema, dict) else None
+    return isinstance(items, dict) and ("enum" in items or "oneOf" in items or "anyOf" in items)
+
+
+def _pattern_message(pattern: str) -> str:
+    match = _DIGITS.match(pattern)
+    if match:
+        low, high = match.group(1), match.group(2)
+        if high is None:
+            return gettext("harus {n} digit angka", n=low)
+        return gettext("harus {a} sampai {b} digit angka", a=low, b=high)
+    if pattern in ("^[0-9]+$", "^\\d+$"):
+        return gettext("harus angka saja")
+    return gettext("format tidak sesuai (lihat keterangan)")
+
+
+def _choice_message(error: Any) -> str:
+    """oneOf/anyOf: the reason the value fits none of the alternatives its type belongs to
+    (e.g. "at most 100" for 150 years), else "choose one of the options"."""
+    reasons = [e for e in (error.context or []) if e.validator not in ("type", "const", "enum")
+               and not e.relative_path]
+    if reasons:
+        return _message(reasons[0])
+    return gettext("pilih salah satu pilihan yang tersedia")

@@ -18,7 +18,7 @@ from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
 from app.web.nav import add_nav
-from app.worklist.form_render import Field, build_fields, read_only_items
+from app.worklist.form_render import build_fields, error_items, field_paths, read_only_items
 from app.worklist.forms import FieldError, FormNotFound
 from app.worklist.services import (
     CLAIM_FILTERS,
@@ -92,7 +92,6 @@ register({
     "Tugas ini tidak sedang dipegang siapa pun.": "Nobody holds this task.",
     "Hanya {name}, anggota jalur Kepala Dinas, atau manajer yang dapat melepas tugas ini.":
         "Only {name}, a member of the head of office lane, or a manager can release this task.",
-    "Isian belum benar; periksa kolom yang ditandai.": "Some entries are not right; check the marked fields.",
     "Berkas ditolak: hanya dokumen PDF, JPEG atau PNG yang diterima.":
         "File refused: only PDF, JPEG or PNG documents are accepted.",
     "Berkas ditolak: lebih besar dari {mb} MB.": "File refused: larger than {mb} MB.",
@@ -251,7 +250,6 @@ def task(task_id: int) -> ResponseReturnValue:
             if isinstance(invalid, SubmissionInvalid):
                 for path, refused in invalid.refused.items():
                     errors[path] = upload_message(refused, c.settings.max_upload_bytes)
-            problem = gettext("Isian belum benar; periksa kolom yang ditandai.")
         except (NotYourLane, DutiesSeparated) as refused:
             db.rollback()
             problem, status, data = _refusal(refused, task_id), 403, redisplay_data(submission)
@@ -272,8 +270,8 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     db = request_session()
     c = container()
     details = task_details(db, row, _me())
-    fields = build_fields(schema, data, errors) if schema else []
-    shown = _paths(fields)
+    fields = build_fields(schema, data, errors, defaults=not errors and not problem) if schema else []
+    shown = field_paths(fields)
     loose = [message for path, message in errors.items() if path not in shown]  # e.g. the whole form's
     history = []
     for entry in details.history:
@@ -294,23 +292,13 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     due = getattr(row, "due_at", None)
     return render_template(
         "worklist/task.html", task=row, details=details, fields=fields, loose_errors=loose, problem=problem,
-        history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema, due_at=due,
+        error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema, due_at=due,
         time_left=(due - now) if due is not None else None,
         may_complete=row.status == "open" and not details.not_allowed
         and row.claimed_by in (None, current_user.username),
         held_by_me=row.claimed_by == current_user.username,
         not_allowed=_separated_message(details.not_allowed) if details.not_allowed and row.status == "open" else None,
     )
-
-
-def _paths(fields: list[Field]) -> set[str]:
-    found = set()
-    for f in fields:
-        found.add(f.path)
-        found |= _paths(f.children)
-        for r in f.rows:
-            found |= _paths(r)
-    return found
 
 
 def _field_errors(errors: list[FieldError]) -> dict[str, str]:

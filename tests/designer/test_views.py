@@ -167,7 +167,7 @@ def test_form_preview_renders_fields_as_officers_see_them_or_says_what_is_wrong(
     html = post_form(designer, "/designer/forms/preview", {"schema": json.dumps(schema)},
                      token_from="/designer/forms/new").get_data(as_text=True)
     assert 'name="luas"' in html and "Luas bangunan (m2)" in html and 'min="1"' in html
-    assert '<select name="fungsi"' in html
+    assert '<select id="field-fungsi" name="fungsi"' in html
     bad_json = post_form(designer, "/designer/forms/preview", {"schema": '{"type": "object",\n "properties": {]}'},
                          token_from="/designer/forms/new").get_data(as_text=True)
     assert "JSON tidak valid pada baris 2" in bad_json

@@ -49,7 +49,7 @@ def survey_task(c: Container) -> tuple[str, int]:
 
 
 def field_error(page: str, path: str) -> str | None:
-    match = re.search(rf'<small class="field-error" id="{re.escape(path)}-error" role="alert">([^<]*)</small>', page)
+    match = re.search(rf'<small class="field-error" id="{re.escape(path)}-error">([^<]*)</small>', page)
     return match.group(1) if match else None
 
 
@@ -88,9 +88,10 @@ def test_errors_are_shown_beside_their_fields_and_nothing_changes(web_app: Flask
     })
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Isian belum benar; periksa kolom yang ditandai." in page
-    assert field_error(page, "measured_floor_area_m2") is not None
-    assert field_error(page, "building_class") == "wajib diisi (required)"
+    assert "Isian belum benar; periksa kolom berikut:" in page
+    assert '<a href="#field-building_class">' in page  # the error summary links to the field
+    assert field_error(page, "measured_floor_area_m2") == "harus berupa angka"
+    assert field_error(page, "building_class") == "wajib diisi"
     assert field_error(page, "bap_number") is None
     assert 'name="measured_floor_area_m2" value="seratus"' in page  # what was typed is kept
     assert 'name="bap_number" value="BAP/PBG/045/I/2026"' in page
@@ -143,7 +144,7 @@ def test_an_uploaded_pdf_is_stored_and_referenced_in_the_step_data(web_app: Flas
     number = open_pbg(office)
     task_id = open_task(office, number).id
     loket = signed_in(web_app, "loket")
-    assert 'type="file" name="attachments/0"' in loket.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'type="file" id="field-attachments/0" name="attachments/0"' in loket.get(f"/tasks/{task_id}").get_data(as_text=True)
 
     response = submit_task(loket, task_id, registration_fields(office, (PDF, "ktp-siti.pdf")))
     assert response.status_code == 302, response.get_data(as_text=True)
