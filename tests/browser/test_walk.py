@@ -36,12 +36,6 @@ from tests.conftest import OFFICE_USERS
 WALK_ARTIFACTS = ARTIFACTS / "walk"
 PROCESSES = ROOT / "processes"
 FORMS = ROOT / "forms"
-# Fields the renderer cannot offer yet, with the fix under way: the walk of a path stops there
-# and the test is marked xfail with the reason (remove an entry once its fix is merged).
-PENDING_RENDERER_FIXES = {
-    ("pbg_permit_draft.json", "validity"):
-        "the oneOf of const + integer renders with no input (fix on branch forms, issue 9 §1)",
-}
 # Monday 2 February 2026, 08:00 in Jakarta: a working day.
 START = datetime(2026, 2, 2, 1, 0, tzinfo=UTC)
 
@@ -301,18 +295,13 @@ def test_every_path_of_every_process(process_id: str, chromium: Any, walk_app: A
     started = time.monotonic()
     shots = 0
     unprinted: list[str] = []
-    blocked: list[str] = []
+
     try:
         for index, path in enumerate(walks):
             walk = Walk(walk_app, office, diagram, path, index)
             try:
                 walk.run()
             except Unfillable as unfillable:
-                reason = PENDING_RENDERER_FIXES.get((unfillable.form, unfillable.path))
-                if reason:
-                    blocked.append(f"{path.label(diagram)} ({walk.number}): {unfillable.form} {unfillable.path}: "
-                                   f"{reason}")
-                    continue
                 raise AssertionError(f"{process_id} path {path.label(diagram)}: {unfillable}") from unfillable
             finally:
                 shots += len(walk.shots)
@@ -322,8 +311,6 @@ def test_every_path_of_every_process(process_id: str, chromium: Any, walk_app: A
     finally:
         office.close()
         print(f"{process_id}: {len(walks)} paths, {shots} screenshots, {time.monotonic() - started:.1f} s")
-    if blocked:
-        pytest.xfail("; ".join(blocked))
     if unprinted:
         pytest.xfail(f"refusal letter printing is being built on branch office (issue 9 §7): {unprinted} were "
                      "refused with no letter to print")
