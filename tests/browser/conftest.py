@@ -73,10 +73,27 @@ def browser_context(chromium: Any, request: pytest.FixtureRequest) -> Iterator[A
     context.set_default_timeout(10_000)
     yield context
     ARTIFACTS.mkdir(exist_ok=True)
+    problems = []
     for index, page in enumerate(context.pages):
         name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
+        if page.url.startswith("http") and not _failed(request):  # the page each test ends on (issue 9 §10)
+            problems += [f"{page.url}: {p}" for p in axe_violations(page)]
     context.close()
+    assert not problems, "WCAG 2.1 AA: " + "; ".join(problems)
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    report = getattr(request.node, "rep_call", None)
+    return report is None or report.failed
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]  # read by browser_context's axe check
+    return report
 
 
 @pytest.fixture
@@ -93,3 +110,25 @@ def sign_in(page: Any, base_url: str, username: str) -> None:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_load_state()
+
+
+# -- Accessibility (issue 9 §10): axe-core from node_modules, injected by Playwright ----------
+AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Any) -> list[str]:
+    """WCAG 2.1 AA violations on the page as it is now, one line each (rule, impact, where)."""
+    if not AXE_SOURCE.exists():
+        pytest.fail(f"axe-core is missing at {AXE_SOURCE}: run make install")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text())  # evaluated over the protocol: the page's CSP does not apply
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+            for v in result["violations"]]
+
+
+def assert_accessible(page: Any, what: str = "") -> None:
+    problems = axe_violations(page)
+    assert not problems, f"{what or page.url}: " + "; ".join(problems)

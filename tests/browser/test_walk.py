@@ -28,7 +28,7 @@ from app.config import ROOT, Settings
 from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
 from app.publisher import RecordingPublisher
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, axe_violations, sign_in
 from tests.browser.form_filler import Unfillable, ValueGenerator, fill
 from tests.browser.walk_plan import Decision, Diagram, WalkPath
 from tests.conftest import OFFICE_USERS
@@ -102,6 +102,7 @@ class Office:
     def __init__(self, chromium: Any, base: str) -> None:
         self.chromium, self.base = chromium, base
         self.pages: dict[str, Any] = {}
+        self.checked: set[str] = set()  # the pages axe-core has checked (one per step and page kind)
 
     def page_of(self, username: str) -> Any:
         if username not in self.pages:
@@ -146,6 +147,11 @@ class Walk:
         path = self.folder / f"{self.index}-{len(self.shots):02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         self.shots.append(path)
+        kind = f"{self.diagram.process_id}:{name}"
+        if kind not in self.office.checked:
+            self.office.checked.add(kind)
+            problems = axe_violations(page)
+            assert not problems, f"WCAG 2.1 AA on {name} ({page.url}): " + "; ".join(problems)
 
     # -- steps ----------------------------------------------------------------
     def register(self) -> None:
