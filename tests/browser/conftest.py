@@ -7,6 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,21 @@ def live_app(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-
     c.db.dispose()
 
 
-@pytest.fixture
-def live_server(live_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """The app served on an ephemeral localhost port, for as long as the block runs."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(live_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    with serve(live_app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,14 +20,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.clock import FixedClock
 from app.config import ROOT, Settings
 from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
 from app.publisher import RecordingPublisher
-from tests.browser.conftest import ARTIFACTS, axe_violations, sign_in
+from tests.browser.conftest import ARTIFACTS, axe_violations, serve, sign_in
 from tests.browser.form_filler import Unfillable, ValueGenerator, fill
 from tests.browser.walk_plan import Decision, Diagram, WalkPath
 from tests.conftest import OFFICE_USERS
@@ -88,12 +86,8 @@ def walk_app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def walk_server(walk_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, walk_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(walk_app) as base:
+        yield base
 
 
 class Office:
@@ -139,6 +133,7 @@ class Walk:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.number = ""
         self.unprinted_refusal = False
+        self.refusal_letters: set[str] = set()  # print links offered on the task pages
 
     def today(self) -> Any:
         return (self.c.clock.now() + timedelta(hours=7)).date()
@@ -217,6 +212,7 @@ class Walk:
         assert page.locator("h1").inner_text() == task.title
         page.click("form[action$='/claim'] button")
         page.wait_for_load_state()
+        self.refusal_letters.update(page.locator('main a[href*="refusal"]').evaluate_all("as => as.map(a => a.href)"))
         values = (ValueGenerator(schema_of(task.form), self.today(), self.overrides_for(node.id)).form()
                   if task.form else {})
         if task.form:
@@ -281,12 +277,15 @@ class Walk:
             assert links.count() == 0, f"{self.number}: a permit was issued on a {outcome} path"
             if outcome == "refused":
                 page.goto(f"{self.office.base}/files/{self.number}")
-                letter = page.locator('a[href*="refusal"], a[href*="penolakan"]')
-                if letter.count() == 0:
+                letters = self.refusal_letters | set(
+                    page.locator('main a[href*="refusal"]').evaluate_all("as => as.map(a => a.href)"))
+                if not letters:
                     self.unprinted_refusal = True
                     return
-                response = page.context.request.get(letter.first.evaluate("a => a.href"))
-                assert response.ok
+                for href in sorted(letters):
+                    page.goto(href)
+                    assert page.locator("main").inner_text().strip(), f"{self.number}: {href} is empty"
+                    self.shot(page, "refusal-letter")
 
 
 @pytest.mark.parametrize("process_id", catalogue_processes())
