@@ -77,16 +77,31 @@ def live_server(live_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def browser_context(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    if "live_server" in request.fixturenames:
+        request.getfixturevalue("live_server")  # served until the pages visited are checked below
     context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    visited: list[str] = []  # every page the test navigated to (GET), checked by axe-core afterwards
+    context.on("request", lambda r: visited.append(r.url.split("#")[0])
+               if r.is_navigation_request() and r.method == "GET" and r.url.startswith("http") else None)
     yield context
     ARTIFACTS.mkdir(exist_ok=True)
     problems = []
+    checked = set()
     for index, page in enumerate(context.pages):
         name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
         if page.url.startswith("http") and not _failed(request):  # the page each test ends on (issue 9 §10)
             problems += [f"{page.url}: {p}" for p in axe_violations(page)]
+            checked.add(page.url.split("#")[0])
+    if not _failed(request):  # and every other page it visited, opened again as its last user
+        page = context.new_page()
+        for url in dict.fromkeys(visited):
+            if url in checked:
+                continue
+            response = page.goto(url)
+            if response is not None and "text/html" in (response.headers.get("content-type") or ""):
+                problems += [f"{url}: {p}" for p in axe_violations(page)]
     context.close()
     assert not problems, "WCAG 2.1 AA: " + "; ".join(problems)
 
