@@ -16,6 +16,7 @@ from app.db import Database
 from app.designer.forms import DatabaseForms
 from app.engine.runtime import Runtime
 from app.engine.sandbox import make_script_engine
+from app.notify.applicant import ApplicantNotifier
 from app.permits.services import PermitIssuer
 from app.publisher import CeleryPublisher, Publisher
 from app.sla import policy
@@ -54,6 +55,7 @@ class Container:
         catalogue.install(self.catalogue)
         # A file granted issues its permit documents in the same transaction.
         self.runtime.listeners.append(PermitIssuer(self.settings, self.runtime.data))
+        self.runtime.listeners.append(ApplicantNotifier(self.settings, self.runtime.data))
 
     @property
     def calendar(self) -> WorkingCalendar:

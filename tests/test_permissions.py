@@ -52,6 +52,9 @@ POLICY: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "permits.of_file": (FILE_READERS, ("GET",)),
     "permits.show": (FILE_READERS, ("GET",)),
     "permits.pdf": (FILE_READERS, ("GET",)),
+    "permits.preview": (FILE_READERS, ("GET",)),
+    "permits.handover_sheet": (FILE_READERS, ("GET",)),
+    "permits.refusal_letter": (FILE_READERS, ("GET",)),
     "permits.revoke": ({"kepala", "admin"}, ("POST",)),
     "worklist.index": (OFFICERS, ("GET",)),
     # The sample task is the registration step, in the front office's lane.

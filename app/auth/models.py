@@ -18,6 +18,8 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Civil-servant number (NIP), printed under the signer's name on permits.
+    nip: Mapped[str | None] = mapped_column(String(30), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20), default="officer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

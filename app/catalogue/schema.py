@@ -57,7 +57,7 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "product": {"type": "object", "additionalProperties": False, "required": ["name", "validity"],
                     "properties": {
                         "name": {"$ref": "#/$defs/text"},
-                        "number_format": {"type": "string", "pattern": r"^[0-9A-Z/.-]*\{file_number\}$"},
+                        "number_format": {"type": "string", "pattern": r"^[0-9A-Z/.-]*\{(file_number|file_serial)\}$"},
                         "validity": {"$ref": "#/$defs/text"},
                         "conditions_from": _PATH, "valid_from_from": _PATH, "valid_until_from": _PATH,
                         "validity_years_from": _PATH, "location_from": _PATH,

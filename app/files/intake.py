@@ -29,7 +29,13 @@ from app.engine.models import HumanTask, ProcessDefinition
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
-from app.files.services import file_attachments, get_file, open_file, promised_date, promised_working_days
+from app.files.services import (
+    get_file,
+    handed_in_documents,
+    open_file,
+    promised_date,
+    promised_working_days,
+)
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
 from app.i18n import current_language, gettext, register
 from app.sla.calendar import WorkingCalendar
@@ -299,19 +305,25 @@ class Receipt:
     fee_note: str
 
 
+def document_checklist(file: ApplicationFile, documents: list[Attachment]) -> list[ChecklistRow]:
+    """The catalogue's requirement list of the file's permit type against ``documents``: one row per
+    required document type (empty when missing), then the other types handed in."""
+    intake = permit_intake(file.process_id)
+    required = intake.required_documents if intake else ()
+    labels = intake.document_labels if intake else {}
+    kinds = list(required) + [d.document_type for d in documents if d.document_type not in required]
+    return [ChecklistRow(kind, labels.get(kind, kind), kind in required,
+                         [d for d in documents if d.document_type == kind])
+            for kind in dict.fromkeys(kinds)]
+
+
 def receipt(session: Session, settings: Settings, file_number: str) -> Receipt:
     """What the receipt (bukti pendaftaran) of a file shows."""
     file = get_file(session, file_number)
     intake = permit_intake(file.process_id)
     definition = file.instance.definition if file.instance is not None else require_latest_definition(
         session, file.process_id)
-    documents = file_attachments(session, file)
-    required = intake.required_documents if intake else ()
-    labels = intake.document_labels if intake else {}
-    kinds = list(required) + [d.document_type for d in documents if d.document_type not in required]
-    checklist = [ChecklistRow(kind, labels.get(kind, kind), kind in required,
-                              [d for d in documents if d.document_type == kind])
-                 for kind in dict.fromkeys(kinds)]
+    checklist = document_checklist(file, handed_in_documents(session, file))
     steps = [str((definition.user_tasks.get(step) or {}).get("title") or step) for step in
              (intake.fee_set_after if intake else ())]
     return Receipt(file=file, permit_name=definition.name, received_at=file.created_at,

@@ -58,3 +58,13 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     uploaded_by: Mapped[str] = mapped_column(String(100))
+
+
+class FileNumberCounter(Base):
+    """The last file number given per permit-type prefix and year (PBG-2026-000001, PBG-2026-000002 ...)."""
+
+    __tablename__ = "file_number_counter"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

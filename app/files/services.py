@@ -6,16 +6,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app import catalogue
-from app.auth.models import User
+from app.auth.models import LaneMembership, User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, InstanceEvent
 from app.engine.runtime import Runtime
-from app.files.models import ApplicationFile, Attachment
+from app.files.models import ApplicationFile, Attachment, FileNumberCounter
 from app.sla.calendar import WorkingCalendar
 
 
@@ -26,16 +27,33 @@ def open_file(session: Session, runtime: Runtime, settings: Settings, process_id
     now = runtime.clock.now()
     file = ApplicationFile(process_id=process_id, applicant_name=applicant_name, created_at=now, created_by=actor)
     session.add(file)
-    session.flush()  # the id makes the number unique without a second counter
+    session.flush()
     prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
-    file.file_number = f"{prefix}-{runtime.clock.now().year}-{file.id:06d}"
+    year = now.year
+    serial = next_file_serial(session, prefix, year)
+    file.file_number = f"{prefix}-{year}-{serial:06d}"
     instance = runtime.start(session, definition, {
         "file_number": file.file_number,
+        "file_serial": f"{year}/{serial:06d}",  # for permit numbers: 640/PBG/2026/000001, the prefix said once
         "resubmission_days": settings.resubmission_days,
     }, actor)
     file.instance = instance
     session.flush()
     return file
+
+
+def next_file_serial(session: Session, prefix: str, year: int) -> int:
+    """The next number of the files of ``prefix`` (a permit type) in ``year``: 1, 2, 3 ... per type and year.
+    The counter row is locked until the transaction ends, so two desks never get the same number."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(FileNumberCounter).values(prefix=prefix, year=year, last=0)
+                    .on_conflict_do_nothing(index_elements=["prefix", "year"]))
+    counter = session.scalars(select(FileNumberCounter).where(
+        FileNumberCounter.prefix == prefix, FileNumberCounter.year == year)
+        .with_for_update().execution_options(populate_existing=True)).one()
+    counter.last += 1
+    session.flush()
+    return counter.last
 
 
 def get_file(session: Session, file_number: str) -> ApplicationFile:
@@ -156,6 +174,20 @@ def file_attachments(session: Session, file: ApplicationFile) -> list[Attachment
     return list(session.scalars(select(Attachment).where(Attachment.file_id == file.id).order_by(Attachment.id)))
 
 
+FRONT_DESK_LANE = "front_office"
+
+
+def handed_in_documents(session: Session, file: ApplicationFile) -> list[Attachment]:
+    """The documents the applicant handed in at the front desk (at registration or a resubmission),
+    not those the office added later (a survey photo of the technical team)."""
+    desk = select(LaneMembership.user_id).where(LaneMembership.lane == FRONT_DESK_LANE)
+    desk_users = select(User.username).where(User.id.in_(desk))
+    return list(session.scalars(select(Attachment).where(
+        Attachment.file_id == file.id,
+        (Attachment.uploaded_by == file.created_by) | Attachment.uploaded_by.in_(desk_users))
+        .order_by(Attachment.id)))
+
+
 def get_attachment(session: Session, file: ApplicationFile, attachment_id: int) -> Attachment:
     """One document of ``file`` (a document of another file is not found)."""
     attachment = session.get(Attachment, attachment_id)
@@ -182,3 +214,28 @@ def diagram_marks(session: Session, file: ApplicationFile) -> DiagramMarks:
     current = sorted({name for name, status in rows if status == "open"})
     done = sorted(({name for name, status in rows if status == "completed"} | {n for n in fired if n}) - set(current))
     return DiagramMarks(done, current)
+
+
+# -- what the applicant is waiting on, how the file ended ---------------------------------
+def missing_documents(session: Session, file: ApplicationFile) -> list[str]:
+    """Document types the office last found missing (the ``missing_documents`` of the latest step that
+    recorded them, e.g. the document check); empty when none are missing."""
+    if file.instance_id is None:
+        return []
+    events = session.scalars(select(InstanceEvent).where(
+        InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind == "task_completed")
+        .order_by(InstanceEvent.id.desc()))
+    for event in events:
+        data = (event.detail or {}).get("data") if isinstance(event.detail, dict) else None
+        if isinstance(data, dict) and "missing_documents" in data:
+            found = data.get("missing_documents") or []
+            return [str(d) for d in found] if isinstance(found, list) else []
+    return []
+
+
+def file_outcome(session: Session, file: ApplicationFile) -> str:
+    """``granted`` when the file issued a permit, else ``refused`` (for a file whose procedure ended)."""
+    from app.permits.models import Permit  # permits build on files
+
+    issued = session.scalar(select(Permit.id).where(Permit.file_id == file.id).limit(1))
+    return "granted" if issued is not None else "refused"

@@ -49,6 +49,7 @@ from app.files.services import (
 )
 from app.files.storage import attachment_path
 from app.i18n import gettext, register
+from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields, error_items
 
@@ -241,6 +242,7 @@ def receipt_page(file_number: str) -> ResponseReturnValue:
         session.pop(RECEIPT_PIN_KEY)  # shown once: a reprint says it was given at registration
     response = make_response(render_template(
         "files/receipt.html", r=shown, pin=pin, masked_nik=mask_nik(shown.file.applicant_nik),
+        promise=promise_of(shown.file, c.office_calendar, c.settings, c.clock.now()),
         office_name=c.settings.office_name, printed_at=c.clock.now(),
         track_url=url_for("public.track", _external=True)))
     response.headers["Cache-Control"] = "no-store"  # the PIN must not stay in any cache
@@ -260,15 +262,17 @@ def show(file_number: str) -> ResponseReturnValue:
     file = _file(file_number)
     timeline = file_timeline(db, file)
     instance = file.instance
+    now = c.clock.now()
+    promise = promise_of(file, c.office_calendar, c.settings, now)
     days_left = None
-    if file.promised_date is not None and instance is not None and instance.status == "running":
-        days_left = c.calendar.working_days_between(c.calendar.local_date(c.clock.now()), file.promised_date)
+    if promise.date is not None and instance is not None and instance.status == "running":
+        days_left = c.calendar.working_days_between(c.calendar.local_date(now), promise.date)
     marks = diagram_marks(db, file)
     return render_template(
         "files/file.html", file=file, instance=instance, timeline=timeline,
         current=[e for e in timeline if e.kind == "task" and e.status == "open"],
         attachments=file_attachments(db, file), marks={"done": marks.done, "current": marks.current},
-        days_left=days_left, now=c.clock.now(), masked_nik=mask_nik(file.applicant_nik),
+        days_left=days_left, now=now, promise=promise, masked_nik=mask_nik(file.applicant_nik),
         status_word=STATUS_WORDS.get(instance.status if instance else "", ""), lanes=LANES,
         document_labels=permit.document_labels if (permit := permit_intake(file.process_id)) else {},
         working_days=promised_working_days(file.process_id, c.settings))

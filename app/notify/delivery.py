@@ -98,14 +98,15 @@ def deliver(c: Container, delivery_id: int, sender: Sender | None = None) -> Out
             return Outcome("skipped", "already sent, failed, not due, or being sent by another worker")
         delivery = session.get_one(Delivery, delivery_id)
         notice = session.get_one(Notice, delivery.notice_id)
-        recipient = session.get_one(User, notice.recipient_id)
+        recipient_name = (session.get_one(User, notice.recipient_id).full_name if notice.recipient_id is not None
+                          else str(notice.detail.get("applicant_name") or ""))  # a notice to the applicant
         if delivery.attempts > settings.notify_max_attempts:
             # Claimed again and again without an outcome: the sends keep killing the worker.
             _finish(delivery, "failed", f"gave up after {delivery.attempts - 1} attempts without an outcome")
             return Outcome("failed", delivery.last_error or "")
         message = build_message(settings, notice_id=notice.id, delivery_id=delivery.id, level=notice.level,
                                 detail=notice.detail, created_at=notice.created_at,
-                                recipient_name=recipient.full_name, address=delivery.address)
+                                recipient_name=recipient_name, address=delivery.address)
         attempts = delivery.attempts
     try:
         (sender or make_sender(settings)).send(message)

@@ -100,6 +100,42 @@ def render(level: str, detail: dict[str, Any], recipient_name: str) -> tuple[str
     return subject, body
 
 
+APPLICANT_SUBJECTS = {
+    "documents_missing": "Dokumen permohonan belum lengkap",
+    "permit_ready": "Izin Anda sudah terbit",
+    "refused": "Permohonan Anda tidak dapat dikabulkan",
+}
+
+
+def render_applicant(event: str, detail: dict[str, Any], recipient_name: str) -> tuple[str, str]:
+    """(subject, plain-text body) of a notice to an applicant, in Indonesian."""
+    number = detail.get("file_number") or "-"
+    lines = [f"Yth. {recipient_name},", "",
+             f"Berkas permohonan {detail.get('permit_type', '-')} nomor {number}:", ""]
+    if event == "documents_missing":
+        lines.append("Dokumen persyaratan berikut belum lengkap atau belum benar:")
+        lines += [f"  - {label}" for label in detail.get("missing") or []] or ["  - (lihat catatan petugas)"]
+        lines.append("")
+        if detail.get("act_by"):
+            by = _local(detail["act_by"], detail.get("timezone", "Asia/Jakarta"))
+            lines.append(f"Mohon serahkan kelengkapannya ke loket paling lambat {by}.")
+        else:
+            lines.append("Mohon serahkan kelengkapannya ke loket.")
+        lines.append("Selama menunggu kelengkapan, jangka waktu layanan tidak berjalan.")
+    elif event == "permit_ready":
+        lines += ["Izin Anda sudah ditandatangani dan terbit.",
+                  "Silakan datang ke loket dengan membawa bukti pendaftaran untuk menerima dokumen izin."]
+    elif event == "refused":
+        lines.append("Dengan menyesal kami sampaikan bahwa permohonan Anda tidak dapat dikabulkan.")
+        if detail.get("reason"):
+            lines += ["", f"Alasan: {detail['reason']}"]
+        lines += ["", "Surat penolakan dapat diambil di loket. Anda dapat mengajukan permohonan baru",
+                  "atau menyampaikan pengaduan."]
+    lines += ["", "Status berkas dapat dilacak dengan nomor berkas dan PIN pada bukti pendaftaran.",
+              "Pesan ini dikirim otomatis oleh sistem PTSP; mohon tidak dibalas.", ""]
+    return f"[PTSP] {APPLICANT_SUBJECTS.get(event, event)}: {number}", "\n".join(lines)
+
+
 def message_id(notice_id: int, delivery_id: int, sender: str) -> str:
     """The same Message-ID on every attempt of one delivery, so a receiver can
     recognise a repeat (the only window for one is a crash between the server's
@@ -110,16 +146,17 @@ def message_id(notice_id: int, delivery_id: int, sender: str) -> str:
 
 def build_message(settings: Settings, *, notice_id: int, delivery_id: int, level: str, detail: dict[str, Any],
                   created_at: datetime, recipient_name: str, address: str) -> EmailMessage:
-    subject, body = render(level, detail, recipient_name)
+    applicant = detail.get("audience") == "applicant"
+    subject, body = render_applicant(level, detail, recipient_name) if applicant else render(level, detail, recipient_name)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.smtp_from
     message["To"] = formataddr((recipient_name, address))
     message["Date"] = format_datetime(created_at)
     message["Message-ID"] = message_id(notice_id, delivery_id, settings.smtp_from)
-    message["Content-Language"] = "id, en"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
+    message["Content-Language"] = "id" if applicant else "id, en"  # after set_content, which drops Content-*
     return message
 
 

@@ -29,7 +29,8 @@ class Notice(Base):
     human_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), nullable=True)
     task_key: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(20))  # warning|critical|breached
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    # None for a notice to the applicant (mailed to the address they gave; no inbox).
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # What the notice says, as it was when created: file number, permit type,
     # step, officer, due time, working days left.
@@ -38,7 +39,10 @@ class Notice(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     acknowledged_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
-    recipient: Mapped[User] = relationship()
+    # Notices to applicants: "applicant:<file id>:<event>[:<step id>]" makes each go out once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+
+    recipient: Mapped[User | None] = relationship()
 
 
 class Delivery(Base):

@@ -38,6 +38,7 @@ from app.engine.models import ProcessInstance
 from app.engine.runtime import InstanceChange
 from app.files.models import ApplicationFile
 from app.permits.models import Permit
+from app.worklist.step_kinds import HANDOVER, context_kind
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,11 @@ class RevocationInvalid(EngineError):
 
 
 # -- issuing ---------------------------------------------------------------------------------------
-def issue_permits(session: Session, cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any], now: datetime,
+def draft_permits(cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any], now: datetime,
                   zone: ZoneInfo) -> list[Permit]:
-    """The permits of a granted file, created once (a permit number already issued is skipped)."""
-    issued = []
+    """The permits ``data`` grants, as they will be issued (not added to any session): the signature
+    step previews exactly these."""
+    drafts = []
     today = now.astimezone(zone).date()
     given = data.get("permit_numbers")
     numbers: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
@@ -68,20 +70,28 @@ def issue_permits(session: Session, cat: Catalogue, file: ApplicationFile, data:
         if not number:
             log.error("file %s was granted but its process set no permit number for %s", file.file_number, member.process_id)
             continue
-        with session.no_autoflush:
-            exists = session.scalar(select(Permit.id).where(Permit.permit_number == str(number)))
-        if exists is not None:
-            continue
         product = member.product
         valid_from = _as_date(get_path(data, product.valid_from_from)) or today
-        permit = Permit(
+        drafts.append(Permit(
             file_id=file.id, process_id=member.process_id, permit_number=str(number)[:100],
             holder_name=file.applicant_name, business_name=_text(get_path(data, "business.name"), 200),
             location=_text(get_path(data, product.location_from), 300),
             conditions=[str(c) for c in (get_path(data, product.conditions_from) or []) if str(c).strip()],
             details=_details(member, data), issued_at=now, valid_from=valid_from,
             valid_until=_valid_until(member, data, valid_from), verification_id=secrets.token_hex(12),
-        )
+        ))
+    return drafts
+
+
+def issue_permits(session: Session, cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any], now: datetime,
+                  zone: ZoneInfo) -> list[Permit]:
+    """The permits of a granted file, created once (a permit number already issued is skipped)."""
+    issued = []
+    for permit in draft_permits(cat, file, data, now, zone):
+        with session.no_autoflush:
+            exists = session.scalar(select(Permit.id).where(Permit.permit_number == permit.permit_number))
+        if exists is not None:
+            continue
         session.add(permit)
         issued.append(permit)
     session.flush()
@@ -127,6 +137,25 @@ def _details(entry: CatalogueEntry, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def validity_problems(cat: Catalogue, process_id: str, data: Mapping[str, Any], today: date) -> dict[str, str]:
+    """Validity dates in a step's ``data`` that would print a permit expiring before it starts: the
+    field path (``a/b``) of each "valid until" that falls before its "valid from" (or, without one,
+    before ``today``, the issue date), with the Indonesian reason."""
+    if cat.get(process_id) is None:
+        return {}
+    problems: dict[str, str] = {}
+    for member in cat.members(process_id):
+        product = member.product
+        until = _as_date(get_path(data, product.valid_until_from))
+        if until is None or not product.valid_until_from:
+            continue
+        start = _as_date(get_path(data, product.valid_from_from)) or today
+        if until < start:
+            problems[product.valid_until_from.replace(".", "/")] = (
+                "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau tanggal terbit.")
+    return problems
+
+
 class PermitIssuer:
     """Runtime listener: issues the permits of a file whose process ends with outcome "granted"."""
 
@@ -135,14 +164,19 @@ class PermitIssuer:
         self.read_data = read_data
 
     def instance_changed(self, session: Session, change: InstanceChange) -> None:
-        if not change.finished or change.instance.status != "completed":
+        # The permit exists once it is signed: when its handover opens (so the front desk prints the real
+        # document), or at the end of a procedure that grants it without a handover step.
+        user_tasks = change.instance.definition.user_tasks or {}
+        handing_over = any(context_kind(user_tasks, task) == HANDOVER for task in change.opened)
+        finished = change.finished and change.instance.status == "completed"
+        if not handing_over and not finished:
             return
         with session.no_autoflush:
             file = session.scalars(select(ApplicationFile).where(ApplicationFile.instance_id == change.instance.id)).first()
         if file is None:
             return
         data = self.read_data(change.instance)
-        if data.get("outcome") != "granted":
+        if not handing_over and data.get("outcome") != "granted":
             return
         cat = catalogue.current()
         if cat.get(file.process_id) is None:

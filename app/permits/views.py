@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,6 +23,7 @@ from app.permits.services import (
     NotAllowed,
     PrintedPermit,
     RevocationInvalid,
+    draft_permits,
     get_permit,
     may_revoke,
     permit_pdf,
@@ -83,6 +85,27 @@ register({
         "Unknown verification code: this document was not issued by this office, or it was altered.",
     "Jenis izin": "Permit type",
     "Dicabut pada {date}: {reason}": "Revoked on {date}: {reason}",
+    "Pratinjau izin": "Permit preview",
+    "Pratinjau izin yang akan ditandatangani": "Preview of the permit about to be signed",
+    "PRATINJAU — belum ditandatangani, belum berlaku": "PREVIEW — not signed, not valid",
+    "Kode QR verifikasi dicetak saat izin terbit.": "The verification QR code is printed when the permit is issued.",
+    "Nomor izin belum diberikan; pratinjau belum tersedia.": "No permit number yet; no preview available.",
+    "Berita acara serah terima": "Handover record",
+    "Berita acara serah terima dokumen izin": "Record of the permit's handover",
+    "Dokumen izin tersebut di atas telah diserahkan oleh petugas dan diterima oleh:":
+        "The permit documents above were handed over by the officer and received by:",
+    "Nama penerima": "Received by",
+    "Tanggal": "Date",
+    "Yang menyerahkan": "Handed over by",
+    "Yang menerima": "Received by",
+    "Cetak": "Print",
+    "Surat penolakan": "Refusal letter",
+    "Surat penolakan permohonan": "Letter of refusal",
+    "Dengan ini kami sampaikan bahwa permohonan tersebut di atas tidak dapat dikabulkan dengan alasan:":
+        "We inform you that the application above cannot be granted, for this reason:",
+    "Pemohon dapat mengajukan permohonan baru setelah alasan penolakan dipenuhi, atau menyampaikan pengaduan.":
+        "The applicant may apply again once the reason is addressed, or file a complaint.",
+    "Ditetapkan pada {date}": "Decided on {date}",
 })
 
 VERIFY_TEXT = {
@@ -151,7 +174,52 @@ def show(permit_id: int) -> ResponseReturnValue:
     url = _verify_url(permit)
     return render_template("permits/permit.html", permit=permit, entry=_entry(permit.process_id), verify_url=url,
                            qr=Markup(qr_svg(url)), office_name=container().settings.office_name,  # noqa: S704 (our own SVG)
-                           may_revoke=may_revoke(current_user))
+                           may_revoke=may_revoke(current_user), preview=False)
+
+
+@bp.get("/files/<file_number>/permit-preview")
+@_file_reader_required
+def preview(file_number: str) -> ResponseReturnValue:
+    """The permits a file is about to be granted, drawn by the code that will issue them, marked as a preview."""
+    c = container()
+    file = _file(file_number)
+    if file.instance is None or _entry(file.process_id) is None:
+        abort(404)
+    drafts = draft_permits(c.catalogue, file, c.runtime.data(file.instance), c.clock.now(), ZoneInfo(c.settings.timezone))
+    for draft in drafts:
+        draft.file = file
+    response = Response(render_template("permits/preview.html", file=file, permits=drafts, entry_of=_entry,
+                                        office_name=c.settings.office_name))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/files/<file_number>/handover-sheet")
+@_file_reader_required
+def handover_sheet(file_number: str) -> ResponseReturnValue:
+    """The handover record (berita acara serah terima) to print and sign when the applicant collects."""
+    c = container()
+    file = _file(file_number)
+    if file.instance is None:
+        abort(404)
+    return render_template("permits/handover_sheet.html", file=file, permits=permits_of_file(request_session(), file),
+                           data=c.runtime.data(file.instance), office_name=c.settings.office_name,
+                           printed_at=c.clock.now(), entry=_entry(file.process_id))
+
+
+@bp.get("/files/<file_number>/refusal-letter")
+@_file_reader_required
+def refusal_letter(file_number: str) -> ResponseReturnValue:
+    """The refusal letter (surat penolakan) of a file its signer refused, with the reason given."""
+    c = container()
+    file = _file(file_number)
+    if file.instance is None:
+        abort(404)
+    data = c.runtime.data(file.instance)
+    if data.get("decision") != "tolak" and data.get("outcome") != "refused":
+        abort(404)
+    return render_template("permits/refusal_letter.html", file=file, data=data, entry=_entry(file.process_id),
+                           office_name=c.settings.office_name, printed_at=c.clock.now())
 
 
 @bp.get("/permits/<int:permit_id>.pdf")

@@ -11,9 +11,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.engine.models import HumanTask
-from app.files.intake import pin_matches
+from app.files.intake import permit_intake, pin_matches
 from app.files.models import ApplicationFile
+from app.files.services import file_outcome, missing_documents
+from app.sla.promise import Promise, promise_of
+from app.sla.services import OfficeCalendar
+from app.sla.tracking import is_true, task_properties
 
 FILE_NUMBER_MAX = 40
 
@@ -31,15 +36,25 @@ class PublicStatus:
     received_at: datetime
     done: list[PublicStep]
     current: list[str]
-    promised_date: date | None
+    promise: Promise
     finished_at: datetime | None  # the procedure has ended
+    outcome: str | None  # granted|refused once the procedure has ended
+    # The applicant must act: what the office waits for, the documents missing, and by when.
+    waiting_for: list[str]
+    missing: list[str]
+    act_by: datetime | None
+
+    @property
+    def promised_date(self) -> date | None:
+        return self.promise.date
 
 
 def normalise_file_number(text: str) -> str:
     return (text or "").strip().upper()[:FILE_NUMBER_MAX]
 
 
-def track_file(session: Session, file_number: str, pin: str) -> PublicStatus | None:
+def track_file(session: Session, file_number: str, pin: str, office_calendar: OfficeCalendar, settings: Settings,
+               now: datetime) -> PublicStatus | None:
     """The public status of a file, or None when the number or the PIN is wrong (the two are
     not told apart, and take the same time)."""
     file = session.scalars(select(ApplicationFile).where(
@@ -49,12 +64,27 @@ def track_file(session: Session, file_number: str, pin: str) -> PublicStatus | N
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id)
                             .order_by(HumanTask.created_at, HumanTask.id)).all()
     instance = file.instance
+    user_tasks = instance.definition.user_tasks or {}
+    open_tasks = [t for t in tasks if t.status == "open"]
+    waiting = [t for t in open_tasks if is_true(task_properties(user_tasks, t.task_name).get("waitingOnApplicant"))]
+    finished = instance.status == "completed"
     return PublicStatus(
         file_number=file.file_number or "",
         permit_name=instance.definition.name,
         received_at=file.created_at,
         done=[PublicStep(t.title, t.completed_at) for t in tasks if t.status == "completed" and t.completed_at],
-        current=[t.title for t in tasks if t.status == "open"],
-        promised_date=file.promised_date,
-        finished_at=instance.completed_at if instance.status == "completed" else None,
+        current=[t.title for t in open_tasks],
+        promise=promise_of(file, office_calendar, settings, now),
+        finished_at=instance.completed_at if finished else None,
+        outcome=file_outcome(session, file) if finished else None,
+        waiting_for=[t.title for t in waiting],
+        missing=missing_document_labels(session, file) if waiting else [],
+        act_by=min((t.due_at for t in waiting if t.due_at is not None), default=None),
     )
+
+
+def missing_document_labels(session: Session, file: ApplicationFile) -> list[str]:
+    """The names of the documents the office found missing."""
+    intake = permit_intake(file.process_id)
+    labels = intake.document_labels if intake else {}
+    return [labels.get(kind, kind) for kind in missing_documents(session, file)]

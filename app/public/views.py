@@ -26,7 +26,13 @@ register({
     "Belum ada langkah yang selesai.": "No step is done yet.",
     "Sedang dikerjakan": "Being worked on",
     "Permohonan selesai diproses pada {date}.": "The application was completed on {date}.",
-    "Silakan hubungi loket untuk pengambilan dokumen.": "Please come to the front desk to collect the documents.",
+    "Izin telah terbit dan diserahkan kepada pemohon.": "The permit was issued and handed over to the applicant.",
+    "Permohonan tidak dapat dikabulkan; surat penolakan telah diserahkan kepada pemohon.":
+        "The application could not be granted; the refusal letter was handed over to the applicant.",
+    "Pemohon perlu bertindak": "The applicant must act",
+    "Kantor menunggu Anda: {steps}.": "The office is waiting for you: {steps}.",
+    "Dokumen yang masih kurang:": "Documents still missing:",
+    "Paling lambat {date}.": "By {date} at the latest.",
     "Lacak berkas lain": "Track another file",
 })
 
@@ -50,7 +56,8 @@ def track() -> ResponseReturnValue:
     if limiter.refused(db, client_address(), number):
         return render_template("public/track.html", number="", status=None,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
-    status = track_file(db, number, request.form.get("pin", ""))
+    c = container()
+    status = track_file(db, number, request.form.get("pin", ""), c.office_calendar, c.settings, c.clock.now())
     if status is None:
         limiter.record_failure(db, client_address(), number)
         commit()

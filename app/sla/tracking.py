@@ -148,6 +148,7 @@ class SlaTracker:
         file.sla_started_at = now
         file.sla_limit_days = limit
         file.sla_due_at = deadline_after(calendar, self.hours, now, limit)
+        file.promised_date = calendar.local_date(file.sla_due_at)  # the receipt's date follows the clock
         file.sla_state = policy.ON_TRACK
         file.sla_next_check_at = self._next_check(calendar, file, now)
 
@@ -156,6 +157,7 @@ class SlaTracker:
         paused = working_time_between(calendar, self.hours, file.sla_paused_at, now)
         if paused > timedelta(0):
             file.sla_due_at = add_working_time(calendar, self.hours, file.sla_due_at, paused)
+            file.promised_date = calendar.local_date(file.sla_due_at)
             file.sla_paused_seconds = (file.sla_paused_seconds or 0) + int(paused.total_seconds())
         file.sla_paused_at = None
         file.sla_next_check_at = self._next_check(calendar, file, now)

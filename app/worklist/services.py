@@ -31,6 +31,7 @@ from sqlalchemy import func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from app import catalogue
 from app.auth.models import User
 from app.config import Settings
 from app.db import UTCDateTime
@@ -39,6 +40,8 @@ from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, Proce
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile, Attachment
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
+from app.i18n import gettext, register
+from app.permits.services import PermitIssuer, validity_problems
 from app.worklist.form_render import parse_submission
 from app.worklist.forms import FieldError, FormRegistry
 
@@ -236,6 +239,8 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
         raise FormInvalid([FieldError("", "data must be a JSON object")])
     errors = forms.validate(task.form, data) if task.form else (
         [FieldError("", "this step has no form; send an empty object")] if data else [])
+    if not errors:
+        errors = _validity_errors(session, runtime, task, data)
     if errors:
         raise FormInvalid(errors)
     # Take the row: the update waits for (and then sees) a competing completion or claim.
@@ -252,6 +257,23 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
         raise ClaimedByOther(task, task.claimed_by or "?")
     runtime.complete(session, task, _plain(data), user.username)
     return task
+
+
+register({"Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau tanggal terbit.":
+          "The valid-until date may not be before the valid-from date or the issue date."})
+
+
+def _validity_errors(session: Session, runtime: Runtime, task: HumanTask, data: dict[str, Any]) -> list[FieldError]:
+    """A permit may not be drafted to expire before it starts (or before it is issued, today)."""
+    process_id = session.scalar(select(ApplicationFile.process_id).where(
+        ApplicationFile.instance_id == task.instance_id))
+    if process_id is None:
+        return []
+    # The issue date as the issuer will write it (in the office's zone).
+    zone = next((listener.zone for listener in runtime.listeners if isinstance(listener, PermitIssuer)), UTC)
+    today = runtime.clock.now().astimezone(zone).date()
+    problems = validity_problems(catalogue.current(), process_id, data, today)
+    return [FieldError(path, gettext(message)) for path, message in problems.items()]
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,9 @@ from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
+from app.sla.promise import promise_of
 from app.web.nav import add_nav
+from app.worklist.context import step_context
 from app.worklist.form_render import build_fields, error_items, field_paths, read_only_items
 from app.worklist.forms import FieldError, FormNotFound
 from app.worklist.services import (
@@ -103,6 +105,7 @@ register({
     "Jalur": "Lane",
     "Dipegang oleh {name} sejak {when}.": "Held by {name} since {when}.",
     "Jatuh tempo": "Due",
+    "Janji ke pemohon": "Promised to the applicant",
     "Selesaikan": "Complete",
     "Riwayat berkas": "File history",
     "Waktu": "When",
@@ -119,6 +122,18 @@ register({
     "Langkah ini tidak memiliki formulir.": "This step has no form.",
     "Kembali ke daftar tugas": "Back to the worklist",
     "Tugas ini sudah tidak terbuka.": "This task is no longer open.",
+    "Buka halaman berkas": "Open the file page",
+    "Dokumen pemohon": "The applicant's documents",
+    "Dokumen": "Documents",
+    "Dokumen yang kurang": "Documents missing",
+    "Pemeriksaan tidak mencatat dokumen yang kurang.": "The check recorded no missing documents.",
+    "Retribusi yang harus dibayar": "Fee due",
+    "Izin yang akan ditandatangani": "The permit to be signed",
+    "Lihat pratinjau izin": "See the permit preview",
+    "Pratinjau dibuat oleh kode yang sama yang menerbitkan izin.": "The preview is drawn by the code that issues the permit.",
+    "Dokumen untuk diserahkan": "Documents to hand over",
+    "Cetak berita acara serah terima": "Print the handover record",
+    "Cetak surat penolakan": "Print the refusal letter",
 })
 
 add_nav("worklist.index", "Daftar tugas", lambda user: user is not None and bool(user.lane_names), order=10)
@@ -174,8 +189,12 @@ def index() -> ResponseReturnValue:
     page = worklist(db, user, filters, PageRequest(after=args.get("after") or None, size=PAGE_SIZE),
                     now=container().clock.now())
     query = {k: v for k, v in args.items() if k != "after" and v}
+    c = container()
+    files = list(db.scalars(select(ApplicationFile).where(
+        ApplicationFile.instance_id.in_({row.task.instance_id for row in page.rows})))) if page.rows else []
+    promises = {f.instance_id: promise_of(f, c.office_calendar, c.settings, c.clock.now()) for f in files}
     return render_template("worklist/index.html", page=page, filters=filters, options=worklist_options(db, user),
-                           query=query, person=_person, lane_label=_lane_label)
+                           query=query, person=_person, lane_label=_lane_label, promises=promises)
 
 
 @bp.post("/tasks/<int:task_id>/claim")
@@ -292,7 +311,9 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     due = getattr(row, "due_at", None)
     return render_template(
         "worklist/task.html", task=row, details=details, fields=fields, loose_errors=loose, problem=problem,
-        error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema, due_at=due,
+        error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema,
+        due_at=due,
+        context=step_context(db, c.runtime, c.catalogue, row),
         time_left=(due - now) if due is not None else None,
         may_complete=row.status == "open" and not details.not_allowed
         and row.claimed_by in (None, current_user.username),

@@ -121,15 +121,17 @@ def test_permit_numbers_follow_the_published_format(cat: catalogue.Catalogue) ->
 
     facts = diagram_facts(PROCESSES)
     for pid in PERMITS:
-        data = {"file_number": "X-2026-000001"}
+        data = {"file_number": "X-2026-000001", "file_serial": "2026/000001"}
         make_script_engine().environment.execute(facts[pid].scripts["assign_permit_number"], data)
         fmt = cat.entry(pid).product.number_format
-        assert fmt is not None and data["permit_number"] == fmt.format(file_number="X-2026-000001")
+        assert fmt is not None and data["permit_number"] == fmt.format(**data)
+        assert data["permit_number"].count("X") == 0  # the file's prefix is not repeated
     data = {"file_number": "PAKET-2026-000001"}
     make_script_engine().environment.execute(facts["bundle_new_shop"].scripts["assign_permit_number"], data)
+    # In a bundle the bundle's file number stands in for the serial (so no number is shared with a single file).
     assert data["permit_numbers"] == {
-        pid: cat.entry(pid).product.number_format.format(file_number="PAKET-2026-000001")  # type: ignore[union-attr]
-        for pid in cat.entry("bundle_new_shop").permits}
+        pid: cat.entry(pid).product.number_format.format(  # type: ignore[union-attr]
+            file_serial="PAKET-2026-000001") for pid in cat.entry("bundle_new_shop").permits}
 
 
 def test_fee_breakdown_lines_in_indonesian_and_english(cat: catalogue.Catalogue) -> None:

@@ -10,7 +10,7 @@ from app.container import Container
 from app.files.services import promised_working_days
 from app.permits.models import Permit
 from tests.catalogue import samples as s
-from tests.catalogue.walk import add_officers, do, open_new, open_steps, state
+from tests.catalogue.walk import add_officers, do, open_new, open_steps, serial, state
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_nuisance_permit_is_charged_by_the_weighted_formula_and_issued(office: C
     do(office, number, "draft_nuisance_permit", s.HO_DRAFT)
     finish(office, number)
     [permit] = permits(office, number)
-    assert (permit.process_id, permit.permit_number) == ("nuisance_permit", f"503/HO/{number}")
+    assert (permit.process_id, permit.permit_number) == ("nuisance_permit", f"503/HO/{serial(number)}")
     assert permit.business_name == "Toko Bangunan Sumber Rejeki" and permit.holder_name == "Siti Rahmawati"
     assert permit.conditions == s.HO_DRAFT["nuisance_draft"]["conditions"]
     assert permit.valid_until is not None and permit.valid_until.isoformat() == "2031-01-09"
@@ -82,7 +82,7 @@ def test_trade_licence_is_free_takes_three_working_days_and_has_no_payment(offic
     assert open_steps(office, number) == [("sign_permit", "head")]
     finish(office, number)
     [permit] = permits(office, number)
-    assert permit.permit_number == f"510/SIUP/{number}" and permit.valid_until is None
+    assert permit.permit_number == f"510/SIUP/{serial(number)}" and permit.valid_until is None
     assert permit.conditions == s.SIUP_VERIFICATION["trade_verification"]["conditions"]
 
 
@@ -103,7 +103,7 @@ def test_advertisement_permit_sums_its_itemised_tariffs(office: Container) -> No
     do(office, number, "draft_advertisement_permit", s.REKLAME_DRAFT)
     finish(office, number)
     [permit] = permits(office, number)
-    assert permit.permit_number == f"503/RKL/{number}"
+    assert permit.permit_number == f"503/RKL/{serial(number)}"
     assert (permit.valid_from.isoformat(), permit.valid_until and permit.valid_until.isoformat()) == ("2026-01-20", "2027-01-19")
 
 
@@ -119,7 +119,7 @@ def test_road_use_permit_is_length_times_width_times_500(office: Container) -> N
     do(office, number, "draft_road_use_permit", s.ROAD_USE_DRAFT)
     finish(office, number)
     [permit] = permits(office, number)
-    assert permit.permit_number == f"551/IPJ/{number}" and permit.location == "Kelurahan Sine, Kecamatan Sragen"
+    assert permit.permit_number == f"551/IPJ/{serial(number)}" and permit.location == "Kelurahan Sine, Kecamatan Sragen"
 
 
 def test_a_refused_file_issues_no_permit(office: Container) -> None:

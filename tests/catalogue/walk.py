@@ -55,3 +55,8 @@ def do(c: Container, number: str, task_name: str, data: dict[str, Any]) -> None:
         user = session.scalars(select(User).where(User.username == LANE_OFFICERS[task.lane])).one()
         assert task.id in {t.id for t in open_tasks(session, user.lane_names)}
         complete_task(session, c.runtime, c.forms, task.id, data, user)
+
+
+def serial(number: str) -> str:
+    """The year and count of a file number (PBG-2026-000001 -> 2026/000001): what permit numbers carry."""
+    return number.split("-", 1)[1].replace("-", "/")

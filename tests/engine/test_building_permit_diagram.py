@@ -82,7 +82,7 @@ SCRIPT_OUTPUTS = {
     "mark_granted": {"outcome"},
     "mark_refused": {"outcome"},
 }
-START_VARIABLES = {"file_number", "resubmission_days"}
+START_VARIABLES = {"file_number", "file_serial", "resubmission_days"}
 SANDBOX_HELPERS = {"round_down", "iso_days"}
 # Same meaning on two mutually exclusive branches (who received the outcome, and when).
 INTENTIONALLY_SHARED_FIELDS = {"received_by_name", "received_on"}
@@ -143,7 +143,8 @@ def tree():
 def start(spec, subprocess_specs, resubmission_days=14, file_number=FILE_NUMBER) -> BpmnWorkflow:
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=make_engine())
     for task in wf.get_tasks(state=TaskState.READY):
-        task.data.update(file_number=file_number, resubmission_days=resubmission_days)
+        task.data.update(file_number=file_number, file_serial="2026/" + file_number[-6:],
+                         resubmission_days=resubmission_days)
     wf.do_engine_steps()
     return wf
 
@@ -525,7 +526,7 @@ def test_happy_path_to_handover(spec, subprocess_specs):
     assert data["outcome"] == "granted"
     assert data["fee"] == 600000 and isinstance(data["fee"], int)
     assert data["skrd_number"] == "SKRD/PBG-2026-000123"
-    assert data["permit_number"] == "640/PBG/PBG-2026-000123"
+    assert data["permit_number"] == "640/PBG/2026/000123"  # the prefix said once
     breakdown = data["fee_breakdown"]
     assert breakdown["measured_floor_area_m2"] == 120
     assert breakdown["unit_price"] == 10000

@@ -16,6 +16,7 @@ from app.engine.timers import fire_due_timers
 from app.files.services import FileState, file_state, open_file
 from app.worklist.services import complete_task, open_tasks
 from tests import samples
+from tests.catalogue.walk import serial
 
 LANE_OFFICERS = {"front_office": "loket", "verifier": "verifikator", "technical_team": "teknis",
                  "cashier": "kasir", "head": "kepala"}
@@ -67,7 +68,7 @@ def test_complete_file_with_one_resubmission_is_granted(office: Container, clock
     do(office, number, "Konfirmasi pembayaran retribusi", samples.PAYMENT)
     do(office, number, "Penyusunan draf izin", samples.DRAFT)
     do(office, number, "Penandatanganan izin", samples.SIGN_APPROVE)
-    assert state(office, number).data["permit_number"] == f"640/PBG/{number}"
+    assert state(office, number).data["permit_number"] == f"640/PBG/{serial(number)}"
     do(office, number, "Penyerahan izin", samples.HANDOVER)
 
     final = state(office, number)

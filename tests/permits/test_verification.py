@@ -16,7 +16,7 @@ from app.container import Container
 from app.permits.models import Permit
 from app.permits.services import verification_token, verify_token
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
+from tests.catalogue.walk import do, open_new, serial
 from tests.web import post_form, signed_in
 
 
@@ -28,7 +28,7 @@ def granted_trade_licence(c: Container) -> Permit:
     do(c, number, "sign_permit", s.SIGN_APPROVE)
     do(c, number, "hand_over_permit", s.HANDOVER)
     with c.db.unit_of_work() as session:
-        permit = session.scalars(select(Permit).where(Permit.permit_number == f"510/SIUP/{number}")).one()
+        permit = session.scalars(select(Permit).where(Permit.permit_number == f"510/SIUP/{serial(number)}")).one()
         session.expunge(permit)
     return permit
 
