@@ -19,6 +19,7 @@ from app.container import Container, container
 from app.engine.definitions import deploy_directory, list_definitions
 from app.engine.errors import EngineError
 from app.files.services import file_state, open_file
+from app.worklist.formcheck import FormBroken
 from app.worklist.services import FormInvalid, get_task_for, open_tasks
 from app.worklist.services import complete_task as complete_task_service
 
@@ -61,24 +62,32 @@ def deploy_processes(c: Container, actor: str) -> list[Any]:
 
     with c.db.unit_of_work() as session:
         return deploy_directory(session, c.settings.processes_dir, actor, c.clock, c.forms.names(),
-                                validator=diagram_validator(c.forms.names, c.settings.max_bpmn_bytes))
+                                validator=diagram_validator(c.forms.names, c.settings.max_bpmn_bytes, c.forms.broken))
 
 
-@click.command("deploy", help="Deploy every diagram in processes/ as a versioned definition.")
+@click.command("deploy", help="Deploy every diagram in processes/ as a versioned definition. Broken forms and "
+                              "diagrams are reported on stderr and skipped; the good ones are deployed. Exit status: "
+                              "0 all deployed, 2 some refused (the rest deployed), 1 nothing could be deployed.")
 @click.option("--as", "actor", default="cli", show_default=True)
 @with_appcontext
 def deploy(actor: str) -> None:
-    outcomes = deploy_processes(container(), actor)
-    failed = False
+    c = container()
+    broken_forms = c.forms.broken()
+    for name, reason in broken_forms.items():
+        click.echo(f"FORM REFUSED  {name}: {reason}", err=True)
+    outcomes = deploy_processes(c, actor)
+    failed = [o for o in outcomes if o.error]
     for o in outcomes:
         if o.error:
-            failed = True
-            click.echo(f"FAILED     {o.error}")
+            click.echo(f"FAILED     {o.error}", err=True)
         else:
             click.echo(f"{'deployed ' if o.created else 'unchanged'}  {o.process_id} v{o.version}  ({o.source_name})"
                        + (f"  note: {o.note}" if o.note else ""))
-    if failed:
-        sys.exit(1)
+    if failed or broken_forms:
+        good = len(outcomes) - len(failed)
+        click.echo(f"WARNING    {len(failed)} diagram(s) and {len(broken_forms)} form(s) refused; {good} deployed or "
+                   "unchanged. /healthz reports them until they are fixed.", err=True)
+        sys.exit(2 if good else 1)
 
 
 @click.command("definitions", help="List deployed process definitions.")
@@ -180,7 +189,10 @@ def task_form(task_id: int, actor: str) -> None:
             task = get_task_for(session, task_id, get_user(session, actor))
         except (EngineError, UserError) as exc:
             _fail(str(exc))
-        schema = c.forms.schema(task.form) if task.form else {}
+        try:
+            schema = c.forms.schema(task.form) if task.form else {}
+        except FormBroken as exc:
+            _fail(f"the form of this step cannot be used: {exc}")
     click.echo(json.dumps({"task": task.id, "title": task.title, "form": task.form, "schema": schema},
                           indent=2, ensure_ascii=False))
 
@@ -206,7 +218,7 @@ def complete_task(task_id: int, actor: str, raw: str) -> None:
         for e in exc.errors:
             click.echo(f"  {e.field or '(form)'}: {e.message}", err=True)
         _fail("the form has errors; nothing was changed")
-    except (EngineError, UserError) as exc:
+    except (EngineError, UserError, FormBroken) as exc:
         _fail(str(exc))
     click.echo(f"completed {task_id} {title}")
 

@@ -25,6 +25,7 @@ from app.engine.definitions import list_definitions
 from app.engine.errors import EngineError
 from app.engine.models import HumanTask
 from app.files.services import file_state
+from app.worklist.formcheck import FormBroken
 from app.worklist.services import claim_task, complete_task, get_task_for, open_tasks, release_task
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -60,6 +61,13 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
 def _domain_error(exc: EngineError) -> ResponseReturnValue:
     request_session().rollback()
     return _api_error(from_domain(exc))
+
+
+@bp.errorhandler(FormBroken)
+def _form_broken(exc: FormBroken) -> ResponseReturnValue:
+    # A form file that fails the form check: the step cannot be shown or completed until it is fixed.
+    request_session().rollback()
+    return error_body(503, "form_unusable", str(exc))
 
 
 @bp.errorhandler(UserError)

@@ -7,7 +7,6 @@ what officers get (``FormRegistry`` asks :class:`DatabaseForms` first) until
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -17,7 +16,7 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
-from jsonschema import Draft202012Validator, SchemaError
+from jsonschema import SchemaError
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -28,24 +27,18 @@ from app.db import Database
 from app.designer.models import FormVersion
 from app.i18n import gettext, register
 from app.worklist.form_render import Field, build_fields
+from app.worklist.formcheck import check_form_text as form_check
 from app.worklist.forms import FormNotFound, FormRegistry
 
 log = logging.getLogger(__name__)
 
 FORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,95}\.json$")  # names of new forms
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")  # what FormRegistry accepts
-MAX_FORM_SCHEMA_BYTES = 256 * 1024
 
 register({
     "Nama formulir harus huruf kecil, angka, _ . - dan berakhiran .json (misalnya pbg_survey.json).":
         "A form name is lower-case letters, digits, _ . - and ends in .json (e.g. pbg_survey.json).",
     "Formulir {name} sudah ada.": "Form {name} already exists.",
-    "Skema terlalu besar ({size} bita; batasnya {limit}).": "The schema is too large ({size} bytes; the limit is {limit}).",
-    "JSON tidak valid pada baris {line}, kolom {column}: {reason}": "Invalid JSON at line {line}, column {column}: {reason}",
-    "Skema harus berupa objek JSON dengan \"type\": \"object\" dan \"properties\".":
-        "The schema must be a JSON object with \"type\": \"object\" and \"properties\".",
-    "Skema JSON tidak sah di {where}: {reason}": "Invalid JSON Schema at {where}: {reason}",
-    "Formulir tidak dapat ditampilkan: {reason}": "The form cannot be shown: {reason}",
 })
 
 
@@ -143,32 +136,13 @@ def newest_version(session: Session, name: str) -> FormVersion | None:
                            .order_by(FormVersion.version.desc()).limit(1)).first()
 
 
-def check_form_text(text: str) -> tuple[dict[str, Any], list[Field]]:
-    """The schema and the fields officers would see; :class:`FormInvalid` says clearly what is wrong."""
-    size = len(text.encode("utf-8"))
-    if size > MAX_FORM_SCHEMA_BYTES:
-        raise FormInvalid([gettext("Skema terlalu besar ({size} bita; batasnya {limit}).",
-                                   size=size, limit=MAX_FORM_SCHEMA_BYTES)])
-    try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormInvalid([gettext("JSON tidak valid pada baris {line}, kolom {column}: {reason}",
-                                   line=exc.lineno, column=exc.colno, reason=exc.msg)]) from exc
-    if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
-        raise FormInvalid([gettext("Skema harus berupa objek JSON dengan \"type\": \"object\" dan \"properties\".")])
-    errors = []
-    for error in sorted(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
-                        key=lambda e: list(e.absolute_path)):
-        where = "/" + "/".join(str(p) for p in error.absolute_path)
-        errors.append(gettext("Skema JSON tidak sah di {where}: {reason}", where=where, reason=error.message))
-    if errors:
-        raise FormInvalid(errors)
-    try:
-        fields = build_fields(schema)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise FormInvalid([gettext("Formulir tidak dapat ditampilkan: {reason}", reason=str(exc) or type(exc).__name__)]) \
-            from exc
-    return schema, fields
+def check_form_text(text: str, name: str = "") -> tuple[dict[str, Any], list[Field]]:
+    """The schema and the fields officers would see; :class:`FormInvalid` says clearly what is
+    wrong (the one form check, app/worklist/formcheck.py, field by field)."""
+    schema, problems = form_check(name, text)
+    if problems or schema is None:
+        raise FormInvalid([f"{p.field}: {p.reason}" if p.field else p.reason for p in problems])
+    return schema, build_fields(schema)
 
 
 def save_form(session: Session, registry: FormRegistry, name: str, text: str, actor: str, clock: Clock,
@@ -181,7 +155,7 @@ def save_form(session: Session, registry: FormRegistry, name: str, text: str, ac
     previous = newest_version(session, name)
     if new and (previous is not None or (registry.forms_dir / name).exists()):
         raise FormInvalid([gettext("Formulir {name} sudah ada.", name=name)])
-    check_form_text(text)
+    check_form_text(text, name)
     if not text.endswith("\n"):
         text += "\n"
     row = FormVersion(name=name, version=(previous.version + 1) if previous else 1, schema_text=text,

@@ -163,7 +163,8 @@ def deploy_from_designer(session: Session, xml: bytes, actor: str, clock: Clock,
     Problems come back in ``DeployResult.problems`` (nothing is stored then). The file keeps
     the name its process was deployed from (``ptsp export-definitions`` writes it back there).
     """
-    problems = validate_diagram(xml, source_name or "diagram.bpmn", known_forms=forms.names(), max_bytes=max_bytes)
+    problems = validate_diagram(xml, source_name or "diagram.bpmn", known_forms=forms.names(), max_bytes=max_bytes,
+                                broken_forms=forms.broken())
     if problems:
         return DeployResult(problems=problems)
     ids = process_ids_of(safe_root(xml, max_bytes))
@@ -176,7 +177,7 @@ def deploy_from_designer(session: Session, xml: bytes, actor: str, clock: Clock,
         name = name if SOURCE_NAME.match(name) else "diagram.bpmn"
     previous = {pid: latest_definition(session, pid) for pid in ids}
     # Validated above; the engine validates again inside, so the rule is one place for CLI and browser.
-    outcomes = deploy_diagram(session, xml, name, actor, clock, validator=diagram_validator(forms.names, max_bytes),
+    outcomes = deploy_diagram(session, xml, name, actor, clock, validator=diagram_validator(forms.names, max_bytes, forms.broken),
                               redeploy_older=True)
     for outcome in outcomes:
         if not outcome.created or outcome.process_id is None:

@@ -25,7 +25,7 @@ What is checked:
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypedDict
 
 from lxml import etree
@@ -73,6 +73,7 @@ register({
     "Tugas pengguna belum memiliki formulir (formJsonSchemaFilename).":
         "The user task has no form (formJsonSchemaFilename).",
     "Formulir \"{form}\" tidak ada.": "Form \"{form}\" does not exist.",
+    "Formulir \"{form}\" tidak lolos pemeriksaan formulir: {reason}": "Form \"{form}\" fails the form check: {reason}",
     "dueWorkingDays harus bilangan bulat hari kerja (0 atau lebih), bukan \"{value}\".":
         "dueWorkingDays must be a whole number of working days (0 or more), not \"{value}\".",
     "separateFrom menyebut \"{ref}\", yang bukan tugas pengguna lain dalam proses ini.":
@@ -150,14 +151,16 @@ def safe_root(content: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
 
 
 def validate_diagram(content: bytes, source_name: str, *, known_forms: Iterable[str],
-                     lanes: Iterable[str] = tuple(LANES), max_bytes: int = DEFAULT_MAX_BYTES) -> list[Problem]:
-    """Every problem of one .bpmn document; an empty list means it may be deployed."""
+                     lanes: Iterable[str] = tuple(LANES), max_bytes: int = DEFAULT_MAX_BYTES,
+                     broken_forms: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every problem of one .bpmn document; an empty list means it may be deployed.
+    ``broken_forms`` (name -> reason) are forms that exist but fail the form check."""
     try:
         root = safe_root(content, max_bytes)
     except UnusableXml as exc:
         return [_problem("", "", str(exc))]
 
-    checker = _Checker(root, set(known_forms), tuple(lanes))
+    checker = _Checker(root, set(known_forms), tuple(lanes), broken_forms or {})
     problems = checker.run()
     try:
         parse_diagram(content, source_name, max_bytes=max_bytes)
@@ -172,20 +175,25 @@ def validate_diagram(content: bytes, source_name: str, *, known_forms: Iterable[
 
 
 def diagram_validator(known_forms: Callable[[], Iterable[str]] | Iterable[str],
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> DiagramCheck:
-    """The validator ``deploy_diagram``/``deploy_directory`` take (forms may be a callable, read at each call)."""
+                      max_bytes: int = DEFAULT_MAX_BYTES,
+                      broken_forms: Callable[[], Mapping[str, str]] | None = None) -> DiagramCheck:
+    """The validator ``deploy_diagram``/``deploy_directory`` take (forms may be a callable, read at each call;
+    ``broken_forms`` gives the forms failing the form check, e.g. ``FormRegistry.broken``)."""
 
     def check(content: bytes, source_name: str) -> list[Problem]:
         forms = known_forms() if callable(known_forms) else known_forms
-        return validate_diagram(content, source_name, known_forms=forms, max_bytes=max_bytes)
+        return validate_diagram(content, source_name, known_forms=forms, max_bytes=max_bytes,
+                                broken_forms=broken_forms() if broken_forms else None)
 
     return check
 
 
 class _Checker:
-    def __init__(self, root: etree._Element, forms: set[str], lanes: Sequence[str]) -> None:
+    def __init__(self, root: etree._Element, forms: set[str], lanes: Sequence[str],
+                 broken_forms: Mapping[str, str]) -> None:
         self.root = root
         self.forms = forms
+        self.broken_forms = broken_forms
         self.lanes = lanes
         self.supported = supported_flow_nodes()
         self.problems: list[Problem] = []
@@ -280,6 +288,9 @@ class _Checker:
                 self.add(element, gettext("Tugas pengguna belum memiliki formulir (formJsonSchemaFilename)."))
             elif form not in self.forms:
                 self.add(element, gettext("Formulir \"{form}\" tidak ada.", form=form))
+            elif form in self.broken_forms:
+                self.add(element, gettext("Formulir \"{form}\" tidak lolos pemeriksaan formulir: {reason}",
+                                          form=form, reason=self.broken_forms[form]))
         due = props.get("dueWorkingDays")
         if due not in (None, "") and not str(due).strip().isdigit():
             self.add(element, gettext("dueWorkingDays harus bilangan bulat hari kerja (0 atau lebih), bukan \"{value}\".",

@@ -365,7 +365,8 @@ def save_draft() -> ResponseReturnValue:
 def validate() -> ResponseReturnValue:
     xml, _ = _posted_xml()
     c = container()
-    problems = validate_diagram(xml, "diagram.bpmn", known_forms=c.forms.names(), max_bytes=c.settings.max_bpmn_bytes)
+    problems = validate_diagram(xml, "diagram.bpmn", known_forms=c.forms.names(), max_bytes=c.settings.max_bpmn_bytes,
+                                broken_forms=c.forms.broken())
     return jsonify(ok=not problems, problems=problems)
 
 

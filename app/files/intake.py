@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -162,13 +163,21 @@ def initial_data(intake: PermitIntake) -> dict[str, Any]:
     return {"attachments": [{"document_type": t} for t in intake.required_documents]}
 
 
-def redisplay_data(intake: PermitIntake, data: dict[str, Any]) -> dict[str, Any]:
-    """The submitted form to show again beside its errors. Uploads are not kept (nothing is
-    stored until the form is accepted), so each row keeps its document type only; rows of
+def redisplay_data(intake: PermitIntake, data: dict[str, Any], uploads: dict[str, StagedUpload] | None = None,
+                   keep: Callable[[FileStorage], str] | None = None) -> dict[str, Any]:
+    """The submitted form to show again beside its errors. Uploads are not stored until the form
+    is accepted: each one that passed its checks is kept aside by ``keep`` (its token and name
+    shown with its row, app/files/kept_uploads.py), a refused one is chosen again; rows of
     required documents left empty follow, so the error indexes still match."""
     shown = dict(data)
     rows = [r for r in data.get("attachments", []) if isinstance(r, dict)]
-    kept = [{k: v for k, v in r.items() if k not in ("reference", "sha256")} for r in rows]
+    kept = []
+    for row in rows:
+        staged = (uploads or {}).get(str(row.get("reference", "")))
+        item = {k: v for k, v in row.items() if k not in ("reference", "sha256")}
+        if keep is not None and staged is not None and staged.error is None:
+            item["kept"], item["kept_name"] = keep(staged.upload), staged.upload.filename
+        kept.append(item)
     present = {r.get("document_type") for r in kept}
     shown["attachments"] = kept + [{"document_type": t} for t in intake.required_documents if t not in present]
     return shown

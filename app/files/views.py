@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from flask import (
@@ -36,6 +37,7 @@ from app.files.intake import (
     redisplay_data,
     register_application,
 )
+from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
 from app.files.models import ApplicationFile
 from app.files.nik import mask_nik
 from app.files.services import (
@@ -52,6 +54,7 @@ from app.i18n import gettext, register
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.worklist.form_render import Field, build_fields, error_items
+from app.worklist.formcheck import FormBroken
 
 log = logging.getLogger(__name__)
 bp = Blueprint("files", __name__)
@@ -60,6 +63,7 @@ INTAKE_LANE = "front_office"
 RECEIPT_PIN_KEY = "receipt_pin"
 
 register({
+    "Formulir pendaftaran {form} tidak dapat dipakai: {reason}": "The registration form {form} cannot be used: {reason}",
     "Surat ketetapan retribusi (SKRD)": "Fee notice (SKRD)",
     "Izin terbit": "Permits issued",
     "Pendaftaran": "Registration",
@@ -185,22 +189,37 @@ def intake() -> ResponseReturnValue:
         chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
     except NotFound:
         abort(404)
-    schema = c.forms.schema(form_name)
+    try:
+        schema = c.forms.schema(form_name)
+    except FormBroken as broken:  # the form check refused this permit type's form: say so, never a 500
+        message = gettext("Formulir pendaftaran {form} tidak dapat dipakai: {reason}", form=form_name, reason=str(broken))
+        return render_template("files/intake.html", options=options, chosen=chosen, definition=definition, fields=[],
+                               errors={"": message}, uploads_dropped=False, error_list=[],
+                               max_mb=c.settings.max_upload_bytes // (1024 * 1024)), 503
     data, errors, status, uploads_dropped = initial_data(chosen), {}, 200, False
     if request.method == "POST":
-        submission = read_submission(schema, chosen.process_id, request.form, request.files,
-                                     c.settings.max_upload_bytes)
+        var, secret, officer = c.settings.var_dir, c.settings.secret_key, current_user.username
+        restored = restore_kept_uploads(var, secret, officer, request.form, request.files)
         try:
-            registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission,
-                                                current_user._get_current_object())
-            commit()
-        except IntakeInvalid as invalid:
-            db.rollback()
-            data, errors, status = redisplay_data(chosen, submission.data), invalid.errors, 400
-            uploads_dropped = bool(submission.uploads)
-        else:
-            session[RECEIPT_PIN_KEY] = {"file": registration.file.file_number, "pin": registration.pin}
-            return redirect(url_for("files.receipt_page", file_number=registration.file.file_number))
+            submission = read_submission(schema, chosen.process_id, request.form, restored.files,
+                                         c.settings.max_upload_bytes)
+            try:
+                registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission,
+                                                    current_user._get_current_object())
+                commit()
+            except IntakeInvalid as invalid:
+                db.rollback()
+                data = redisplay_data(chosen, submission.data, submission.uploads,
+                                      partial(keep_upload, var, secret, officer))
+                discard_kept_uploads(var, restored.tokens)  # kept again under new tokens
+                errors, status = invalid.errors, 400
+                uploads_dropped = any(u.error for u in submission.uploads.values())
+            else:
+                discard_kept_uploads(var, restored.tokens)
+                session[RECEIPT_PIN_KEY] = {"file": registration.file.file_number, "pin": registration.pin}
+                return redirect(url_for("files.receipt_page", file_number=registration.file.file_number))
+        finally:
+            restored.close()
     fields = _label_document_types(build_fields(schema, data, errors, defaults=not errors), chosen.document_labels)
     return render_template("files/intake.html", options=options, chosen=chosen, definition=definition, fields=fields,
                            errors=errors, uploads_dropped=uploads_dropped, error_list=error_items(fields),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.clock import Clock
 from app.db import Database
 from app.ops.models import WorkerHeartbeat
+from app.worklist.forms import FormRegistry
 
 
 def record_heartbeat(session: Session, worker: str, clock: Clock) -> None:
@@ -53,3 +55,35 @@ def _check_broker(url: str) -> dict[str, Any]:
         return {"ok": True, "transport": url.split(":", 1)[0]}
     except Exception as exc:
         return {"ok": False, "transport": url.split(":", 1)[0], "error": type(exc).__name__ + ": " + str(exc)[:200]}
+
+
+# ---------------------------------------------------------------------------
+# Forms and diagrams that cannot be used (issue 10 item 11): `make run` and `ptsp deploy`
+# deploy the good ones and report these; /healthz keeps saying so until they are fixed.
+_DIAGRAM_CHECKS: dict[str, tuple[object, list[str]]] = {}
+
+
+def check_definitions(forms: FormRegistry, processes_dir: Path, max_bpmn_bytes: int) -> dict[str, Any]:
+    """{"ok", "broken_forms": {name: reason}, "broken_diagrams": {file: reason}} for forms/ and
+    processes/*.bpmn (each diagram re-checked only when it or the broken forms change)."""
+    from app.designer.validation import validate_diagram
+
+    broken_forms = forms.broken()
+    names = forms.names()
+    broken_diagrams: dict[str, str] = {}
+    for path in sorted(processes_dir.glob("*.bpmn")):
+        try:
+            stat = path.stat()
+            stamp: object = (stat.st_mtime_ns, stat.st_size, tuple(sorted(broken_forms.items())), tuple(sorted(names)))
+            hit = _DIAGRAM_CHECKS.get(path.name)
+            if hit is None or hit[0] != stamp:
+                problems = validate_diagram(path.read_bytes(), path.name, known_forms=names,
+                                            max_bytes=max_bpmn_bytes, broken_forms=broken_forms)
+                hit = (stamp, [f"{p['element_id'] or 'file'}: {p['message']}" for p in problems])
+                _DIAGRAM_CHECKS[path.name] = hit
+        except OSError as exc:
+            hit = (None, [f"unreadable: {exc}"])
+        if hit[1]:
+            broken_diagrams[path.name] = "; ".join(hit[1][:5]) + (f" (+{len(hit[1]) - 5})" if len(hit[1]) > 5 else "")
+    return {"ok": not broken_forms and not broken_diagrams, "broken_forms": broken_forms,
+            "broken_diagrams": broken_diagrams}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jsonschema import Draft202012Validator, FormatChecker
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.i18n import EMPTY, fmt_date, fmt_number, gettext, register
@@ -30,6 +31,8 @@ register({
     "Baris {n}": "Row {n}",
     "Pilih…": "Choose…",
     "baris {n}": "line {n}",
+    "Sudah diunggah: {name} (pilih berkas lain untuk menggantinya)":
+        "Already uploaded: {name} (choose another file to replace it)",
     "Isian belum benar; periksa kolom berikut:": "Some entries are not right; check these fields:",
 })
 
@@ -80,7 +83,7 @@ def is_attachment(schema: Mapping[str, Any]) -> bool:
     return schema.get("type") == "object" and "reference" in props and "sha256" in props
 
 
-def _alternatives(schema: Mapping[str, Any]) -> tuple[str, list[Mapping[str, Any]]] | None:
+def choice_alternatives(schema: Mapping[str, Any]) -> tuple[str, list[Mapping[str, Any]]] | None:
     """The keyword ("oneOf"/"anyOf") and its alternatives, if the schema is a choice."""
     for keyword in ("oneOf", "anyOf"):
         if isinstance(schema.get(keyword), list) and schema[keyword]:
@@ -88,7 +91,7 @@ def _alternatives(schema: Mapping[str, Any]) -> tuple[str, list[Mapping[str, Any
     return None
 
 
-def _is_constant(alternative: Mapping[str, Any]) -> bool:
+def is_constant(alternative: Mapping[str, Any]) -> bool:
     return "const" in alternative or (isinstance(alternative.get("enum"), list) and len(alternative["enum"]) == 1)
 
 
@@ -96,13 +99,13 @@ def _constant(alternative: Mapping[str, Any]) -> Any:
     return alternative["const"] if "const" in alternative else alternative["enum"][0]
 
 
-def _options(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
+def options_of(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(value, label) of the constants a field may take: enum, const, or the constant
     alternatives of oneOf/anyOf (labelled by their titles)."""
-    choice = _alternatives(schema)
+    choice = choice_alternatives(schema)
     if choice:
         return [(_text(_constant(a)), str(a.get("title") or _humanize(_text(_constant(a)))))
-                for a in choice[1] if _is_constant(a)]
+                for a in choice[1] if is_constant(a)]
     if isinstance(schema.get("enum"), list):
         return [(_text(v), _humanize(_text(v))) for v in schema["enum"]]
     if "const" in schema and not isinstance(schema["const"], bool):
@@ -118,7 +121,7 @@ def _text(value: Any) -> str:
 
 
 def _is_choice(schema: Mapping[str, Any]) -> bool:
-    return bool(_alternatives(schema)) or isinstance(schema.get("enum"), list) or (
+    return bool(choice_alternatives(schema)) or isinstance(schema.get("enum"), list) or (
         "const" in schema and not isinstance(schema["const"], bool))
 
 
@@ -159,7 +162,7 @@ def place_errors(errors: Mapping[str, str], shown: set[str]) -> dict[str, str]:
     return placed
 
 
-def _type_of(schema: Mapping[str, Any]) -> str | None:
+def type_of(schema: Mapping[str, Any]) -> str | None:
     """The schema's type; of a list such as ["string", "null"] the first that is not null."""
     kind = schema.get("type")
     if isinstance(kind, list):
@@ -187,7 +190,7 @@ class _Builder:
         title = str(schema.get("title") or _humanize(path.rsplit("/", 1)[-1]))
         f = Field(path=path, kind="text", title=title, description=str(schema.get("description", "")),
                   required=required, value=value, error=self.errors.get(path))
-        kind = _type_of(schema)
+        kind = type_of(schema)
         if is_attachment(schema):
             f.kind = "attachment"
             described = {k: v for k, v in schema["properties"].items() if k not in _STORED}
@@ -197,10 +200,10 @@ class _Builder:
             f.children = self.children(schema, f"{path}/", value or {})
         elif kind == "array":
             self._array(f, schema, value)
-        elif _alternatives(schema) and not all(_is_constant(a) for a in _alternatives(schema)[1]):  # type: ignore[index]
+        elif choice_alternatives(schema) and not all(is_constant(a) for a in choice_alternatives(schema)[1]):  # type: ignore[index]
             self._choice(f, schema, value)
         elif _is_choice(schema):
-            f.options = _options(schema)
+            f.options = options_of(schema)
             f.value = None if value is None else _text(value)
             f.kind = "radio" if len(f.options) <= 3 else "select"
         elif kind == "boolean":
@@ -213,8 +216,8 @@ class _Builder:
         items = resolve(schema.get("items", {}), self.root)
         values = value if isinstance(value, list) else []
         if _is_choice(items):
-            f.kind, f.options, f.value = "multi", _options(items), [_text(v) for v in values]
-        elif _type_of(items) == "object":
+            f.kind, f.options, f.value = "multi", options_of(items), [_text(v) for v in values]
+        elif type_of(items) == "object":
             f.kind = "rows"
             count = max(len(values) + 1, int(schema.get("minItems", 0) or 0), 1)
             if schema.get("maxItems") is not None:
@@ -230,12 +233,12 @@ class _Builder:
             f.kind, f.value = "lines", "\n".join(str(v) for v in values)
 
     def _choice(self, f: Field, schema: Mapping[str, Any], value: Any) -> None:
-        keyword, alternatives = _alternatives(schema)  # type: ignore[misc]
-        f.kind, f.options = "choice", _options(schema)
+        keyword, alternatives = choice_alternatives(schema)  # type: ignore[misc]
+        f.kind, f.options = "choice", options_of(schema)
         constants = {o[0] for o in f.options}
         chosen = _text(value) if value is not None and _text(value) in constants else None
         for index, alternative in enumerate(alternatives):
-            if _is_constant(alternative):
+            if is_constant(alternative):
                 continue
             alternative = resolve(alternative, self.root)
             key = f"{keyword}/{index}"
@@ -268,11 +271,11 @@ class _Builder:
 
 def _fits(schema: Mapping[str, Any], value: Any) -> bool:
     """Whether a value has the type of a typed alternative (to show which one a value came from)."""
-    kind = _type_of(schema)
+    kind = type_of(schema)
     if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, str) and value.strip() != "")
+        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.strip() != "")
     if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool) or isinstance(value, str)
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)) or isinstance(value, str)
     return isinstance(value, str) if kind == "string" else value is not None
 
 
@@ -302,6 +305,61 @@ def field_paths(fields: list[Field]) -> set[str]:
 
 
 # ---------------------------------------------------------------------------
+PREFILL_KEYWORD = "x-prefill-from"  # an annotation: paths in earlier steps' data that give this field's value
+
+
+def prefill(schema: Mapping[str, Any], earlier: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Values the office already has, for a task form shown for the first time: each field takes
+    the newest value found in ``earlier`` (the intake's and earlier steps' data, oldest first) at
+    the paths its ``x-prefill-from`` annotation lists, if that value is valid for the field
+    (only named sources: a repeated step is not prefilled with its own earlier answers, which
+    the officer must give again). A list of documents (e.g. the missing ones) fills document rows."""
+    root = schema
+    newest_first = [d for d in reversed(earlier) if isinstance(d, Mapping)]
+
+    def lookup(path: str) -> Any:
+        for data in newest_first:
+            node: Any = data
+            for part in path.split("/"):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            if node is not None:
+                return node
+        return None
+
+    def fill(sub: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, child in sub.get("properties", {}).items():
+            child = resolve(child, root)
+            path = f"{prefix}{name}"
+            if type_of(child) == "object" and not is_attachment(child):
+                nested = fill(child, f"{path}/")
+                if nested:
+                    out[name] = nested
+                continue
+            sources = child.get(PREFILL_KEYWORD) or []
+            for source in sources if isinstance(sources, list) else [sources]:
+                value = _prefill_value(child, lookup(str(source)), root)
+                if value is not None:
+                    out[name] = value
+                    break
+        return out
+
+    return fill(resolve(schema, root), "")
+
+
+def _prefill_value(schema: Mapping[str, Any], value: Any, root: Mapping[str, Any]) -> Any:
+    if value is None or is_attachment(schema):
+        return None
+    items = resolve(schema.get("items", {}), root) if type_of(schema) == "array" else {}
+    if is_attachment(items) and isinstance(value, list):  # document codes -> one row per document
+        kinds = items.get("properties", {}).get("document_type", {}).get("enum", [])
+        rows = [{"document_type": v} for v in value if isinstance(v, str) and v in kinds]
+        return rows or None
+    check = {**schema, "$defs": root.get("$defs", {})} if "$defs" in root else schema
+    return value if Draft202012Validator(check, format_checker=FormatChecker()).is_valid(value) else None
+
+
+# ---------------------------------------------------------------------------
 def parse_submission(schema: Mapping[str, Any], form: MultiDict[str, str],
                      files: MultiDict[str, FileStorage] | None = None,
                      store_upload: StoreUpload | None = None) -> dict[str, Any]:
@@ -322,7 +380,7 @@ def _parse_object(schema: Mapping[str, Any], root: Mapping[str, Any], prefix: st
     for name, sub in schema.get("properties", {}).items():
         sub = resolve(sub, root)
         value = _parse_value(sub, root, f"{prefix}{name}", form, files, store)
-        if value is _MISSING and name in required and _type_of(sub) == "object" and not is_attachment(sub):
+        if value is _MISSING and name in required and type_of(sub) == "object" and not is_attachment(sub):
             value = {}  # an empty required group: each of its required fields is reported beside itself
         if value is not _MISSING:
             out[name] = value
@@ -334,7 +392,7 @@ _MISSING = object()
 
 def _parse_value(schema: Mapping[str, Any], root: Mapping[str, Any], path: str, form: MultiDict[str, str],
                  files: MultiDict[str, FileStorage], store: StoreUpload | None) -> Any:
-    kind = _type_of(schema)
+    kind = type_of(schema)
     if is_attachment(schema):
         described = {k: v for k, v in schema["properties"].items() if k not in _STORED}
         details = _parse_object({**schema, "properties": described}, root, f"{path}/", form, files, store)
@@ -353,7 +411,7 @@ def _parse_value(schema: Mapping[str, Any], root: Mapping[str, Any], path: str, 
         items = resolve(schema.get("items", {}), root)
         if _is_choice(items):
             return [_convert(items, v) for v in form.getlist(path) if v != ""]
-        if _type_of(items) == "object":
+        if type_of(items) == "object":
             rows = []
             for index in _row_indexes(path, form, files):
                 row = _parse_value(items, root, f"{path}/{index}", form, files, store)
@@ -362,8 +420,8 @@ def _parse_value(schema: Mapping[str, Any], root: Mapping[str, Any], path: str, 
             return rows
         lines = [line.strip() for line in form.get(path, "").splitlines() if line.strip()]
         return [_convert(items, v) for v in lines]
-    choice = _alternatives(schema)
-    if choice and not all(_is_constant(a) for a in choice[1]):
+    choice = choice_alternatives(schema)
+    if choice and not all(is_constant(a) for a in choice[1]):
         return _parse_choice(schema, root, path, form, files, store)
     if kind == "boolean" and not _is_choice(schema):
         return form.get(path) in ("on", "true", "1")
@@ -377,12 +435,12 @@ def _parse_choice(schema: Mapping[str, Any], root: Mapping[str, Any], path: str,
                   files: MultiDict[str, FileStorage], store: StoreUpload | None) -> Any:
     """A oneOf/anyOf of constants and typed values: the radio names a constant or ``<keyword>/<i>``,
     whose input holds the value. A value typed without choosing its radio counts as chosen."""
-    keyword, alternatives = _alternatives(schema)  # type: ignore[misc]
+    keyword, alternatives = choice_alternatives(schema)  # type: ignore[misc]
     chosen = (form.get(path) or "").strip()
     for alternative in alternatives:
-        if _is_constant(alternative) and _text(_constant(alternative)) == chosen:
+        if is_constant(alternative) and _text(_constant(alternative)) == chosen:
             return _constant(alternative)
-    typed = [(f"{keyword}/{i}", a) for i, a in enumerate(alternatives) if not _is_constant(a)]
+    typed = [(f"{keyword}/{i}", a) for i, a in enumerate(alternatives) if not is_constant(a)]
     if not chosen:
         filled = [(k, a) for k, a in typed if (form.get(f"{path}/{k}") or "").strip()]
         if len(filled) != 1:
@@ -411,20 +469,20 @@ def _convert(schema: Mapping[str, Any], raw: str) -> Any:
     constants = list(schema.get("enum") or []) if isinstance(schema.get("enum"), list) else []
     if "const" in schema:
         constants.append(schema["const"])
-    choice = _alternatives(schema)
+    choice = choice_alternatives(schema)
     if choice:
-        constants += [_constant(a) for a in choice[1] if _is_constant(a)]
+        constants += [_constant(a) for a in choice[1] if is_constant(a)]
     for constant in constants:
         if _text(constant) == raw:
             return constant
     if choice:
         for alternative in choice[1]:
-            if not _is_constant(alternative):
+            if not is_constant(alternative):
                 converted = _convert(alternative, raw)
                 if converted is not raw:
                     return converted
         return raw
-    kind = _type_of(schema)
+    kind = type_of(schema)
     try:
         if kind == "integer":
             return int(raw)
@@ -480,7 +538,7 @@ def _scalar_text(schema: Mapping[str, Any], value: Any) -> str:
         return EMPTY
     if isinstance(value, bool):
         return gettext("Ya") if value else gettext("Tidak")
-    labels = dict(_options(schema))
+    labels = dict(options_of(schema))
     if _text(value) in labels:
         return labels[_text(value)]
     if isinstance(value, (int, float)):

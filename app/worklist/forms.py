@@ -1,7 +1,6 @@
 """User-task forms: JSON Schemas in forms/, validated on the server."""
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any, Protocol
 from jsonschema import Draft202012Validator, FormatChecker
 
 from app.i18n import fmt_number, gettext, register
+from app.worklist.formcheck import FormBroken, FormProblem, check_form_text
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
 
@@ -47,7 +47,7 @@ class FormRegistry:
     def __init__(self, forms_dir: Path, overrides: FormSource | None = None) -> None:
         self.forms_dir = forms_dir
         self.overrides = overrides
-        self._cache: dict[str, tuple[object, dict[str, Any], Draft202012Validator]] = {}
+        self._cache: dict[str, tuple[object, Any, Draft202012Validator | None]] = {}
         self._lock = Lock()
 
     def names(self) -> set[str]:
@@ -71,7 +71,26 @@ class FormRegistry:
             errors.append(FieldError(path, _message(error)))
         return errors
 
+    def problems(self, name: str) -> list[FormProblem]:
+        """What the form check (app/worklist/formcheck.py) finds in this form; empty when usable."""
+        try:
+            self._load(name)
+        except FormBroken as broken:
+            return broken.problems
+        return []
+
+    def broken(self) -> dict[str, str]:
+        """Every form that fails the check: name -> its problems, in one line."""
+        found = {}
+        for name in sorted(self.names()):
+            problems = self.problems(name)
+            if problems:
+                found[name] = "; ".join(f"{p.field or gettext('(seluruh formulir)')}: {p.reason}" for p in problems)
+        return found
+
     def _load(self, name: str) -> tuple[dict[str, Any], Draft202012Validator]:
+        """The parsed schema and its validator, cached; :class:`FormBroken` when the form fails
+        the check (the failure is cached too, until the file or saved version changes)."""
         if not _SAFE_NAME.match(name):
             raise FormNotFound(f"invalid form name {name!r}")
         saved = self.overrides.latest().get(name) if self.overrides is not None else None
@@ -81,15 +100,29 @@ class FormRegistry:
             stamp = ("saved", saved[0])
         else:
             try:
-                stamp = ("file", path.stat().st_mtime)
+                stat = path.stat()
             except FileNotFoundError as exc:
                 raise FormNotFound(f"form {name!r} does not exist") from exc
+            stamp = ("file", stat.st_mtime_ns, stat.st_size)
         with self._lock:
             hit = self._cache.get(name)
-            if hit and hit[0] == stamp:
-                return hit[1], hit[2]
-        schema = json.loads(saved[1] if saved is not None else path.read_text("utf-8"))
-        Draft202012Validator.check_schema(schema)
+        if hit and hit[0] == stamp:
+            if isinstance(hit[1], FormBroken):
+                raise hit[1]
+            return hit[1], hit[2]  # type: ignore[return-value]
+        try:
+            text = saved[1] if saved is not None else path.read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            text = ""
+            problems = [FormProblem(name, "", f"not UTF-8 ({exc.reason} at byte {exc.start})")]
+            schema = None
+        else:
+            schema, problems = check_form_text(name, text)
+        if problems or schema is None:
+            broken = FormBroken(problems)
+            with self._lock:
+                self._cache[name] = (stamp, broken, None)
+            raise broken
         validator = Draft202012Validator(schema, format_checker=FormatChecker())
         with self._lock:
             self._cache[name] = (stamp, schema, validator)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -388,13 +388,18 @@ def complete_task_submission(session: Session, runtime: Runtime, forms: FormRegi
     return complete_task(session, runtime, forms, task_id, submission.data, user)
 
 
-def redisplay_data(submission: TaskSubmission) -> dict[str, Any]:
-    """The submitted data to show again beside its errors: uploads were not stored, so they
-    are chosen again (their rows keep their other fields)."""
+def redisplay_data(submission: TaskSubmission, keep: Callable[[FileStorage], str] | None = None) -> dict[str, Any]:
+    """The submitted data to show again beside its errors: uploads were not stored; each one that
+    passed its checks is kept aside by ``keep`` (its token and name shown with its row, see
+    app/files/kept_uploads.py), a refused one is chosen again."""
     for _path, item in attachments_in(submission.data):
-        if str(item.get("reference", "")).startswith(_STAGED):
+        reference = str(item.get("reference", ""))
+        if reference.startswith(_STAGED):
             item.pop("reference", None)
             item.pop("sha256", None)
+            staged = submission.uploads.get(reference)
+            if keep is not None and staged is not None and staged.error is None:
+                item["kept"], item["kept_name"] = keep(staged.upload), staged.upload.filename
     return submission.data
 
 

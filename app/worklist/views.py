@@ -1,6 +1,8 @@
 """The officer's workspace: the worklist, claiming, and the task page with its form."""
 from __future__ import annotations
 
+import logging
+from functools import partial
 from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,13 +16,15 @@ from app.auth.security import commit, officer_required, request_session
 from app.container import container
 from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
+from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
 from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.i18n import current_language, fmt_datetime, gettext, register
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.worklist.context import step_context
-from app.worklist.form_render import build_fields, error_items, field_paths, read_only_items
+from app.worklist.form_render import build_fields, error_items, field_paths, place_errors, prefill, read_only_items
+from app.worklist.formcheck import FormBroken
 from app.worklist.forms import FieldError, FormNotFound
 from app.worklist.services import (
     CLAIM_FILTERS,
@@ -45,6 +49,7 @@ from app.worklist.services import (
 )
 
 bp = Blueprint("worklist", __name__)
+log = logging.getLogger(__name__)
 
 register({
     "Daftar tugas": "Worklist",
@@ -134,6 +139,10 @@ register({
     "Dokumen untuk diserahkan": "Documents to hand over",
     "Cetak berita acara serah terima": "Print the handover record",
     "Cetak surat penolakan": "Print the refusal letter",
+    "Formulir langkah ini ({form}) tidak dapat dipakai: {reason}. Isian tidak dapat disimpan; minta perancang "
+    "proses memperbaikinya (lihat /healthz).":
+        "This step's form ({form}) cannot be used: {reason}. Entries cannot be saved; ask the process designer "
+        "to fix it (see /healthz).",
 })
 
 add_nav("worklist.index", "Daftar tugas", lambda user: user is not None and bool(user.lane_names), order=10)
@@ -251,54 +260,70 @@ def task(task_id: int) -> ResponseReturnValue:
         abort(404)
     except NotYourLane:
         abort(403)
-    try:
-        schema = c.forms.schema(row.form) if row.form else {}
-    except FormNotFound:
-        abort(500)
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
     problem: str | None = None
     status = 200
+    try:
+        schema = c.forms.schema(row.form) if row.form else {}
+    except (FormNotFound, FormBroken) as exc:
+        # The form file is missing or fails the form check: say so (nothing is completed), never a 500.
+        log.error("task %s: form %s cannot be used: %s", task_id, row.form, exc)
+        problem = gettext("Formulir langkah ini ({form}) tidak dapat dipakai: {reason}. Isian tidak dapat "
+                          "disimpan; minta perancang proses memperbaikinya (lihat /healthz).",
+                          form=row.form, reason=str(exc))
+        return _task_page(row, {}, {}, {}, problem, form_broken=True), 503
     if request.method == "POST":
-        submission = read_task_submission(schema, request.form, request.files, c.settings.max_upload_bytes)
+        restored = restore_kept_uploads(c.settings.var_dir, c.settings.secret_key, user.username, request.form,
+                                        request.files)
         try:
-            complete_task_submission(db, c.runtime, c.forms, c.settings, task_id, submission, user)
-        except FormInvalid as invalid:
-            db.rollback()
-            data, errors, status = redisplay_data(submission), _field_errors(invalid.errors), 422
-            if isinstance(invalid, SubmissionInvalid):
-                for path, refused in invalid.refused.items():
-                    errors[path] = upload_message(refused, c.settings.max_upload_bytes)
-        except (NotYourLane, DutiesSeparated) as refused:
-            db.rollback()
-            problem, status, data = _refusal(refused, task_id), 403, redisplay_data(submission)
-        except EngineError as conflict:
-            db.rollback()
-            problem, status, data = _refusal(conflict, task_id), 409, redisplay_data(submission)
-        else:
-            number = _file_number_of(row)
-            commit()
-            flash(gettext('Tugas "{title}" berkas {number} selesai.', title=row.title,
-                          number=number or "\u2013"), "success")
-            return redirect(url_for("worklist.index"))
+            submission = read_task_submission(schema, request.form, restored.files, c.settings.max_upload_bytes)
+            keep = partial(keep_upload, c.settings.var_dir, c.settings.secret_key, user.username)
+            try:
+                complete_task_submission(db, c.runtime, c.forms, c.settings, task_id, submission, user)
+            except FormInvalid as invalid:
+                db.rollback()
+                data, errors, status = redisplay_data(submission, keep), _field_errors(invalid.errors), 422
+                discard_kept_uploads(c.settings.var_dir, restored.tokens)  # kept again under new tokens
+                if isinstance(invalid, SubmissionInvalid):
+                    for path, refused in invalid.refused.items():
+                        errors[path] = upload_message(refused, c.settings.max_upload_bytes)
+            except (NotYourLane, DutiesSeparated) as refused:
+                db.rollback()
+                problem, status, data = _refusal(refused, task_id), 403, redisplay_data(submission)
+            except EngineError as conflict:
+                db.rollback()
+                problem, status, data = _refusal(conflict, task_id), 409, redisplay_data(submission, keep)
+            else:
+                number = _file_number_of(row)
+                commit()
+                discard_kept_uploads(c.settings.var_dir, restored.tokens)
+                flash(gettext('Tugas "{title}" berkas {number} selesai.', title=row.title,
+                              number=number or "\u2013"), "success")
+                return redirect(url_for("worklist.index"))
+        finally:
+            restored.close()
     return _task_page(row, schema, data, errors, problem), status
 
 
 def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], errors: dict[str, str],
-               problem: str | None) -> str:
+               problem: str | None, *, form_broken: bool = False) -> str:
     db = request_session()
     c = container()
     details = task_details(db, row, _me())
-    fields = build_fields(schema, data, errors, defaults=not errors and not problem) if schema else []
+    first_view = not errors and not problem
+    if first_view and schema and not data:  # values the office already has: the intake's and earlier steps'
+        data = prefill(schema, [entry.data for entry in details.history if entry.data])
+    fields = build_fields(schema, data, errors, defaults=first_view) if schema else []
     shown = field_paths(fields)
-    loose = [message for path, message in errors.items() if path not in shown]  # e.g. the whole form's
+    loose = [message for path, message in place_errors(errors, shown).items() if path not in shown]  # the whole form's
     history = []
     for entry in details.history:
         items: list[tuple[str, str]] = []
         if entry.data:
             try:
                 step_schema = c.forms.schema(entry.form) if entry.form else {}
-            except FormNotFound:
+            except (FormNotFound, FormBroken):
                 step_schema = {}
             items = read_only_items(step_schema, entry.data)
         history.append({"at": entry.at, "kind": gettext(EVENT_LABELS.get(entry.kind, entry.kind)), "step": entry.step,
@@ -312,10 +337,10 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     return render_template(
         "worklist/task.html", task=row, details=details, fields=fields, loose_errors=loose, problem=problem,
         error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema,
-        due_at=due,
+        due_at=due, form_broken=form_broken,
         context=step_context(db, c.runtime, c.catalogue, row),
         time_left=(due - now) if due is not None else None,
-        may_complete=row.status == "open" and not details.not_allowed
+        may_complete=row.status == "open" and not details.not_allowed and not form_broken
         and row.claimed_by in (None, current_user.username),
         held_by_me=row.claimed_by == current_user.username,
         not_allowed=_separated_message(details.not_allowed) if details.not_allowed and row.status == "open" else None,

@@ -132,7 +132,7 @@ def test_an_unmigrated_database_falls_back_to_the_files(tmp_path: Path) -> None:
     ('["not", "an", "object"]', '"type": "object"'),
     ('{"type": "object", "properties": {"n": {"type": "number", "minimum": "nol"}}}',
      "Skema JSON tidak sah di /properties/n/minimum"),
-    ('{"type": "object", "properties": {"a": {"$ref": "https://example.com/x.json"}}}', "only local $ref"),
+    ('{"type": "object", "properties": {"a": {"$ref": "https://example.com/x.json"}}}', "hanya rujukan lokal #/"),
 ])
 def test_schema_errors_are_clear(text: str, fragment: str) -> None:
     with pytest.raises(FormInvalid) as caught:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from app.clock import FixedClock
 from app.container import Container
 from app.engine.models import HumanTask, ProcessInstance
+from app.files.kept_uploads import restore_kept_uploads, sweep_kept_uploads
 from app.files.models import ApplicationFile, Attachment
 from app.files.services import file_state, promised_date
 from app.worklist.services import open_tasks
-from tests.files.intake_helpers import DOCUMENTS, PDF, register, registration, submit
-from tests.web import signed_in
+from tests.files.intake_helpers import DOCUMENTS, PDF, browser_form, register, registration, submit
+from tests.web import post_form, signed_in
 
 
 def counts(c: Container) -> tuple[int, int, int, int]:
@@ -105,11 +108,74 @@ def test_invalid_nik_and_missing_fields_are_shown_beside_them_and_nothing_is_cre
     assert 'id="applicant/nik-error"' in page and "NIK ini milik perempuan" in page
     assert 'id="applicant/full_name-error"' in page and "wajib diisi" in page
     assert 'id="building_location/land_area_m2-error"' in page
-    assert "belum ada yang disimpan" in page and "Pilih ulang berkas lampiran" in page
+    assert "belum ada yang disimpan" in page and "Pilih ulang berkas lampiran" not in page
     assert 'value="Sragen Kulon"' in page  # what was typed is kept
     assert 'name="attachments/0/reference"' not in page  # nothing was stored to refer to
+    for _, name, _content in DOCUMENTS:  # the uploads are kept aside for the next try, not stored
+        assert f"Sudah diunggah: {name}" in page
     assert counts(deployed) == before == (0, 0, 0, 0)
     assert stored_blobs(deployed) == []
+
+
+def kept_tokens(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(attachments/\d+)/kept" value="([^"]+)">', page))
+
+
+def test_uploads_are_kept_after_a_refusal_and_used_when_the_form_is_sent_again(
+        web_app: Flask, deployed: Container) -> None:
+    loket = signed_in(web_app, "loket")
+    refused = submit(loket, registration(applicant__full_name=None)).get_data(as_text=True)
+    tokens = kept_tokens(refused)
+    assert sorted(tokens) == ["attachments/0", "attachments/1", "attachments/2"]
+    kept = deployed.settings.var_dir / "kept-uploads"
+    assert len(list(kept.iterdir())) == 3
+
+    def resend(data: dict, tokens: dict[str, str]) -> dict:
+        form = browser_form(data, documents=[])
+        for index, (document_type, _, _) in enumerate(DOCUMENTS):
+            form[f"attachments/{index}/document_type"] = document_type
+            form[f"attachments/{index}/kept"] = tokens[f"attachments/{index}"]
+        return form
+
+    # Refused again for another field: still kept, once each.
+    again = post_form(loket, "/intake", resend(registration(applicant__occupation=None), tokens),
+                      content_type="multipart/form-data")
+    assert again.status_code == 400
+    tokens = kept_tokens(again.get_data(as_text=True))
+    assert sorted(tokens) == ["attachments/0", "attachments/1", "attachments/2"]
+    assert len(list(kept.iterdir())) == 3
+
+    # Sent again with everything filled in and no file chosen: the kept uploads are used.
+    form = resend(registration(), tokens)
+    response = post_form(loket, "/intake", form, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with deployed.db.unit_of_work() as session:
+        stored = session.scalars(select(Attachment).order_by(Attachment.id)).all()
+        assert [(a.document_type, a.filename, a.sha256) for a in stored] == [
+            (t, name, hashlib.sha256(content).hexdigest()) for t, name, content in DOCUMENTS]
+    assert list(kept.iterdir()) == []  # used, then removed
+
+    # A token is the officer's own and is used once: replayed, or forged, it keeps nothing.
+    again = post_form(loket, "/intake", form, content_type="multipart/form-data")
+    assert again.status_code == 302
+    with deployed.db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 3
+
+
+def test_a_kept_upload_belongs_to_the_officer_it_was_kept_for(web_app: Flask, deployed: Container) -> None:
+    refused = submit(signed_in(web_app, "loket"), registration(applicant__full_name=None)).get_data(as_text=True)
+    token = kept_tokens(refused)["attachments/0"]
+    var, secret = deployed.settings.var_dir, deployed.settings.secret_key
+    form = MultiDict({"attachments/0/kept": token})
+    assert restore_kept_uploads(var, secret, "kasir", form, MultiDict()).tokens == []
+    assert restore_kept_uploads(var, secret, "loket", MultiDict({"attachments/0/kept": token[:-2] + "xx"}),
+                                MultiDict()).tokens == []
+    mine = restore_kept_uploads(var, secret, "loket", form, MultiDict())
+    assert mine.files["attachments/0"].filename == "ktp-siti.png"
+    mine.close()
+    # Nothing kept outlives a day.
+    assert sweep_kept_uploads(var, now=time.time() + 25 * 3600) == 3
+    assert restore_kept_uploads(var, secret, "loket", form, MultiDict()).tokens == []
 
 
 def test_province_code_that_does_not_exist_is_refused(web_app: Flask, deployed: Container) -> None:

@@ -187,3 +187,17 @@ def test_a_kbli_line_error_is_shown_beside_the_kbli_field_and_linked_from_the_su
     groups = {p for p in expected if p in ("applicant", "applicant_address", "business", "nuisance_application",
                                            "advertisement_application")}
     assert expected - groups <= marked
+
+
+def test_prefill_takes_named_earlier_values_that_fit_and_never_a_steps_own_earlier_answers() -> None:
+    from app.worklist.form_render import prefill
+    from tests import samples
+
+    earlier = [samples.REGISTRATION, samples.CHECK_INCOMPLETE]
+    assert prefill(FORMS.schema("pbg_handover.json"), earlier) == {
+        "received_by_name": "Siti Rahmawati", "received_by_nik": samples.REGISTRATION["applicant"]["nik"]}
+    rows = prefill(FORMS.schema("pbg_resubmission.json"), earlier)["resubmitted_documents"]
+    assert rows == [{"document_type": d} for d in samples.CHECK_INCOMPLETE["missing_documents"]]
+    assert prefill(FORMS.schema("pbg_document_check.json"), earlier) == {}  # a repeated check starts empty
+    bad = {**samples.REGISTRATION, "applicant": {**samples.REGISTRATION["applicant"], "nik": "12"}}
+    assert "received_by_nik" not in prefill(FORMS.schema("pbg_handover.json"), [bad])  # invalid: not used

@@ -190,3 +190,37 @@ def test_a_reference_made_up_in_the_browser_is_not_accepted(web_app: Flask, offi
     assert field_error(response.get_data(as_text=True), "attachments/0") == (
         "Dokumen ini bukan lampiran berkas ini; pilih berkasnya lagi.")
     assert snapshot(office, task_id) == before
+
+
+def test_values_the_office_already_has_are_prefilled_on_first_view(web_app: Flask, office: Container) -> None:
+    number = open_pbg(office)
+    walk(office, number, [("loket", samples.REGISTRATION), ("verifikator2", samples.CHECK_COMPLETE),
+                          ("teknis", {**samples.SURVEY, "measured_floor_area_m2": 96.5}), ("kasir", samples.PAYMENT)])
+    page = signed_in(web_app, "verifikator").get(f"/tasks/{open_task(office, number).id}").get_data(as_text=True)
+    assert '<option value="hunian" selected>' in page  # the function the survey found
+    assert re.search(r'name="permitted_floor_area_m2" value="96.5"', page)  # the measured area
+    assert 'name="validity" value="selama_bangunan_berdiri" checked' not in page  # a decision, not prefilled
+
+
+def test_an_upload_is_kept_when_the_form_is_refused_for_another_field(web_app: Flask, office: Container) -> None:
+    number = open_pbg(office)
+    task_id = open_task(office, number).id
+    loket = signed_in(web_app, "loket")
+    fields = registration_fields(office, (PDF, "ktp-siti.pdf"))
+    fields.pop("applicant/full_name")
+    refused = submit_task(loket, task_id, fields)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert field_error(page, "applicant/full_name") == "wajib diisi"
+    assert "Sudah diunggah: ktp-siti.pdf" in page
+    token = re.search(r'name="attachments/0/kept" value="([^"]+)"', page)
+    assert token is not None
+
+    again = registration_fields(office, None)
+    again.update({"attachments/0/document_type": "ktp", "attachments/0/kept": token.group(1)})
+    response = submit_task(loket, task_id, again)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with office.db.unit_of_work() as session:
+        attachment = session.scalars(select(Attachment)).one()
+        assert (attachment.filename, attachment.sha256) == ("ktp-siti.pdf", hashlib.sha256(PDF).hexdigest())
+    assert not any((office.settings.var_dir / "kept-uploads").iterdir())
