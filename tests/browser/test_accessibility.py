@@ -118,6 +118,6 @@ def test_designer_upload_reachable_by_keyboard(page: Any, live_server: str) -> N
         if reached[-1] == "designer-upload":
             break
     assert reached[-1] == "designer-upload", f"Tab went through {reached} without reaching Unggah .bpmn"
-    with page.expect_file_chooser() as chooser:
+    with page.expect_file_chooser(timeout=30_000) as chooser:
         page.keyboard.press("Enter")
     assert chooser.value is not None
