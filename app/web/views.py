@@ -27,6 +27,7 @@ VENDOR_FILES = {
 register({
     "PTSP Kabupaten": "Regency one-stop service",
     "Pelayanan Terpadu Satu Pintu": "One-stop integrated service",
+    "Langsung ke isi": "Skip to content",
     "Halaman tidak ditemukan": "Page not found",
     "Anda tidak berhak membuka halaman ini": "You may not open this page",
     "Permintaan tidak valid": "Bad request",

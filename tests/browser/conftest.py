@@ -7,6 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,10 @@ def live_app(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-
     c.db.dispose()
 
 
-@pytest.fixture
-def live_server(live_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """The app served on an ephemeral localhost port, for as long as the block runs."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -68,15 +70,53 @@ def live_server(live_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def live_server(live_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    with serve(live_app) as base:
+        yield base
+
+
+@pytest.fixture
 def browser_context(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    if "live_server" in request.fixturenames:
+        request.getfixturevalue("live_server")  # served until the pages visited are checked below
     context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    visited: list[str] = []  # every page the test navigated to (GET), checked by axe-core afterwards
+    context.on("request", lambda r: visited.append(r.url.split("#")[0])
+               if r.is_navigation_request() and r.method == "GET" and r.url.startswith("http") else None)
     yield context
     ARTIFACTS.mkdir(exist_ok=True)
+    problems = []
+    checked = set()
     for index, page in enumerate(context.pages):
         name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
+        if page.url.startswith("http") and not _failed(request):  # the page each test ends on (issue 9 §10)
+            problems += [f"{page.url}: {p}" for p in axe_violations(page)]
+            checked.add(page.url.split("#")[0])
+    if not _failed(request):  # and every other page it visited, opened again as its last user
+        page = context.new_page()
+        for url in dict.fromkeys(visited):
+            if url in checked:
+                continue
+            response = page.goto(url)
+            if response is not None and "text/html" in (response.headers.get("content-type") or ""):
+                problems += [f"{url}: {p}" for p in axe_violations(page)]
     context.close()
+    assert not problems, "WCAG 2.1 AA: " + "; ".join(problems)
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    report = getattr(request.node, "rep_call", None)
+    return report is None or report.failed
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]  # read by browser_context's axe check
+    return report
 
 
 @pytest.fixture
@@ -93,3 +133,25 @@ def sign_in(page: Any, base_url: str, username: str) -> None:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_load_state()
+
+
+# -- Accessibility (issue 9 §10): axe-core from node_modules, injected by Playwright ----------
+AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Any) -> list[str]:
+    """WCAG 2.1 AA violations on the page as it is now, one line each (rule, impact, where)."""
+    if not AXE_SOURCE.exists():
+        pytest.fail(f"axe-core is missing at {AXE_SOURCE}: run make install")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text())  # evaluated over the protocol: the page's CSP does not apply
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+            for v in result["violations"]]
+
+
+def assert_accessible(page: Any, what: str = "") -> None:
+    problems = axe_violations(page)
+    assert not problems, f"{what or page.url}: " + "; ".join(problems)
