@@ -17,7 +17,6 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
-from jsonschema import Draft202012Validator, SchemaError
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from app.clock import Clock
 from app.db import Database
 from app.designer.models import FormVersion
 from app.i18n import gettext, register
+from app.schema_validation import Draft202012Validator, SchemaError
 from app.worklist.form_render import Field, build_fields
 from app.worklist.forms import FormNotFound, FormRegistry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
 
-from jsonschema import Draft202012Validator, FormatChecker
+from app.schema_validation import Draft202012Validator, FormatChecker
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
 
