@@ -260,6 +260,9 @@ def main() -> int:
     from benchmarks.startup import run as startup_run
 
     results[:0] = startup_run()
+    from benchmarks.http import bench as http_bench
+
+    results += http_bench()
     print("\n".join(results))  # the headline figures last
     return 0
 
