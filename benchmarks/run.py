@@ -263,6 +263,12 @@ def main() -> int:
     from benchmarks.desk import run as desk_run
 
     desk_run()
+    from benchmarks.startup import run as startup_run
+
+    results[:0] = startup_run()
+    from benchmarks.http import bench as http_bench
+
+    results += http_bench()
     print("\n".join(results))  # the headline figures last
     return 0
 

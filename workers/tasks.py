@@ -14,6 +14,7 @@ from app.engine.timers import fire_due_timers, fire_instance_timers
 from app.files.storage import sweep_attachments as sweep_staged
 from app.notify.delivery import deliver
 from app.ops.services import record_heartbeat
+from app.ops.sweep_lock import sweep_lock
 from app.sla.sweep import sla_sweep as run_sla_sweep
 
 
@@ -26,8 +27,11 @@ def fire_timers(self, instance_id: int) -> bool:  # type: ignore[no-untyped-def]
 
 @shared_task(name="workers.tasks.sweep_timers", acks_late=True)
 def sweep_timers() -> int:
-    """Fire every due timer the scheduled wake-ups missed (downtime, lost messages)."""
-    return fire_due_timers(container())
+    """Fire every due timer the scheduled wake-ups missed (downtime, lost messages); a no-op
+    while another beat's sweep runs."""
+    c = container()
+    with sweep_lock(c, "timers") as held:
+        return fire_due_timers(c) if held else 0
 
 
 @shared_task(name="workers.tasks.heartbeat", bind=True)
@@ -39,8 +43,11 @@ def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
 
 @shared_task(name="workers.tasks.sla_sweep", acks_late=True)
 def sla_sweep() -> dict[str, int]:
-    """Move every SLA state due to change and create its notices; re-enqueue lost deliveries."""
-    return dataclasses.asdict(run_sla_sweep(container()))
+    """Move every SLA state due to change and create its notices; re-enqueue lost deliveries;
+    a no-op (``{}``) while another beat's sweep runs."""
+    c = container()
+    with sweep_lock(c, "sla") as held:
+        return dataclasses.asdict(run_sla_sweep(c)) if held else {}
 
 
 @shared_task(name="workers.tasks.sweep_attachments")

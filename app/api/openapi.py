@@ -58,6 +58,14 @@ def openapi_document() -> dict[str, Any]:
                              "file_number": {"type": ["string", "null"]}}},
                 "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                     "form_schema": {"type": ["object", "null"]}}}]},
+                "Registration": {"type": "object", "required": ["file_number", "process_id", "pin", "attachments"],
+                                 "properties": {
+                                     "file_number": {"type": "string"}, "process_id": {"type": "string"},
+                                     "pin": {"type": "string", "pattern": "^[0-9]{6}$"},
+                                     "promised_date": {"type": ["string", "null"], "format": "date"},
+                                     "attachments": {"type": "array", "items": {"type": "object", "properties": {
+                                         "document_type": {"type": "string"}, "size": {"type": "integer"},
+                                         "sha256": {"type": "string"}}}}}},
                 "File": {"type": "object", "required": ["file_number", "status", "open_tasks", "history"],
                          "properties": {
                              "file_number": {"type": "string"}, "process_id": {"type": "string"},
@@ -105,6 +113,19 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "releaseTask", "summary": "Give a claimed task back to its lane",
                 "security": secured, "parameters": [TASK_ID],
                 "responses": {"200": _json(_ref("Task"), "The released task"), **_errors(401, 403, 404, 409)}}},
+            "/api/v1/files": {"post": {
+                "operationId": "registerFile", "security": secured,
+                "summary": "Register an application (the front desk's intake): open the file, store its documents",
+                "description": "The fields of the permit type's registration form, one per leaf, named by their "
+                               "path (applicant/full_name, applicant_address/village, ...); each document as "
+                               "attachments/<n> (a file) with attachments/<n>/document_type. Checked as the "
+                               "browser's intake is; nothing is kept unless everything is accepted.",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["permit_type"],
+                    "properties": {"permit_type": {"type": "string", "maxLength": 100}},
+                    "additionalProperties": True}}}},
+                "responses": {"201": _json(_ref("Registration"), "The file was opened"),
+                              **_errors(400, 401, 403, 404, 422)}}},
             "/api/v1/files/{file_number}": {"get": {
                 "operationId": "getFile", "summary": "A file's state, open steps and history", "security": secured,
                 "parameters": [{"name": "file_number", "in": "path", "required": True,

@@ -24,6 +24,7 @@ from app.container import container
 from app.engine.definitions import list_definitions
 from app.engine.errors import EngineError
 from app.engine.models import HumanTask
+from app.files.intake import IntakeInvalid, intake_for, read_submission, register_application
 from app.files.services import file_state
 from app.web.views import with_error_headers
 from app.worklist.formcheck import FormBroken
@@ -170,6 +171,38 @@ def release(task_id: int) -> ResponseReturnValue:
     row = release_task(request_session(), task_id, api_user())
     commit()
     return jsonify(_task_json(row))
+
+
+@bp.post("/v1/files")
+@token_required
+def register_file() -> ResponseReturnValue:
+    """The front desk's intake over HTTP: the same multipart fields and documents as the browser's
+    form, the same checks, one transaction; the tracking PIN is in the answer (shown once)."""
+    from app.files.views import INTAKE_LANE
+
+    user = api_user()
+    if INTAKE_LANE not in user.lane_names:
+        raise ApiError(403, "forbidden", f"registering files needs lane {INTAKE_LANE!r}")
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(400, "bad_request", "send multipart/form-data: permit_type, the form's fields, the documents")
+    db, c = request_session(), container()
+    _, _, form_name = intake_for(db, request.form.get("permit_type", ""))
+    submission = read_submission(c.forms.schema(form_name), request.form.get("permit_type", ""), request.form,
+                                 request.files, c.settings.max_upload_bytes)
+    try:
+        registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission, user)
+        commit()
+    except IntakeInvalid as invalid:
+        db.rollback()
+        raise ApiError(422, "validation_failed", "the registration cannot be accepted",
+                       [{"field": f, "message": m} for f, m in invalid.errors.items()]) from None
+    file = registration.file
+    return jsonify({
+        "file_number": file.file_number, "process_id": file.process_id, "pin": registration.pin,
+        "promised_date": file.promised_date.isoformat() if file.promised_date else None,
+        "attachments": [{"document_type": a.document_type, "size": a.size, "sha256": a.sha256}
+                        for a in registration.attachments],
+    }), 201
 
 
 @bp.get("/v1/files/<file_number>")

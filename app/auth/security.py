@@ -19,8 +19,14 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the page itself says why
 
-# A wrong username costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("no-such-user", method="scrypt")
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """Compared against when the user (or file) is unknown, so a wrong name costs the time of a wrong
+    password. Made on first use: an scrypt hash at import would cost every start of the CLI and workers."""
+    return generate_password_hash("no-such-user", method="scrypt")
+
+
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
@@ -45,7 +51,7 @@ def authenticate(session: Session, username: str, password: str, ip: str, clock:
     if (failures or 0) >= MAX_FAILURES:
         raise SignInRefused("too_many_attempts", throttled=True)
     user = session.scalars(select(User).where(User.username == username)).first()
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    ok = check_password_hash(user.password_hash if user else dummy_password_hash(), password) and user is not None
     ok = ok and bool(user and user.active)
     session.add(LoginAttempt(username=username[:100], ip=ip[:64], at=now, success=ok))
     session.flush()

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from lxml import etree
 
 from app.catalogue.schema import ENTRY_SCHEMA
+from app.schema_validation import Draft202012Validator
 
 log = logging.getLogger(__name__)
 

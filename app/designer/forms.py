@@ -16,7 +16,6 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
-from jsonschema import SchemaError
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from app.clock import Clock
 from app.db import Database
 from app.designer.models import FormVersion
 from app.i18n import gettext, register
+from app.schema_validation import SchemaError
 from app.worklist.form_render import Field, build_fields
 from app.worklist.formcheck import check_form_text as form_check
 from app.worklist.forms import FormNotFound, FormRegistry

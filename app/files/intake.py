@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import catalogue
 from app.auth.models import User
+from app.auth.security import dummy_password_hash
 from app.config import Settings
 from app.engine.definitions import latest_definition, list_definitions, require_latest_definition
 from app.engine.errors import EngineError, NotFound
@@ -95,8 +96,6 @@ def _text(text: dict[str, str], lang: str) -> str:
 
 
 PIN_DIGITS = 6
-# Compared against when a tracking number is unknown, so both answers take the same time.
-DUMMY_PIN_HASH = generate_password_hash("no-such-file")
 
 
 class IntakeInvalid(EngineError):
@@ -305,7 +304,7 @@ def new_tracking_pin() -> str:
 def pin_matches(file: ApplicationFile | None, pin: str) -> bool:
     """True when ``pin`` is the tracking PIN of ``file``; takes as long when there is no file."""
     stored = file.tracking_pin_hash if file is not None and file.tracking_pin_hash else None
-    ok = check_password_hash(stored or DUMMY_PIN_HASH, pin)
+    ok = check_password_hash(stored or dummy_password_hash(), pin)
     return ok and stored is not None
 
 

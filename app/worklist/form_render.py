@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.i18n import EMPTY, fmt_date, fmt_number, gettext, register
+from app.schema_validation import Draft202012Validator, FormatChecker
 
 register({
     "Terunggah": "Uploaded",

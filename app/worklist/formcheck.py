@@ -18,9 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from app.i18n import gettext, register
+from app.schema_validation import Draft202012Validator
 from app.worklist.form_render import build_fields, choice_alternatives, is_constant, options_of, type_of
 
 MAX_FORM_SCHEMA_BYTES = 256 * 1024

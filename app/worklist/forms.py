@@ -8,9 +8,8 @@ from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
 
-from jsonschema import Draft202012Validator, FormatChecker
-
 from app.i18n import fmt_number, gettext, register
+from app.schema_validation import Draft202012Validator, FormatChecker
 from app.worklist.formcheck import FormBroken, FormProblem, check_form_text
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")

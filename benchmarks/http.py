@@ -1,0 +1,186 @@
+"""HTTP end to end: gunicorn on the bench database with a real Celery worker; whole building-permit
+files driven through the JSON API (opened by the API's intake, then every step completed) with 1,
+4 and 16 client threads; and, in the same run, interleaved, raw SpiffWorkflow behind a minimal
+Flask endpoint (benchmarks/raw_http.py) under the same gunicorn settings: the floor for any HTTP
+service on this engine.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from app.config import ROOT
+from benchmarks.run import STEPS, _tokens, prepare
+from tests.files.intake_helpers import browser_form, registration
+
+GUNICORN = ["--workers", "2", "--threads", "4"]  # 2 cores
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _wait_up(url: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=5)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def _intake_request() -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    form = browser_form(registration())
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    files = {k: (v[1], v[0].getvalue()) for k, v in form.items() if not isinstance(v, str)}
+    return fields, files
+
+
+def service_file(base: str, tokens: dict[str, str], http: requests.Session, latencies: list[float]) -> None:
+    fields, files = _intake_request()
+    opened = http.post(f"{base}/api/v1/files", data=fields, files=files,
+                       headers={"Authorization": f"Bearer {tokens['front_office']}"}, timeout=60)
+    assert opened.status_code == 201, opened.text
+    number = opened.json()["file_number"]
+    for lane, payload in STEPS[1:]:
+        auth = {"Authorization": f"Bearer {tokens[lane]}"}
+        state = http.get(f"{base}/api/v1/files/{number}", headers=auth, timeout=60).json()
+        [task] = [t for t in state["open_tasks"] if t["lane"] == lane]
+        started = time.perf_counter()
+        done = http.post(f"{base}/api/v1/tasks/{task['id']}/complete", json={"data": payload}, headers=auth, timeout=60)
+        latencies.append(time.perf_counter() - started)
+        assert done.status_code == 200, done.text
+
+
+def raw_file(base: str, _tokens: dict[str, str], http: requests.Session, latencies: list[float]) -> None:
+    key = http.post(f"{base}/raw/files", timeout=60).json()["id"]
+    completed = False
+    for lane, payload in STEPS:
+        started = time.perf_counter()
+        done = http.post(f"{base}/raw/files/{key}/complete", json={"lane": lane, "data": payload}, timeout=60)
+        latencies.append(time.perf_counter() - started)
+        assert done.status_code == 200, done.text
+        completed = done.json()["completed"]
+    assert completed
+
+
+def drive(one_file: Callable[..., None], base: str, tokens: dict[str, str], threads: int,
+          seconds: float) -> dict[str, float]:
+    """Files driven for ``seconds`` by ``threads`` clients (each finishing its file in hand)."""
+    latencies: list[float] = []
+    files = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        http = requests.Session()
+        while time.monotonic() < deadline:
+            mine: list[float] = []
+            one_file(base, tokens, http, mine)
+            with lock:
+                latencies.extend(mine)
+                files[0] += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(client) for _ in range(threads)]:
+            future.result()
+    elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
+    return {"files/s": files[0] / elapsed, "completions/s": files[0] * len(STEPS) / elapsed,
+            "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000}
+
+
+def _line(label: str, threads: int, r: dict[str, float]) -> str:
+    return (f"[http {label:7s}] {threads:2d} threads: {r['files/s']:6.2f} files/s, {r['completions/s']:7.1f} completions/s, "
+            f"completion p50/p95/p99 = {r['p50']:.0f}/{r['p95']:.0f}/{r['p99']:.0f} ms")
+
+
+def run(url: str, tmp: Path, seconds: float | None = None) -> list[str]:
+    seconds = seconds or float(os.environ.get("BENCH_HTTP_SECONDS", "10"))
+    c = prepare(url, tmp)
+    tokens = _tokens(c)
+    c.db.dispose()
+    env = {**os.environ, "PTSP_DATABASE_URL": url, "PTSP_VAR_DIR": str(tmp),
+           "PTSP_BROKER_URL": os.environ.get("BENCH_BROKER_URL", f"sqla+sqlite:///{tmp / 'broker.sqlite'}"),
+           "RAW_HTTP_DB": str(tmp / "raw.sqlite")}
+    web_port, raw_port = _port(), _port()
+    servers = [
+        Server([sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{web_port}", "app.wsgi:application"],
+               env, tmp / "web.log"),
+        Server([sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo", "--loglevel=WARNING"],
+               env, tmp / "worker.log"),
+        Server([sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{raw_port}", "benchmarks.raw_http:app"],
+               env, tmp / "raw.log"),
+    ]
+    lines = []
+    try:
+        service, raw = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{raw_port}"
+        _wait_up(f"{service}/api/openapi.json")
+        _wait_up(f"{raw}/raw/none")
+        drive(service_file, service, tokens, 2, 2)  # warm both (imports, caches, connections)
+        drive(raw_file, raw, tokens, 2, 2)
+        for threads in (1, 4, 16):
+            s = drive(service_file, service, tokens, threads, seconds)
+            r = drive(raw_file, raw, tokens, threads, seconds)
+            print(_line("service", threads, s))
+            print(_line("raw", threads, r))
+            lines.append(f"http service/raw [{threads} threads] = {s['completions/s'] / r['completions/s']:.2f} "
+                         f"(completions/s {s['completions/s']:.1f} / {r['completions/s']:.1f})")
+    finally:
+        for server in servers:
+            server.stop()
+    for line in lines:
+        print(line)
+    return lines
+
+
+def bench() -> list[str]:
+    """On a fresh PostgreSQL database when the server answers, else on SQLite."""
+    import shutil
+    import tempfile
+
+    from benchmarks.run import postgres_url
+
+    tmp = Path(tempfile.mkdtemp(prefix="ptsp-bench-http-"))
+    pg = postgres_url()
+    try:
+        print(f"HTTP end to end on {'PostgreSQL' if pg else 'SQLite'} (gunicorn {' '.join(GUNICORN)}, one worker)")
+        return run(pg[0] if pg else f"sqlite:///{tmp / 'bench.sqlite'}", tmp)
+    finally:
+        if pg is not None:
+            pg[1]()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    bench()

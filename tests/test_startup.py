@@ -1,0 +1,56 @@
+"""Start-up cost: what a CLI command or a worker imports before it does anything.
+
+Checked through ``sys.modules`` of a fresh interpreter, not a timing: the heavy modules below
+cost seconds at import (rfc3987_syntax compiles a grammar for 1.6 s) and only some paths need them.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from app.config import ROOT
+
+# Never loaded by a start: IRI format checking (and its parser library); loaded only when a permit is printed.
+NEVER = ["rfc3987_syntax", "lark"]
+ONLY_WHEN_PRINTING = ["reportlab", "qrcode"]
+
+_PROBE = """
+import json, sys
+{start}
+from app.worklist.forms import FormRegistry
+errors = FormRegistry(__import__("pathlib").Path(sys.argv[1])).validate(
+    "probe.json", {{"when": "2026-02-30", "mail": "not-an-address", "fine": "2026-02-27"}})
+print(json.dumps({{"loaded": sorted(m for m in {heavy} if sys.modules.get(m) is not None),
+                  "errors": sorted(e.field for e in errors)}}))
+"""
+
+
+def _probe(start: str, tmp_path: Path) -> dict[str, list[str]]:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "probe.json").write_text(json.dumps({"type": "object", "properties": {
+        "when": {"type": "string", "format": "date"},
+        "mail": {"type": "string", "format": "email"},
+        "fine": {"type": "string", "format": "date"}}}))
+    env = {"PATH": "/usr/bin:/bin", "PTSP_VAR_DIR": str(tmp_path),
+           "PTSP_DATABASE_URL": f"sqlite:///{tmp_path / 'startup.sqlite'}"}
+    code = _PROBE.format(start=start, heavy=NEVER + ONLY_WHEN_PRINTING)
+    done = subprocess.run([sys.executable, "-c", code, str(forms)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_cli_starts_without_the_heavy_modules_and_forms_still_check_dates_and_emails(tmp_path: Path) -> None:
+    # `ptsp ...` imports app.cli and builds the app to find its commands.
+    seen = _probe("import app.cli\nfrom app import create_app\ncreate_app()", tmp_path)
+    assert seen["loaded"] == []
+    assert seen["errors"] == ["mail", "when"]  # 30 February and an address without @ are refused
+
+
+def test_a_worker_starts_without_the_heavy_modules(tmp_path: Path) -> None:
+    seen = _probe("import workers.celery_app, workers.tasks", tmp_path)
+    assert seen["loaded"] == []
+    assert seen["errors"] == ["mail", "when"]
