@@ -362,6 +362,23 @@ class PrintedPermit:
     office_address: str = ""
     signer_name: str = ""
     signer_nip: str = ""
+    office_logo: str = ""  # Settings.office_logo: drawn on the PDF when it is a PNG or JPEG file
+
+
+def _pdf_logo(path_text: str, size: float) -> Any | None:
+    """The office logo as a flowable of ``size`` points, or None (no logo, an SVG, or unreadable)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image
+
+    path = Path(path_text) if path_text else None
+    if path is None or path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        return None
+    try:
+        ImageReader(str(path)).getSize()  # read now: a broken file must not break the permit
+        return Image(str(path), width=size, height=size, kind="proportional")
+    except (OSError, ValueError) as exc:
+        log.error("the office logo %s cannot be drawn on the permit: %s", path_text, exc)
+        return None
 
 
 def permit_pdf(printed: PrintedPermit) -> bytes:
@@ -377,9 +394,14 @@ def permit_pdf(printed: PrintedPermit) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"{printed.title} {printed.permit_number}", author=printed.office_name)
+    head: list[Any] = [Paragraph(escape(printed.office_name), styles["Heading4"]),
+                       *([Paragraph(escape(printed.office_address), styles["BodyText"])] if printed.office_address else [])]
+    logo = _pdf_logo(printed.office_logo, 20 * mm)
+    letterhead: list[Any] = head if logo is None else [
+        Table([[logo, head]], colWidths=[24 * mm, 146 * mm],
+              style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))]
     story: list[Any] = [
-        Paragraph(escape(printed.office_name), styles["Heading4"]),
-        *([Paragraph(escape(printed.office_address), styles["BodyText"])] if printed.office_address else []),
+        *letterhead,
         Paragraph(escape(printed.title.upper()), styles["Title"]),
         Paragraph(f"<b>{escape(printed.permit_number)}</b>", styles["Heading3"]),
         Spacer(1, 4 * mm),

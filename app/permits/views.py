@@ -287,7 +287,7 @@ def _printed(permit: Permit) -> PrintedPermit:
     title = entry.product.name.get(lang, entry.product.name["id"]) if entry else permit.process_id
     signer = file_signer(request_session(), permit.file)
     return PrintedPermit(
-        office_address=container().settings.office_address,
+        office_address=container().settings.office_address, office_logo=container().settings.office_logo,
         signer_name=signer.name if signer else "", signer_nip=(signer.nip or "") if signer else "",
         office_name=container().settings.office_name, title=title, permit_number=permit.permit_number, facts=facts,
         conditions_title=gettext("Ketentuan"), conditions=list(permit.conditions),

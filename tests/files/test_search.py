@@ -67,6 +67,12 @@ def test_a_file_is_found_by_nik_and_the_nik_is_shown_masked(web_app: Flask, depl
     assert listed(page) == [number] and "Ditemukan menurut NIK." in page
     assert nik not in page.replace(f"q={nik}", "").replace(f'value="{nik}"', "")  # only where it was typed
     assert "************0002" in page
+    with deployed.db.unit_of_work() as session:  # the search result is in the personal data access log
+        from app.privacy.models import PersonalDataAccess
+
+        logged = session.scalars(select(PersonalDataAccess).where(PersonalDataAccess.what == "search")).all()
+        assert [(a.actor, a.file_id) for a in logged] == [("admin", session.scalars(
+            select(ApplicationFile.id).where(ApplicationFile.file_number == number)).one())]
 
 
 def test_a_query_that_cannot_match_is_explained_beside_the_search_box(web_app: Flask, deployed: Container) -> None:

@@ -73,3 +73,23 @@ def test_admins_are_warned_when_escalations_reach_nobody(web_app: Flask, deploye
     with deployed.db.unit_of_work() as session:
         assert responsibility_coverage(session, ["building_permit"], ["verifier"]).process_ids == []
     assert 'data-testid="coverage-warning"' not in admin.get("/admin/responsibilities").get_data(as_text=True)
+
+
+def test_the_permit_pdf_carries_the_office_logo(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image as PilImage
+
+    from app.permits.services import PrintedPermit, permit_pdf
+
+    logo = tmp_path / "logo.png"
+    PilImage.new("RGB", (64, 64), (11, 61, 145)).save(logo)
+    printed = PrintedPermit(office_name="DPMPTSP Kabupaten Sragen", title="Izin Gangguan", permit_number="503/HO/2026/1",
+                            facts=[("Pemegang izin", "Siti Rahmawati")], conditions_title="Ketentuan", conditions=[],
+                            verify_note="Pindai", verify_url="https://ptsp.example/verify/x", issued_line="Diterbitkan",
+                            office_address="Jl. Raya Sukowati No. 255, Sragen")
+    without = permit_pdf(printed)
+    with_logo = permit_pdf(dataclasses.replace(printed, office_logo=str(logo)))
+    assert b"/Subtype /Image" not in without
+    assert b"/Subtype /Image" in with_logo
+    # An SVG logo (shown on the HTML letters) or a missing file leaves the PDF without one, never broken.
+    for other in (tmp_path / "logo.svg", tmp_path / "missing.png"):
+        assert permit_pdf(dataclasses.replace(printed, office_logo=str(other))).startswith(b"%PDF")
