@@ -81,9 +81,10 @@ def browser_context(chromium: Any, request: pytest.FixtureRequest) -> Iterator[A
         request.getfixturevalue("live_server")  # served until the pages visited are checked below
     context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
-    visited: list[str] = []  # every page the test navigated to (GET), checked by axe-core afterwards
-    context.on("request", lambda r: visited.append(r.url.split("#")[0])
-               if r.is_navigation_request() and r.method == "GET" and r.url.startswith("http") else None)
+    visited: list[str] = []  # every HTML page the test navigated to (GET), checked by axe-core afterwards
+    context.on("response", lambda r: visited.append(r.url.split("#")[0])
+               if r.request.is_navigation_request() and r.request.method == "GET" and r.url.startswith("http")
+               and "text/html" in (r.headers.get("content-type") or "") else None)
     yield context
     ARTIFACTS.mkdir(exist_ok=True)
     problems = []

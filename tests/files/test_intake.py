@@ -30,8 +30,9 @@ def counts(c: Container) -> tuple[int, int, int, int]:
 
 
 def stored_blobs(c: Container) -> list[Path]:
+    """The documents in place (not the staging area of uploads not yet committed)."""
     folder = c.settings.var_dir / "attachments"
-    return list(folder.iterdir()) if folder.exists() else []
+    return [p for p in folder.iterdir() if p.is_file()] if folder.exists() else []
 
 
 def test_registration_prints_a_receipt_and_hands_the_file_to_the_verifier(web_app: Flask, deployed: Container) -> None:
