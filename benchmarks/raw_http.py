@@ -53,7 +53,8 @@ def start() -> ResponseReturnValue:
     spec, subprocesses, engine = _engine()
     key = f"{os.getpid()}-{next(_ids)}"
     wf = BpmnWorkflow(spec, subprocesses, script_engine=engine)
-    wf.get_tasks(state=TaskState.READY)[0].set_data(file_number=key, resubmission_days=14)
+    wf.get_tasks(state=TaskState.READY)[0].set_data(file_number=key, file_serial=f"2026/{next(_ids):06d}",
+                                                    resubmission_days=14)
     wf.do_engine_steps()
     _db().execute("INSERT INTO wf VALUES (?, ?)", (key, dump_state(wf)))
     return jsonify({"id": key}), 201

@@ -60,7 +60,8 @@ def raw_run(instances: int) -> float:
     started = time.perf_counter()
     for n in range(instances):
         wf = BpmnWorkflow(spec, subprocesses, script_engine=engine)
-        wf.get_tasks(state=TaskState.READY)[0].set_data(file_number=f"PBG-2026-{n:06d}", resubmission_days=14)
+        wf.get_tasks(state=TaskState.READY)[0].set_data(file_number=f"PBG-2026-{n:06d}", file_serial=f"2026/{n + 1:06d}",
+                                                        resubmission_days=14)
         wf.do_engine_steps()
         wf = round_trip(wf)
         for lane, payload in STEPS:
