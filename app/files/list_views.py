@@ -9,7 +9,7 @@ from app.auth.security import client_address, commit, permission_required, reque
 from app.container import container
 from app.files.nik import mask_nik
 from app.files.search import FILE_STATES, FileQuery, SearchInvalid, search_files
-from app.files.services import may_read_files
+from app.files.services import STATUS_WORDS, may_read_files
 from app.i18n import gettext, register
 from app.privacy.services import record_access_by_numbers
 from app.sla.policy import STATES
@@ -52,8 +52,6 @@ add_nav("file_list.index", "Daftar berkas", may_read_files, order=12)
 
 SLA_WORDS = {"on_track": "sesuai tepat", "warning": "perlu perhatian", "critical": "kritis",
              "breached": "lewat batas"}
-STATE_WORDS = {"running": "sedang diproses", "completed": "selesai diproses",
-               "error": "terhenti karena kesalahan", "cancelled": "proses dibatalkan"}
 MATCHED_WORDS = {"number": "Ditemukan menurut nomor berkas.", "nik": "Ditemukan menurut NIK.",
                  "name": "Ditemukan menurut nama pemohon."}
 
@@ -77,5 +75,5 @@ def index() -> ResponseReturnValue:
         page = None
     return render_template("files/list.html", query=query, page=page, error=error,
                            error_text=gettext(error.reason, **error.params) if error else "",
-                           file_states=FILE_STATES, sla_states=STATES, sla_words=SLA_WORDS, state_words=STATE_WORDS,
+                           file_states=FILE_STATES, sla_states=STATES, sla_words=SLA_WORDS, state_words=STATUS_WORDS,
                            matched_words=MATCHED_WORDS, mask_nik=mask_nik, now=c.clock.now()), 400 if error else 200

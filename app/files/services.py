@@ -20,6 +20,10 @@ from app.files.models import ApplicationFile, Attachment, FileNumberCounter
 from app.files.search import index_file
 from app.sla.calendar import WorkingCalendar
 
+# A file's process status in words (file page, files list); translated where shown.
+STATUS_WORDS = {"running": "sedang diproses", "completed": "selesai diproses", "error": "terhenti karena kesalahan",
+                "cancelled": "proses dibatalkan"}
+
 
 def open_file(session: Session, runtime: Runtime, settings: Settings, process_id: str, applicant_name: str,
               actor: str) -> ApplicationFile:

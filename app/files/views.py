@@ -42,6 +42,7 @@ from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_ke
 from app.files.models import ApplicationFile
 from app.files.nik import mask_nik
 from app.files.services import (
+    STATUS_WORDS,
     diagram_marks,
     file_attachments,
     file_timeline,
@@ -292,8 +293,6 @@ def reissue_pin(file_number: str) -> ResponseReturnValue:
 
 
 # -- the file page --------------------------------------------------------------------
-STATUS_WORDS = {"running": "sedang diproses", "completed": "selesai diproses", "error": "terhenti karena kesalahan",
-                "cancelled": "proses dibatalkan"}
 
 
 @bp.get("/files/<file_number>")

@@ -244,7 +244,7 @@ def complete_task(session: Session, runtime: Runtime, forms: FormRegistry, task_
     errors = forms.validate(task.form, data) if task.form else (
         [FieldError("", "this step has no form; send an empty object")] if data else [])
     if not errors:
-        errors = _validity_errors(session, runtime, task, data)
+        errors = _validity_errors(runtime, task, data)
     if errors:
         raise FormInvalid(errors)
     task.claimed_by = task.claimed_at = None  # a claim lasts while the task is open
@@ -274,7 +274,7 @@ register({"Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau
           "The valid-until date may not be before the valid-from date or the issue date."})
 
 
-def _validity_errors(session: Session, runtime: Runtime, task: HumanTask, data: dict[str, Any]) -> list[FieldError]:
+def _validity_errors(runtime: Runtime, task: HumanTask, data: dict[str, Any]) -> list[FieldError]:
     """A permit may not be drafted to expire before it starts (or before it is issued, today)."""
     process_id = task.process_id  # the permit type, on the task's own row (no read of the file)
     # The issue date as the issuer will write it (in the office's zone).
