@@ -1,11 +1,11 @@
 """Every table of the service, imported in one place for Alembic and tests."""
-from app.audit.models import AuditEntry
+from app.audit.models import AuditEntry, ChainHead
 from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
 from app.designer.models import FormVersion, ProcessDraft
 from app.desk.models import DayRollup, FileRollup, MonthlyReport, RollupMark, StepRollup
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
-from app.evidence.models import ChainHead, IntegrityCheck
+from app.evidence.models import IntegrityCheck
 from app.files.models import ApplicationFile, Attachment, FileSearchTerm
 from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat

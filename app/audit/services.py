@@ -8,10 +8,9 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditEntry, ChainHead
+from app.chain import AUDIT_CHAIN, GENESIS, audit_content, link_hash
 from app.clock import SYSTEM_CLOCK, Clock
-from app.evidence.chain import AUDIT_CHAIN, GENESIS, audit_content, link_hash
-from app.evidence.models import ChainHead
 
 
 class _Row(Protocol):

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.chain import GENESIS, history_content, link_hash
 from app.engine.models import InstanceEvent, ProcessInstance
-from app.evidence.chain import GENESIS, history_content, link_hash
 
 
 def append_event(session: Session, instance: ProcessInstance, kind: str, actor: str, at: datetime,

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.chain import GENESIS
 from app.db import Base, CompressedText, UTCDateTime
-from app.evidence.chain import GENESIS
 
 
 class ProcessDefinition(Base):
@@ -51,7 +51,7 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     started_by: Mapped[str] = mapped_column(String(100))
-    # The head of the file's hash-chained history (app/evidence/chain.py): written with the step
+    # The head of the file's hash-chained history (app/chain.py): written with the step
     # that appends to it, so the version check above keeps two writers from forking the chain.
     history_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     history_head: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)

@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditEntry, ChainHead
+from app.chain import AUDIT_CHAIN
 from app.config import Settings
 from app.engine.models import InstanceEvent, ProcessInstance
-from app.evidence.chain import AUDIT_CHAIN
 from app.evidence.keys import OfficeIdentity
-from app.evidence.models import ChainHead
 from app.evidence.verify import Break
 from app.files.models import ApplicationFile
 

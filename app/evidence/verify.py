@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditEntry, ChainHead
+from app.chain import AUDIT_CHAIN, GENESIS, audit_content, history_content, link_hash
 from app.engine.models import InstanceEvent, ProcessInstance
-from app.evidence.chain import AUDIT_CHAIN, GENESIS, audit_content, history_content, link_hash
-from app.evidence.models import ChainHead
 from app.files.models import ApplicationFile
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 
+from app.audit.models import ChainHead
 from app.auth.security import permission_required, request_session
+from app.chain import AUDIT_CHAIN
 from app.container import container
 from app.evidence.anchors import anchor_dir, list_anchors
-from app.evidence.chain import AUDIT_CHAIN
 from app.evidence.keys import office_identity
-from app.evidence.models import ChainHead
 from app.evidence.services import recent_checks
 from app.i18n import register
 from app.web.nav import add_nav

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.db import UTCDateTime
-from app.evidence.chain import AUDIT_CHAIN, GENESIS, audit_content, history_content, link_hash
+from app.chain import AUDIT_CHAIN, GENESIS, audit_content, history_content, link_hash
 
 revision = '0013'
 down_revision = '0006'

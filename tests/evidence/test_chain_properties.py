@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.chain import history_content
 from app.engine.history import append_event
 from app.engine.models import InstanceEvent, ProcessInstance
-from app.evidence.chain import history_content
 from app.evidence.verify import walk_chain
 
 

@@ -12,10 +12,10 @@ from sqlalchemy import select, text
 
 from app.audit.models import AuditEntry
 from app.audit.services import record
+from app.chain import history_content, link_hash
 from app.container import Container
 from app.engine.models import InstanceEvent, ProcessInstance
 from app.evidence.anchors import write_anchor
-from app.evidence.chain import history_content, link_hash
 from app.evidence.keys import office_identity
 from app.evidence.services import check_integrity, run_daily
 from app.notify.models import Notice
