@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import LoginAttempt, User
 from app.clock import Clock
+from app.parts import CoreParts
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -68,10 +69,9 @@ def client_address() -> str:
 def request_session() -> Session:
     """The request's database session: views call services, then :func:`commit` once.
     Whatever is not committed is rolled back when the request ends."""
-    from app.container import container
-
     if "db_session" not in g:
-        g.db_session = container().db.sessions()
+        parts: CoreParts = current_app.extensions["ptsp"]  # the container (app/container.py), by its Flask name
+        g.db_session = parts.db.sessions()
     db_session: Session = g.db_session
     return db_session
 

@@ -14,21 +14,19 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
 from app.desk.charts import Point, ikm_by_quarter, on_time_by_month, received_by_week
 from app.desk.models import MonthlyReport
+from app.desk.rollup import DeskParts
 from app.desk.services import STATE_LABELS, Dashboard, dashboard, month_of
 from app.engine.errors import EngineError
 from app.publisher import enqueue_after_commit
 from app.skm.models import ELEMENT_LABELS
 from app.skm.services import SurveyIndex, period_index
-
-if TYPE_CHECKING:
-    from app.container import Container
 
 log = logging.getLogger(__name__)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -70,7 +68,7 @@ class MonthFigures:
     ikm_quarters: list[Point]
 
 
-def gather(c: Container, session: Session, month: str) -> MonthFigures:
+def gather(c: DeskParts, session: Session, month: str) -> MonthFigures:
     """Every figure of the month, overall and per permit type."""
     start, end = parse_month(month)
     calendar, hours = c.office_calendar.current(session), c.office_calendar.hours
@@ -234,7 +232,7 @@ def to_pdf(f: MonthFigures, all_tables: list[Table], office_name: str) -> bytes:
 
 
 # -- running it ---------------------------------------------------------------------------------
-def report_dir(c: Container, report_id: int) -> Path:
+def report_dir(c: DeskParts, report_id: int) -> Path:
     return c.settings.var_dir / "reports" / str(report_id)
 
 
@@ -242,7 +240,7 @@ def file_name(month: str, kind: str) -> str:
     return f"laporan-ptsp-{month}.{kind}"
 
 
-def build_files(c: Container, session: Session, month: str, out: Path,
+def build_files(c: DeskParts, session: Session, month: str, out: Path,
                 progress: Any = lambda percent: None) -> dict[str, Path]:
     """Write the PDF, CSV and XLSX of ``month`` into ``out``; ``progress(percent)`` is told along the way."""
     figures = gather(c, session, month)
@@ -268,7 +266,7 @@ def request_report(session: Session, month: str, username: str, now: datetime) -
     return report
 
 
-def run_report(c: Container, report_id: int) -> str:
+def run_report(c: DeskParts, report_id: int) -> str:
     """Build a queued report (the Celery task): its progress and outcome are committed as they happen."""
     with c.db.unit_of_work() as session:
         report = session.get(MonthlyReport, report_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +18,21 @@ from sqlalchemy.orm import Session
 from app.catalogue.services import Catalogue
 from app.desk.models import DayRollup, FileRollup, RollupMark, StepRollup
 from app.engine.models import HumanTask, ProcessInstance
+from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile
+from app.parts import CoreParts
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours, working_time_between
+from app.sla.services import OfficeCalendar
 
-if TYPE_CHECKING:
-    from app.container import Container
+
+class DeskParts(CoreParts, Protocol):
+    """What the dashboard's rollups and the monthly report need of the container."""
+
+    office_calendar: OfficeCalendar
+    catalogue: Catalogue
+    runtime: Runtime
+
 
 # Steps committed a little after a later step (clocks of two workers) are still read.
 OVERLAP = timedelta(minutes=10)
@@ -88,7 +97,7 @@ def refresh(session: Session, calendar: WorkingCalendar, hours: OfficeHours, cat
     return RefreshCount(added, finished, steps)
 
 
-def refresh_rollups(c: Container) -> RefreshCount:
+def refresh_rollups(c: DeskParts) -> RefreshCount:
     """One run of the beat task: refresh until nothing is left to read, one transaction per batch."""
     total = RefreshCount(0, 0, 0)
     while True:

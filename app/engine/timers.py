@@ -3,32 +3,36 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from app.engine.errors import ConcurrentUpdate
 from app.engine.models import ProcessInstance
-from app.engine.runtime import FIRE_TIMERS_JOB
+from app.engine.runtime import FIRE_TIMERS_JOB, Runtime
+from app.parts import CoreParts
 from app.publisher import enqueue_after_commit
 
-if TYPE_CHECKING:
-    from app.container import Container
-
 log = logging.getLogger(__name__)
+
+
+class TimerParts(CoreParts, Protocol):
+    """What firing timers needs of the container."""
+
+    runtime: Runtime
 
 # A wake-up's ETA and the stored due time are the same instant up to storage rounding.
 _SAME_TIMER = timedelta(milliseconds=1)
 
 
-def fire_due_timers(c: Container, limit: int = 500) -> int:
+def fire_due_timers(c: TimerParts, limit: int = 500) -> int:
     """Advance every running instance whose timer is due; returns how many fired."""
     with c.db.unit_of_work() as session:
         due = c.runtime.due_instance_ids(session, limit)
     return sum(1 for instance_id in due if fire_instance_timers(c, instance_id))
 
 
-def fire_instance_timers(c: Container, instance_id: int, scheduled_for: datetime | None = None) -> bool:
+def fire_instance_timers(c: TimerParts, instance_id: int, scheduled_for: datetime | None = None) -> bool:
     """Fire the due timers of one instance in its own transaction.
 
     ``scheduled_for`` is the due time the wake-up was scheduled for (the job's
@@ -50,7 +54,7 @@ def fire_instance_timers(c: Container, instance_id: int, scheduled_for: datetime
         return False
 
 
-def _reschedule_if_early(c: Container, session: Session, instance_id: int, scheduled_for: datetime) -> None:
+def _reschedule_if_early(c: TimerParts, session: Session, instance_id: int, scheduled_for: datetime) -> None:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None or instance.status != "running" or instance.next_timer_at is None:
         return

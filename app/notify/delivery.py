@@ -58,7 +58,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.orm import Session
@@ -67,10 +66,8 @@ from app.auth.models import User
 from app.config import Settings
 from app.notify.email import OnAccepted, Sender, SendFailed, build_message, make_sender
 from app.notify.models import Delivery, Notice
+from app.parts import CoreParts
 from app.publisher import enqueue_after_commit
-
-if TYPE_CHECKING:
-    from app.container import Container
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +86,7 @@ def backoff(settings_retry_seconds: float, attempts: int) -> timedelta:
     return min(timedelta(seconds=settings_retry_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def deliver(c: Container, delivery_id: int, sender: Sender | None = None) -> Outcome:
+def deliver(c: CoreParts, delivery_id: int, sender: Sender | None = None) -> Outcome:
     """Claim, send and record one delivery (the body of ``workers.tasks.deliver_notice``)."""
     settings = c.settings
     token = uuid.uuid4().hex

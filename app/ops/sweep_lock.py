@@ -14,13 +14,13 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
-from app.container import Container
+from app.parts import CoreParts
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def sweep_lock(c: Container, name: str) -> Iterator[bool]:
+def sweep_lock(c: CoreParts, name: str) -> Iterator[bool]:
     """Yields True when this process now holds the sweep ``name``, False when another one does."""
     if c.db.engine.dialect.name == "postgresql":
         key = zlib.crc32(f"ptsp.sweep.{name}".encode())

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,14 +23,19 @@ from sqlalchemy.orm import Session
 from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
 from app.notify.services import NoticeDraft, create_notice_rows, requeue_due_deliveries
+from app.parts import CoreParts
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
 from app.sla.escalation import Directory, notice_detail, open_tasks_of
-
-if TYPE_CHECKING:
-    from app.container import Container
+from app.sla.services import OfficeCalendar
 
 log = logging.getLogger(__name__)
+
+
+class SweepParts(CoreParts, Protocol):
+    """What the SLA sweep needs of the container."""
+
+    office_calendar: OfficeCalendar
 
 
 @dataclass
@@ -45,7 +50,7 @@ Step = Callable[[Session, WorkingCalendar, datetime, SweepResult], int]
 
 
 class SlaSweep:
-    def __init__(self, c: Container) -> None:
+    def __init__(self, c: SweepParts) -> None:
         self.c = c
         self.settings = c.settings
         self.hours = c.office_calendar.hours
@@ -153,6 +158,6 @@ class SlaSweep:
                                       requeue_after=self.requeue_after))
 
 
-def sla_sweep(c: Container) -> SweepResult:
+def sla_sweep(c: SweepParts) -> SweepResult:
     """Move every SLA state that is due to change, with its notices (one call of the beat job)."""
     return SlaSweep(c).run()
