@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     )
     kwargs = {"clock": clock} if clock is not None else {}
     app.extensions["ptsp"] = Container(settings, publisher=publisher, **kwargs)
-    i18n.init_app(app)
+    i18n.init_app(app, timezone=settings.timezone)
     login_manager.init_app(app)
     csrf = CSRFProtect(app)
     app.extensions["csrf"] = csrf

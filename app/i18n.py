@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "id"
@@ -70,9 +70,8 @@ def _locale() -> str:
 
 
 def _zone() -> ZoneInfo:
-    from app.container import container
-
-    return ZoneInfo(container().settings.timezone)
+    """The office's time zone, given to :func:`init_app` (Flask-Babel's setting name)."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def fmt_date(value: date | datetime | str | None) -> str:
@@ -150,7 +149,9 @@ register_singular({
 })
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, timezone: str) -> None:
+    """Templates get ``_`` and the formatting filters; dates are shown in ``timezone`` (the office's)."""
+    app.config["BABEL_DEFAULT_TIMEZONE"] = timezone
     app.jinja_env.globals.update(_=gettext, current_language=current_language, LANGUAGES=LANGUAGES)
     app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, number=fmt_number, rupiah=fmt_rupiah,
                                  duration=fmt_duration)
