@@ -30,6 +30,7 @@ from app.engine.errors import EngineError, NotFound
 from app.engine.history import append_event
 from app.engine.models import HumanTask, ProcessDefinition
 from app.engine.runtime import Runtime
+from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
 from app.files.services import (
@@ -41,7 +42,6 @@ from app.files.services import (
 )
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
 from app.i18n import current_language, gettext, register
-from app.sla.calendar import WorkingCalendar
 from app.worklist.form_render import parse_submission
 from app.worklist.forms import FormRegistry
 from app.worklist.services import complete_task
@@ -233,7 +233,7 @@ def intake_errors(forms: FormRegistry, form_name: str, submission: IntakeSubmiss
 
 
 def register_application(session: Session, runtime: Runtime, forms: FormRegistry, settings: Settings,
-                         calendar: WorkingCalendar, submission: IntakeSubmission, officer: User) -> Registration:
+                         calendar: WorkingDays, submission: IntakeSubmission, officer: User) -> Registration:
     """Register an application received at the front desk, as one unit of work.
 
     Raises :class:`IntakeInvalid` (with every field's error) before anything is

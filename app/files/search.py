@@ -17,9 +17,9 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from app.engine.models import ProcessDefinition, ProcessInstance
+from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, FileSearchTerm
-from app.sla.calendar import WorkingCalendar
-from app.sla.policy import BREACHED, STATES
+from app.sla_states import BREACHED, STATES
 
 NIK = re.compile(r"^\d{16}$")
 # File numbers hold a letter and a digit, or separators (PBG-2026-000001, 640/PBG/...).
@@ -149,7 +149,7 @@ class FilePage:
     permit_types: list[tuple[str, str]] = field(default_factory=list)
 
 
-def search_files(session: Session, query: FileQuery, *, calendar: WorkingCalendar, now: datetime,
+def search_files(session: Session, query: FileQuery, *, calendar: WorkingDays, now: datetime,
                  page_size: int | None = None) -> FilePage:
     """The files matching ``query``, newest first, one page at a time."""
     page_size = page_size or PAGE_SIZE
@@ -164,7 +164,7 @@ def search_files(session: Session, query: FileQuery, *, calendar: WorkingCalenda
     return FilePage(found, query.page, len(rows) > page_size, matched_by, sorted(names.items(), key=lambda i: i[1]))
 
 
-def search_statement(query: FileQuery, *, calendar: WorkingCalendar, now: datetime,
+def search_statement(query: FileQuery, *, calendar: WorkingDays, now: datetime,
                      within: int | None = None) -> tuple[Any, str]:
     """The ordered SELECT of the files matching ``query``, and what the text matched by; ``within``:
     only the first rows up to that many will be read (lets a name search stop early)."""
@@ -224,7 +224,7 @@ def _text_condition(statement: Any, text: str, within: int | None = None) -> tup
     return statement.where(ApplicationFile.id.in_(ids)), "name"
 
 
-def _start_of(calendar: WorkingCalendar, day: date) -> datetime:
+def _start_of(calendar: WorkingDays, day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=calendar.timezone)
 
 

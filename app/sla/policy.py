@@ -24,9 +24,10 @@ from datetime import datetime
 
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours, subtract_working_time
+from app.sla_states import BREACHED, CRITICAL, ON_TRACK, STATES, WARNING
 
-ON_TRACK, WARNING, CRITICAL, BREACHED = "on_track", "warning", "critical", "breached"
-STATES = (ON_TRACK, WARNING, CRITICAL, BREACHED)
+__all__ = ["BREACHED", "CRITICAL", "ON_TRACK", "STATES", "WARNING"]  # the states, re-exported for callers of policy
+
 ESCALATION_LEVELS = (WARNING, CRITICAL, BREACHED)
 _RANK = {state: i for i, state in enumerate(STATES)}
 
