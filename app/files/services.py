@@ -16,9 +16,9 @@ from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, InstanceEvent
 from app.engine.runtime import Runtime
+from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
 from app.files.search import index_file
-from app.sla.calendar import WorkingCalendar
 
 # A file's process status in words (file page, files list); translated where shown.
 STATUS_WORDS = {"running": "sedang diproses", "completed": "selesai diproses", "error": "terhenti karena kesalahan",
@@ -108,7 +108,7 @@ def promised_working_days(process_id: str, settings: Settings) -> int:
     return catalogue.duration_days(process_id, default=settings.sla_default_working_days)
 
 
-def promised_date(calendar: WorkingCalendar, settings: Settings, process_id: str, received_at: datetime) -> date:
+def promised_date(calendar: WorkingDays, settings: Settings, process_id: str, received_at: datetime) -> date:
     """The date a file received at ``received_at`` is promised for: the limit in working days
     counted from the office-local date of receipt (that day itself does not count)."""
     return calendar.add_working_days(calendar.local_date(received_at), promised_working_days(process_id, settings))
@@ -253,11 +253,3 @@ def missing_documents(session: Session, file: ApplicationFile) -> list[str]:
             found = data.get("missing_documents") or []
             return [str(d) for d in found] if isinstance(found, list) else []
     return []
-
-
-def file_outcome(session: Session, file: ApplicationFile) -> str:
-    """``granted`` when the file issued a permit, else ``refused`` (for a file whose procedure ended)."""
-    from app.permits.models import Permit  # permits build on files
-
-    issued = session.scalar(select(Permit.id).where(Permit.file_id == file.id).limit(1))
-    return "granted" if issued is not None else "refused"

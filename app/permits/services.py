@@ -37,9 +37,9 @@ from app.config import Settings
 from app.engine.errors import EngineError, NotFound
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.engine.runtime import InstanceChange
+from app.engine.step_kinds import HANDOVER, SIGNATURE, context_kind
 from app.files.models import ApplicationFile
 from app.permits.models import Permit
-from app.worklist.step_kinds import HANDOVER, SIGNATURE, context_kind
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def signer_of(user: User | None) -> Signer | None:
 
 
 def file_signer(session: Session, file: ApplicationFile) -> Signer | None:
-    """Who completed the file's signature step (the step kind of app.worklist.step_kinds), if anyone."""
+    """Who completed the file's signature step (the step kind of app.engine.step_kinds), if anyone."""
     if file.instance_id is None or file.instance is None:
         return None
     user_tasks = file.instance.definition.user_tasks or {}
@@ -292,6 +292,12 @@ def verify_token(session: Session, token: str, secret: str, today: date) -> Veri
 
 
 # -- reading and revoking -----------------------------------------------------------------------
+def file_outcome(session: Session, file: ApplicationFile) -> str:
+    """``granted`` when the file issued a permit, else ``refused`` (for a file whose procedure ended)."""
+    issued = session.scalar(select(Permit.id).where(Permit.file_id == file.id).limit(1))
+    return "granted" if issued is not None else "refused"
+
+
 def permits_of_file(session: Session, file: ApplicationFile) -> list[Permit]:
     return list(session.scalars(select(Permit).where(Permit.file_id == file.id).order_by(Permit.id)))
 

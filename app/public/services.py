@@ -15,7 +15,8 @@ from app.config import Settings
 from app.engine.models import HumanTask
 from app.files.intake import permit_intake, pin_matches
 from app.files.models import ApplicationFile
-from app.files.services import file_outcome, missing_documents
+from app.files.services import missing_documents
+from app.permits.services import file_outcome
 from app.sla.promise import Promise, promise_of
 from app.sla.services import OfficeCalendar
 from app.sla.tracking import is_true, task_properties

@@ -18,12 +18,12 @@ from app.catalogue.fees import FeeLine, fee_breakdown_lines
 from app.catalogue.services import Catalogue
 from app.engine.models import HumanTask
 from app.engine.runtime import Runtime
+from app.engine.step_kinds import DOCUMENTS, HANDOVER, PAYMENT, RESUBMISSION, context_kind
 from app.files.intake import ChecklistRow, document_checklist, permit_intake
 from app.files.models import ApplicationFile
 from app.files.services import file_attachments, missing_documents
 from app.permits.models import Permit
 from app.permits.services import permits_of_file
-from app.worklist.step_kinds import DOCUMENTS, HANDOVER, PAYMENT, RESUBMISSION, context_kind
 
 
 @dataclass

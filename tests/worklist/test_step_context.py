@@ -9,7 +9,7 @@ from flask import Flask
 
 from app.container import Container
 from app.engine.models import HumanTask
-from app.worklist.step_kinds import context_kind
+from app.engine.step_kinds import context_kind
 from tests import samples
 from tests.catalogue.walk import serial
 from tests.files.intake_helpers import register
