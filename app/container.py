@@ -58,11 +58,12 @@ class Container:
         # Forms saved from the designer (database) win over forms/*.json until exported.
         self.forms = FormRegistry(self.settings.forms_dir, overrides=DatabaseForms(self.db))
         # The permit catalogue, validated against the diagrams and forms: a bad entry fails at start.
-        self.catalogue = catalogue.load(self.settings.processes_dir, self.settings.forms_dir)
-        catalogue.install(self.catalogue)
+        # Its worked examples run with the national calendar's date helpers, as diagram scripts do.
+        self.catalogue = catalogue.load(self.settings.processes_dir, self.settings.forms_dir,
+                                        script_helpers=script_helpers(WorkingCalendar(), SYSTEM_CLOCK))
         # A file granted issues its permit documents in the same transaction.
         self.runtime.listeners.append(PermitIssuer(self.settings, self.runtime.data))
-        self.runtime.listeners.append(ApplicantNotifier(self.settings, self.runtime.data))
+        self.runtime.listeners.append(ApplicantNotifier(self.settings, self.runtime.data, self.catalogue))
 
     @property
     def calendar(self) -> WorkingCalendar:

@@ -36,14 +36,14 @@ def _block(env: SandboxEnvironment, scripts: list[str], data: dict[str, Any]) ->
 
 
 def main() -> None:
-    entry = catalogue.load(ROOT / "processes", ROOT / "forms").entry(PROCESS)
+    helpers = script_helpers(WorkingCalendar(), SYSTEM_CLOCK)
+    entry = catalogue.load(ROOT / "processes", ROOT / "forms", script_helpers=helpers).entry(PROCESS)
     facts = diagram_facts(ROOT / "processes")[PROCESS]
     scripts = [facts.scripts[name] for name in entry.fee.script_tasks]
     # The task data a real file carries at its fee step: what the earlier forms recorded.
     recorded = {**samples.REGISTRATION, **samples.CHECK_COMPLETE, **samples.SURVEY}
     data = {"file_number": "PBG-2026-000001", **copy.deepcopy(recorded),
             **copy.deepcopy(entry.fee.worked_examples[0].inputs)}
-    helpers = script_helpers(WorkingCalendar(), SYSTEM_CLOCK)
     inline = make_script_engine(helpers, isolation="inline").environment
     pooled = make_script_engine(helpers).environment
     for env in (inline, pooled):  # warm up: compile caches, start the script processes

@@ -1,16 +1,21 @@
 """The permit catalogue: the one place for each permit type's published service standard,
 file-number prefix, duration in working days and fee rules.
 
-Module-level functions read the catalogue the running service loaded (``Container`` loads and
-validates it from ``PTSP_PROCESSES_DIR/catalogue`` at start); outside a container the project's
-own ``processes/catalogue`` is loaded on first use.
+Each container loads and validates its own catalogue once, at start (``container().catalogue``,
+see app/container.py). The module-level functions read the catalogue of the current Flask app's
+container; outside an app context (a bare ``Container`` in tests, a benchmark) they read the
+catalogue of ``PTSP_PROCESSES_DIR``, loaded once on first use without running the worked examples
+(those need the diagram scripts' date helpers, which the container gives :func:`load`).
+Code that has the container should prefer its ``catalogue`` to these functions.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from threading import Lock
 from typing import Any
+
+from flask import current_app, has_app_context
 
 from app.catalogue.fees import FeeLine
 from app.catalogue.fees import fee_breakdown_lines as _fee_breakdown_lines
@@ -26,40 +31,36 @@ from app.catalogue.services import (
 
 __all__ = [
     "Catalogue", "CatalogueEntry", "CatalogueError", "FeeLine", "Requirement", "UnknownPermitType",
-    "current", "duration_days", "entries", "entry", "fee_breakdown_lines", "file_prefix", "install", "load",
+    "current", "duration_days", "entries", "entry", "fee_breakdown_lines", "file_prefix", "load",
 ]
 
-_current: Catalogue | None = None
-_lock = Lock()
 
-
-def load(processes_dir: Path, forms_dir: Path | None = None) -> Catalogue:
+def load(processes_dir: Path, forms_dir: Path | None = None, *,
+         script_helpers: Mapping[str, Callable[..., Any]]) -> Catalogue:
     """Load and validate ``processes_dir/catalogue`` against the diagrams (and forms), and run every
-    published worked example through the diagram's fee scripts: a catalogue that promises another
-    fee than the diagram computes is refused."""
-    loaded = load_catalogue(processes_dir / "catalogue", processes_dir, forms_dir)
+    published worked example through the diagram's fee scripts with ``script_helpers``: a catalogue
+    that promises another fee than the diagram computes is refused."""
+    loaded = load_catalogue(processes_dir / "catalogue", processes_dir, forms_dir, script_helpers=script_helpers)
     problems = check_worked_examples(loaded)
     if problems:
         raise CatalogueError(problems)
     return loaded
 
 
-def install(catalogue: Catalogue) -> None:
-    """Make ``catalogue`` the one the module-level functions read."""
-    global _current
-    with _lock:
-        _current = catalogue
-
-
 def current() -> Catalogue:
-    global _current
-    with _lock:
-        if _current is None:
-            from app.config import Settings
+    """The catalogue of the current app's container, else the one of ``PTSP_PROCESSES_DIR``."""
+    if has_app_context():
+        found: Catalogue = current_app.extensions["ptsp"].catalogue
+        return found
+    return _outside_an_app()
 
-            settings = Settings.from_env()
-            _current = load(settings.processes_dir, settings.forms_dir)
-        return _current
+
+@functools.cache
+def _outside_an_app() -> Catalogue:
+    from app.config import Settings
+
+    settings = Settings.from_env()
+    return load_catalogue(settings.processes_dir / "catalogue", settings.processes_dir, settings.forms_dir)
 
 
 def entry(process_id: str) -> CatalogueEntry:

@@ -9,8 +9,9 @@ It is the one place code reads durations, prefixes and fee rules from.
 forms (each requirement has its box on the document check, and its document type at intake) and
 the diagrams (the process, its registration, document check and fee script tasks exist). The fee
 itself is computed only by the diagram's script tasks; :func:`run_worked_example` runs the
-published worked examples through those scripts in the same sandbox, so the catalogue and the
-diagram cannot silently disagree (see tests/catalogue).
+published worked examples through those scripts in the same sandbox, with the date helpers the
+catalogue was loaded with (the container gives it ``app/sla/script_helpers.py``), so the catalogue
+and the diagram cannot silently disagree (see tests/catalogue).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import copy
 import functools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,8 @@ class CatalogueEntry:
 class Catalogue:
     entries: dict[str, CatalogueEntry]
     processes_dir: Path | None = None
+    # The diagram scripts' date helpers the worked examples run with (see run_worked_example).
+    script_helpers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
     def entry(self, process_id: str) -> CatalogueEntry:
         try:
@@ -152,11 +155,13 @@ class Catalogue:
 _VALIDATOR = Draft202012Validator(ENTRY_SCHEMA)
 
 
-def load_catalogue(directory: Path, processes_dir: Path | None = None, forms_dir: Path | None = None) -> Catalogue:
+def load_catalogue(directory: Path, processes_dir: Path | None = None, forms_dir: Path | None = None, *,
+                   script_helpers: Mapping[str, Callable[..., Any]] | None = None) -> Catalogue:
     """Read and validate every ``*.json`` in ``directory``.
 
     With ``processes_dir`` each entry is checked against its diagram, with ``forms_dir`` against
-    its forms. Raises :class:`CatalogueError` listing every problem found.
+    its forms. Raises :class:`CatalogueError` listing every problem found. ``script_helpers`` are
+    the date helpers its worked examples run with (:func:`run_worked_example`).
     """
     problems: list[str] = []
     raw: dict[str, dict[str, Any]] = {}
@@ -196,7 +201,7 @@ def load_catalogue(directory: Path, processes_dir: Path | None = None, forms_dir
         problems += _check_diagrams(entries, processes_dir)
     if problems:
         raise CatalogueError(problems)
-    return Catalogue(entries, processes_dir)
+    return Catalogue(entries, processes_dir, dict(script_helpers or {}))
 
 
 def _requirements(items: list[dict[str, Any]]) -> list[Requirement]:
@@ -378,11 +383,8 @@ def _check_diagrams(entries: dict[str, CatalogueEntry], processes_dir: Path) -> 
 def run_worked_example(catalogue: Catalogue, process_id: str, example: WorkedExample,
                        file_number: str = "CONTOH-2026-000001") -> dict[str, Any]:
     """The data after the entry's fee script tasks ran on the example's inputs, in the diagram
-    sandbox (the same scripts and helpers as a real file)."""
-    from app.clock import SYSTEM_CLOCK
+    sandbox (the same scripts as a real file, with the catalogue's ``script_helpers``)."""
     from app.engine.sandbox import make_script_engine
-    from app.sla.calendar import WorkingCalendar
-    from app.sla.script_helpers import script_helpers
 
     if catalogue.processes_dir is None:
         raise ValueError("the catalogue was loaded without its processes directory")
@@ -391,7 +393,7 @@ def run_worked_example(catalogue: Catalogue, process_id: str, example: WorkedExa
     if diagram is None:
         raise UnknownPermitType(process_id)
     data: dict[str, Any] = {"file_number": file_number, **copy.deepcopy(example.inputs)}
-    environment = make_script_engine(script_helpers(WorkingCalendar(), SYSTEM_CLOCK)).environment
+    environment = make_script_engine(catalogue.script_helpers).environment
     for name in entry.fee.script_tasks:
         environment.execute(diagram.scripts[name], data)
     return data

@@ -2,7 +2,7 @@
 
 :class:`ApplicantNotifier` is a runtime listener: in the transaction of the step that opens the
 resubmission, the handover or the refusal handover (the step kinds of
-:mod:`app.worklist.step_kinds`), it writes one notice row with an email delivery to the address
+:mod:`app.engine.step_kinds`), it writes one notice row with an email delivery to the address
 the applicant gave at registration, through the same outbox as the officers' notices (the delivery
 is enqueued after commit and retried by :mod:`app.notify.delivery`). Each notice has an
 idempotency key per file and event (and per resubmission step, since documents can be returned
@@ -19,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app import catalogue
+from app.catalogue import Catalogue
 from app.config import Settings
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.runtime import InstanceChange
+from app.engine.step_kinds import HANDOVER, REFUSAL, RESUBMISSION, context_kind
 from app.files.models import ApplicationFile
 from app.notify.delivery import DELIVER_JOB
 from app.notify.models import Delivery, Notice
 from app.publisher import enqueue_after_commit
-from app.worklist.step_kinds import HANDOVER, REFUSAL, RESUBMISSION, context_kind
 
 DOCUMENTS_MISSING = "documents_missing"
 PERMIT_READY = "permit_ready"
@@ -40,8 +40,8 @@ def applicant_email(file: ApplicationFile) -> str | None:
     return str(email).strip() or None if email else None
 
 
-def _document_labels(process_id: str) -> dict[str, str]:
-    entry = catalogue.current().get(process_id)
+def _document_labels(catalogue: Catalogue, process_id: str) -> dict[str, str]:
+    entry = catalogue.get(process_id)
     return {r.key: r.label.get("id") or r.key for r in entry.requirements} if entry is not None else {}
 
 
@@ -73,8 +73,10 @@ class ApplicantNotifier:
     """Runtime listener: tells the applicant when their documents are missing, their permit is ready,
     or their application was refused."""
 
-    def __init__(self, settings: Settings, read_data: Callable[[ProcessInstance], dict[str, Any]]) -> None:
+    def __init__(self, settings: Settings, read_data: Callable[[ProcessInstance], dict[str, Any]],
+                 catalogue: Catalogue) -> None:
         self.settings = settings
+        self.catalogue = catalogue
         self.read_data = read_data
         self.requeue_after = timedelta(seconds=settings.notify_requeue_seconds)
 
@@ -95,7 +97,7 @@ class ApplicantNotifier:
                                       "timezone": self.settings.timezone}
             key = f"applicant:{file.id}:{event}"
             if event == DOCUMENTS_MISSING:
-                labels = _document_labels(file.process_id)
+                labels = _document_labels(self.catalogue, file.process_id)
                 missing = data.get("missing_documents") or []
                 detail["missing"] = [labels.get(str(k), str(k)) for k in missing] if isinstance(missing, list) else []
                 detail["act_by"] = task.due_at.isoformat() if task.due_at is not None else None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 
 from app import catalogue
 from app.catalogue.services import (
@@ -17,32 +19,61 @@ from app.catalogue.services import (
     load_catalogue,
     run_worked_example,
 )
+from app.clock import SYSTEM_CLOCK
 from app.config import ROOT
+from app.sla.calendar import WorkingCalendar
+from app.sla.script_helpers import script_helpers
 from app.worklist.forms import FormRegistry
 from tests.catalogue.samples import SAMPLES
 
 PROCESSES = ROOT / "processes"
 FORMS = ROOT / "forms"
 PERMITS = ["building_permit", "nuisance_permit", "trade_licence", "advertisement_permit", "road_use_permit"]
+HELPERS = script_helpers(WorkingCalendar(), SYSTEM_CLOCK)  # what the container gives the catalogue
 
 
 @pytest.fixture(scope="module")
 def cat() -> catalogue.Catalogue:
-    return catalogue.load(PROCESSES, FORMS)
+    return catalogue.load(PROCESSES, FORMS, script_helpers=HELPERS)
 
 
 def test_every_procedure_has_an_entry_with_its_prefix_and_duration(cat: catalogue.Catalogue) -> None:
     assert {e.process_id for e in cat.permits()} == set(PERMITS)
     assert [b.process_id for b in cat.bundles()] == ["bundle_new_shop"]
-    catalogue.install(cat)
-    assert {p: (catalogue.file_prefix(p), catalogue.duration_days(p)) for p in [*PERMITS, "bundle_new_shop"]} == {
-        "building_permit": ("PBG", 10), "nuisance_permit": ("HO", 10), "trade_licence": ("SIUP", 3),
-        "advertisement_permit": ("RKL", 5), "road_use_permit": ("IPJ", 5), "bundle_new_shop": ("PAKET", 10)}
-    assert catalogue.entry("trade_licence").name["id"] == "Surat Izin Usaha Perdagangan (SIUP)"
-    with pytest.raises(UnknownPermitType):
-        catalogue.duration_days("no_such_permit")
-    assert catalogue.duration_days("no_such_permit", default=7) == 7
-    assert catalogue.file_prefix("no_such_permit", default="NSP") == "NSP"
+    app = Flask(__name__)
+    app.extensions["ptsp"] = SimpleNamespace(catalogue=cat)  # the module functions read the app's container's
+    with app.app_context():
+        assert catalogue.current() is cat
+        assert {p: (catalogue.file_prefix(p), catalogue.duration_days(p)) for p in [*PERMITS, "bundle_new_shop"]} == {
+            "building_permit": ("PBG", 10), "nuisance_permit": ("HO", 10), "trade_licence": ("SIUP", 3),
+            "advertisement_permit": ("RKL", 5), "road_use_permit": ("IPJ", 5), "bundle_new_shop": ("PAKET", 10)}
+        assert catalogue.entry("trade_licence").name["id"] == "Surat Izin Usaha Perdagangan (SIUP)"
+        with pytest.raises(UnknownPermitType):
+            catalogue.duration_days("no_such_permit")
+        assert catalogue.duration_days("no_such_permit", default=7) == 7
+        assert catalogue.file_prefix("no_such_permit", default="NSP") == "NSP"
+    # Outside an app: the catalogue of PTSP_PROCESSES_DIR (the project's own here).
+    assert catalogue.file_prefix("trade_licence") == "SIUP"
+    assert catalogue.current() is catalogue.current()
+
+
+def test_each_container_builds_its_own_catalogue_once(tmp_path: Path) -> None:
+    from app.config import Settings
+    from app.container import Container
+    from app.publisher import RecordingPublisher
+
+    def settings(name: str) -> Settings:
+        return Settings(database_url=f"sqlite:///{tmp_path / name}.sqlite", var_dir=tmp_path / name,
+                        broker_url=f"sqla+sqlite:///{tmp_path / name}-broker.sqlite")
+
+    first, second = (Container(settings(n), publisher=RecordingPublisher()) for n in ("a", "b"))
+    try:
+        assert first.catalogue is not second.catalogue
+        assert first.catalogue.entry("trade_licence") == second.catalogue.entry("trade_licence")
+        assert first.catalogue.script_helpers.keys() == set(HELPERS)
+    finally:
+        first.db.dispose()
+        second.db.dispose()
 
 
 def test_each_entry_publishes_the_six_components(cat: catalogue.Catalogue) -> None:
@@ -64,7 +95,7 @@ def test_a_bundle_checks_the_union_of_its_permits_requirements(cat: catalogue.Ca
 
 @pytest.mark.parametrize(("process_id", "index"), [
     (pid, i) for pid in [*PERMITS, "bundle_new_shop"]
-    for i in range(len(catalogue.load(PROCESSES).entry(pid).fee.worked_examples))])
+    for i in range(len(load_catalogue(PROCESSES / "catalogue").entry(pid).fee.worked_examples))])
 def test_worked_example_equals_what_the_diagram_computes(cat: catalogue.Catalogue, process_id: str, index: int) -> None:
     example = cat.entry(process_id).fee.worked_examples[index]
     data = run_worked_example(cat, process_id, example)
@@ -208,7 +239,7 @@ def test_a_published_example_that_disagrees_with_the_diagram_is_found(tmp_path: 
     entry = json.loads(path.read_text("utf-8"))
     entry["fee"]["worked_examples"][0]["expected"]["fee"] = 100_000  # x days would need a different formula
     path.write_text(json.dumps(entry), "utf-8")
-    problems = check_worked_examples(load_catalogue(directory, PROCESSES, FORMS))
+    problems = check_worked_examples(load_catalogue(directory, PROCESSES, FORMS, script_helpers=HELPERS))
     [problem] = problems
     assert problem.startswith("road_use_permit: Hajatan") and problem.endswith("fee is 50000, the catalogue publishes 100000")
 
@@ -231,4 +262,3 @@ def test_the_service_does_not_start_on_a_catalogue_that_disagrees_with_its_diagr
                         var_dir=tmp_path / "var", broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
     with pytest.raises(CatalogueError, match="fee is 2500000, the catalogue publishes 2400000"):
         Container(settings, publisher=RecordingPublisher())
-    catalogue.install(catalogue.load(PROCESSES, FORMS))  # leave the project's own catalogue installed
