@@ -1,0 +1,1 @@
+"""The JSON API for other systems (token-authenticated): the same services as the officers' pages."""

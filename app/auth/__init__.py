@@ -1,0 +1,1 @@
+"""Users, sign-in, roles and lanes (who may do what), API tokens."""

@@ -1,0 +1,1 @@
+"""The application file (berkas): intake, file number, applicant, attachments, search, status."""

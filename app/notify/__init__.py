@@ -1,0 +1,1 @@
+"""The notice outbox (in-app inbox and email deliveries, each sent exactly once) and notices to applicants."""
