@@ -18,7 +18,7 @@ from app.catalogue.services import (
     run_worked_example,
 )
 from app.config import ROOT
-from app.worklist.forms import FormRegistry
+from app.forms.registry import FormRegistry
 from tests.catalogue.samples import SAMPLES
 
 PROCESSES = ROOT / "processes"

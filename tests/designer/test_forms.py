@@ -11,8 +11,8 @@ from sqlalchemy import event
 
 from app.config import ROOT
 from app.container import Container
-from app.designer.forms import DatabaseForms, FormInvalid, check_form_text, list_forms, save_form
-from app.worklist.forms import FormNotFound, FormRegistry
+from app.forms.builder import DatabaseForms, FormInvalid, check_form_text, list_forms, save_form
+from app.forms.registry import FormNotFound, FormRegistry
 
 PAYMENT = (ROOT / "forms" / "pbg_payment.json").read_text("utf-8")
 

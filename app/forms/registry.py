@@ -8,9 +8,9 @@ from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
 
+from app.forms.check import FormBroken, FormProblem, check_form_text
 from app.i18n import fmt_number, gettext, register
 from app.schema_validation import Draft202012Validator, FormatChecker
-from app.worklist.formcheck import FormBroken, FormProblem, check_form_text
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
 
@@ -29,7 +29,7 @@ class FormNotFound(LookupError):
 
 
 class FormSource(Protocol):
-    """Forms kept outside forms/ (the designer's browser-saved versions, app/designer/forms.py)."""
+    """Forms kept outside forms/ (the designer's browser-saved versions, app/forms/builder.py)."""
 
     def latest(self) -> Mapping[str, tuple[str, str]]:
         """name -> (version key, schema text) of the newest version of each form it holds."""
@@ -71,7 +71,7 @@ class FormRegistry:
         return errors
 
     def problems(self, name: str) -> list[FormProblem]:
-        """What the form check (app/worklist/formcheck.py) finds in this form; empty when usable."""
+        """What the form check (app/forms/check.py) finds in this form; empty when usable."""
         try:
             self._load(name)
         except FormBroken as broken:

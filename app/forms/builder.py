@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from app.audit.services import record
 from app.clock import Clock
 from app.db import Database
-from app.designer.models import FormVersion
+from app.forms.check import check_form_text as form_check
+from app.forms.models import FormVersion
+from app.forms.registry import FormNotFound, FormRegistry
+from app.forms.render import Field, build_fields
 from app.i18n import gettext, register
 from app.schema_validation import SchemaError
-from app.worklist.form_render import Field, build_fields
-from app.worklist.formcheck import check_form_text as form_check
-from app.worklist.forms import FormNotFound, FormRegistry
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def newest_version(session: Session, name: str) -> FormVersion | None:
 
 def check_form_text(text: str, name: str = "") -> tuple[dict[str, Any], list[Field]]:
     """The schema and the fields officers would see; :class:`FormInvalid` says clearly what is
-    wrong (the one form check, app/worklist/formcheck.py, field by field)."""
+    wrong (the one form check, app/forms/check.py, field by field)."""
     schema, problems = form_check(name, text)
     if problems or schema is None:
         raise FormInvalid([f"{p.field}: {p.reason}" if p.field else p.reason for p in problems])
