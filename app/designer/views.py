@@ -521,7 +521,7 @@ def form_preview() -> ResponseReturnValue:
 
 def _preview(text: str) -> tuple[dict[str, Any], list[Any], list[str]]:
     try:
-        schema, fields = form_services.check_form_text(text)
+        schema, fields = form_services.checked_form(text)
     except FormInvalid as exc:
         return {}, [], exc.errors
     return schema, fields, []
