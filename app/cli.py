@@ -19,10 +19,12 @@ from app.container import Container, container
 from app.engine.definitions import deploy_directory, list_definitions
 from app.engine.errors import EngineError
 from app.files.services import file_state, open_file
+from app.forms.check import FormBroken
 from app.sla.services import assign_manager
-from app.worklist.formcheck import FormBroken
-from app.worklist.services import FormInvalid, get_task_for, open_tasks
-from app.worklist.services import complete_task as complete_task_service
+from app.worklist.completion import FormInvalid
+from app.worklist.completion import complete_task as complete_task_service
+from app.worklist.queries import open_tasks
+from app.worklist.rules import get_task_for
 
 DEMO_PASSWORD = "demo-ptsp-2026"  # noqa: S105 (printed on purpose: demo logins of `make run`)
 DEMO_MAIL_DOMAIN = "ptsp.example"  # a reserved domain: demo mail goes to var/mail/ unless SMTP is set

@@ -13,9 +13,11 @@ from app import catalogue
 from app.clock import SYSTEM_CLOCK, Clock
 from app.config import Settings
 from app.db import Database, WaitLimits
-from app.designer.forms import DatabaseForms
 from app.engine.runtime import Runtime
 from app.engine.sandbox import SandboxLimits, make_script_engine
+from app.files.intake import CompleteStep
+from app.forms.builder import DatabaseForms
+from app.forms.registry import FormRegistry
 from app.notify.applicant import ApplicantNotifier
 from app.permits.services import PermitIssuer
 from app.publisher import CeleryPublisher, Publisher
@@ -24,7 +26,7 @@ from app.sla.calendar import WorkingCalendar
 from app.sla.script_helpers import script_helpers
 from app.sla.services import OfficeCalendar
 from app.sla.tracking import SlaTracker
-from app.worklist.forms import FormRegistry
+from app.worklist.completion import complete_task
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Container:
     runtime: Runtime = field(init=False)
     forms: FormRegistry = field(init=False)
     catalogue: catalogue.Catalogue = field(init=False)
+    complete_step: CompleteStep = field(init=False)
 
     def __post_init__(self) -> None:
         if self.publisher is None:
@@ -64,6 +67,9 @@ class Container:
         # A file granted issues its permit documents in the same transaction.
         self.runtime.listeners.append(PermitIssuer(self.settings, self.runtime.data))
         self.runtime.listeners.append(ApplicantNotifier(self.settings, self.runtime.data, self.catalogue))
+        # How an officer completes a task; the front desk's intake (app/files) completes a file's
+        # first step with it, as the worklist depends on files and not the other way round.
+        self.complete_step = complete_task
 
     @property
     def calendar(self) -> WorkingCalendar:

@@ -2,11 +2,12 @@
 from app.audit.models import AuditEntry, ChainHead
 from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
-from app.designer.models import FormVersion, ProcessDraft
+from app.designer.models import ProcessDraft
 from app.desk.models import DayRollup, FileRollup, MonthlyReport, RollupMark, StepRollup
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
 from app.evidence.models import IntegrityCheck
 from app.files.models import ApplicationFile, Attachment, FileSearchTerm
+from app.forms.models import FormVersion
 from app.notify.models import Delivery, Notice
 from app.ops.models import WorkerHeartbeat
 from app.permits.models import Permit

@@ -32,7 +32,8 @@ from app.engine.definitions import deploy_directory
 from app.files.services import open_file
 from app.migrate import upgrade
 from app.publisher import RecordingPublisher
-from app.worklist.services import complete_task, open_tasks
+from app.worklist.completion import complete_task
+from app.worklist.queries import open_tasks
 from tests import samples
 
 STEPS = samples.BUILDING_PERMIT_WALK

@@ -41,7 +41,7 @@ from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from app.files.models import ApplicationFile
 from app.migrate import upgrade
 from app.publisher import RecordingPublisher
-from app.worklist.services import PageRequest, WorklistFilters, worklist
+from app.worklist.queries import PageRequest, WorklistFilters, worklist
 
 BASELINE = 1_000
 TARGET = int(os.environ.get("BENCH_WORKLIST_TASKS", "100000"))

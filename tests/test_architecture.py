@@ -25,8 +25,6 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
 
@@ -43,13 +41,10 @@ LAYERS = [
     {"app.permits", "app.notify", "app.privacy", "app.skm"},
     {"app.files"},
     {"app.catalogue"},
+    {"app.forms"},
     {"app.engine", "app.auth", "app.audit"},
     FOUNDATION,
 ]
-
-# PENDING (helper "forms" restructures app/worklist): files <-> worklist still import each other.
-# The lead removes this set, and the xfail below, once that branch is merged.
-PENDING_EDGES = {("app.files", "app.worklist"), ("app.worklist", "app.files")}
 
 
 @dataclass(frozen=True)
@@ -171,13 +166,6 @@ def describe(graph: dict[str, dict[str, list[str]]], cycle: list[str]) -> str:
 
 
 def test_no_package_cycles() -> None:
-    graph = room_graph(skip=PENDING_EDGES)
-    found = cycles(graph)
-    assert not found, "package cycles in app/:\n" + "\n".join(describe(graph, c) for c in found)
-
-
-@pytest.mark.xfail(strict=True, reason="PENDING helper 'forms': files <-> worklist; the lead removes this xfail at merge")
-def test_files_and_worklist_do_not_import_each_other() -> None:
     graph = room_graph()
     found = cycles(graph)
     assert not found, "package cycles in app/:\n" + "\n".join(describe(graph, c) for c in found)
@@ -185,7 +173,7 @@ def test_files_and_worklist_do_not_import_each_other() -> None:
 
 def test_rooms_import_only_lower_rows() -> None:
     row = {room: i for i, rooms in enumerate(LAYERS) for room in rooms}
-    graph = room_graph(skip=PENDING_EDGES)
+    graph = room_graph()
     unplaced = sorted({r for a in graph for r in (a, *graph[a])} - row.keys())
     assert unplaced == [], "add these rooms to LAYERS (and docs/architecture.md)"
     upward = [f"{a} -> {b} ({', '.join(graph[a][b][:3])})" for a in sorted(graph) for b in sorted(graph[a])

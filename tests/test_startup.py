@@ -19,7 +19,7 @@ ONLY_WHEN_PRINTING = ["reportlab", "qrcode"]
 _PROBE = """
 import json, sys
 {start}
-from app.worklist.forms import FormRegistry
+from app.forms.registry import FormRegistry
 errors = FormRegistry(__import__("pathlib").Path(sys.argv[1])).validate(
     "probe.json", {{"when": "2026-02-30", "mail": "not-an-address", "fine": "2026-02-27"}})
 print(json.dumps({{"loaded": sorted(m for m in {heavy} if sys.modules.get(m) is not None),

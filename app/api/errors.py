@@ -15,7 +15,8 @@ from app.engine.errors import (
     TaskAlreadyDone,
     TaskNotReady,
 )
-from app.worklist.services import ClaimedByOther, DutiesSeparated, FormInvalid, NotClaimed, NotYourLane, ReleaseRefused
+from app.worklist.completion import FormInvalid
+from app.worklist.rules import ClaimedByOther, DutiesSeparated, NotClaimed, NotYourLane, ReleaseRefused
 
 # Domain error -> (HTTP status, code); the first match wins.
 ERROR_STATUS: list[tuple[type[Exception], int, str]] = [

@@ -26,9 +26,11 @@ from app.engine.errors import EngineError
 from app.engine.models import HumanTask
 from app.files.intake import IntakeInvalid, intake_for, read_submission, register_application
 from app.files.services import file_state
+from app.forms.check import FormBroken
 from app.web.views import with_error_headers
-from app.worklist.formcheck import FormBroken
-from app.worklist.services import claim_task, complete_task, get_task_for, open_tasks, release_task
+from app.worklist.completion import claim_task, complete_task, release_task
+from app.worklist.queries import open_tasks
+from app.worklist.rules import get_task_for
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,7 +192,8 @@ def register_file() -> ResponseReturnValue:
     submission = read_submission(c.forms.schema(form_name), request.form.get("permit_type", ""), request.form,
                                  request.files, c.settings.max_upload_bytes)
     try:
-        registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission, user)
+        registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission, user,
+                                            c.complete_step)
         commit()
     except IntakeInvalid as invalid:
         db.rollback()

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEntry
 from app.audit.services import record
 from app.clock import Clock
-from app.designer.forms import _newest_versions
 from app.designer.models import ProcessDraft
 from app.designer.validation import BPMN, Problem, UnusableXml, diagram_validator, safe_root, validate_diagram
 from app.engine.definitions import DeployOutcome, deploy_diagram, latest_definition
@@ -25,7 +24,8 @@ from app.engine.errors import NotFound
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from app.engine.runtime import MigrationCheck, Runtime
 from app.files.models import ApplicationFile
-from app.worklist.forms import FormRegistry
+from app.forms.builder import _newest_versions
+from app.forms.registry import FormRegistry
 
 ACTIVE = ("running", "error")  # instances that still "run on" their version
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,150}\.bpmn$")

@@ -17,15 +17,15 @@ from app.audit.services import entries_for, recent
 from app.auth.lanes import LANES
 from app.auth.security import commit, request_session, role_required
 from app.container import container
-from app.designer import forms as form_services
 from app.designer import services
 from app.designer.bpmn_texts import BPMN_INDONESIAN
-from app.designer.forms import FormInvalid
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
 from app.engine.errors import ConcurrentUpdate, NotFound
+from app.forms import builder as form_services
+from app.forms.builder import FormInvalid
+from app.forms.registry import FormNotFound
 from app.i18n import current_language, gettext, register
 from app.web.nav import add_nav
-from app.worklist.forms import FormNotFound
 
 # cli_group=None: `ptsp export-definitions`, not `ptsp designer export-definitions`.
 bp = Blueprint("designer", __name__, url_prefix="/designer", cli_group=None)
@@ -521,7 +521,7 @@ def form_preview() -> ResponseReturnValue:
 
 def _preview(text: str) -> tuple[dict[str, Any], list[Any], list[str]]:
     try:
-        schema, fields = form_services.check_form_text(text)
+        schema, fields = form_services.checked_form(text)
     except FormInvalid as exc:
         return {}, [], exc.errors
     return schema, fields, []

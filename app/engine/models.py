@@ -68,7 +68,7 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_open_lane", "status", "lane", "created_at"),
         # The worklist: a lane's open tasks (of one step), most urgent first, read in order
-        # (app/worklist/services.py).
+        # (app/worklist/queries.py).
         Index("ix_human_task_worklist", "status", "lane", "due_at", "created_at", "id"),
         Index("ix_human_task_worklist_step", "status", "lane", "task_name", "due_at", "created_at", "id"),
         # ... of one permit type: no join to the instance and its definition.

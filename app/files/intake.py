@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,10 +41,9 @@ from app.files.services import (
     promised_working_days,
 )
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
+from app.forms.registry import FormRegistry
+from app.forms.values import parse_submission
 from app.i18n import current_language, gettext, register
-from app.worklist.form_render import parse_submission
-from app.worklist.forms import FormRegistry
-from app.worklist.services import complete_task
 
 register({
     "Jenis izin ini tidak dapat didaftarkan di loket.": "This permit type cannot be registered at the front desk.",
@@ -232,14 +231,24 @@ def intake_errors(forms: FormRegistry, form_name: str, submission: IntakeSubmiss
     return errors
 
 
+class CompleteStep(Protocol):
+    """How an officer completes a task: ``app.worklist.completion.complete_task``, given by the
+    container (the worklist depends on files, so files does not import it)."""
+
+    def __call__(self, session: Session, runtime: Runtime, forms: FormRegistry, task_id: int, data: Any,
+                 user: User) -> HumanTask: ...
+
+
 def register_application(session: Session, runtime: Runtime, forms: FormRegistry, settings: Settings,
-                         calendar: WorkingDays, submission: IntakeSubmission, officer: User) -> Registration:
+                         calendar: WorkingDays, submission: IntakeSubmission, officer: User,
+                         complete_step: CompleteStep) -> Registration:
     """Register an application received at the front desk, as one unit of work.
 
     Raises :class:`IntakeInvalid` (with every field's error) before anything is
     written or stored when the submission cannot be registered. Otherwise opens
     the file, stores its documents (sha256 recorded), completes its first step
-    with the form as ``officer``, records the applicant, issues a tracking PIN
+    with the form as ``officer`` (with ``complete_step``: the same rules as any
+    task), records the applicant, issues a tracking PIN
     (only its hash is kept) and the promised completion date. Flushes; the
     caller commits.
     """
@@ -268,7 +277,7 @@ def register_application(session: Session, runtime: Runtime, forms: FormRegistry
         HumanTask.task_name == intake.first_task)).first()
     if task is None:
         raise NotFound(f"{file.file_number}: the process did not open its step {intake.first_task!r}")
-    complete_task(session, runtime, forms, task.id, data, officer)
+    complete_step(session, runtime, forms, task.id, data, officer)
 
     file.applicant_nik = applicant["nik"]
     file.applicant = {

@@ -52,12 +52,12 @@ from app.files.services import (
     promised_working_days,
 )
 from app.files.storage import attachment_path
+from app.forms.check import FormBroken
+from app.forms.render import Field, build_fields, error_items
 from app.i18n import gettext, register
 from app.privacy.services import may_see_nik, record_access
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
-from app.worklist.form_render import Field, build_fields, error_items
-from app.worklist.formcheck import FormBroken
 
 log = logging.getLogger(__name__)
 bp = Blueprint("files", __name__)
@@ -215,7 +215,7 @@ def intake() -> ResponseReturnValue:
                                          c.settings.max_upload_bytes)
             try:
                 registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission,
-                                                    current_user._get_current_object())
+                                                    current_user._get_current_object(), c.complete_step)
                 commit()
             except IntakeInvalid as invalid:
                 db.rollback()

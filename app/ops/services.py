@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.db import Database
+from app.forms.registry import FormRegistry
 from app.ops.models import WorkerHeartbeat
-from app.worklist.forms import FormRegistry
 
 log = logging.getLogger(__name__)
 

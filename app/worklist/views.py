@@ -19,36 +19,27 @@ from app.engine.models import HumanTask
 from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
 from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
+from app.forms.check import FormBroken
+from app.forms.registry import FieldError, FormNotFound
+from app.forms.render import build_fields, error_items, field_paths, place_errors, read_only_items
+from app.forms.values import prefill
 from app.i18n import current_language, fmt_datetime, gettext, register
 from app.privacy.services import masked, record_access_by_numbers, step_needs_nik
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
 from app.web.redirects import safe_next
-from app.worklist.context import step_context
-from app.worklist.form_render import build_fields, error_items, field_paths, place_errors, prefill, read_only_items
-from app.worklist.formcheck import FormBroken
-from app.worklist.forms import FieldError, FormNotFound
-from app.worklist.services import (
-    CLAIM_FILTERS,
-    ClaimedByOther,
-    DutiesSeparated,
+from app.worklist.completion import (
     FormInvalid,
-    NotClaimed,
-    NotYourLane,
-    PageRequest,
-    ReleaseRefused,
     SubmissionInvalid,
-    WorklistFilters,
     claim_task,
     complete_task_submission,
-    get_task_for,
     read_task_submission,
     redisplay_data,
     release_task,
-    task_details,
-    worklist,
-    worklist_options,
 )
+from app.worklist.context import step_context
+from app.worklist.queries import CLAIM_FILTERS, PageRequest, WorklistFilters, task_details, worklist, worklist_options
+from app.worklist.rules import ClaimedByOther, DutiesSeparated, NotClaimed, NotYourLane, ReleaseRefused, get_task_for
 
 bp = Blueprint("worklist", __name__)
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
-from app.worklist.services import complete_task
+from app.worklist.completion import complete_task
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.browser.test_files import register_in_browser

@@ -21,9 +21,9 @@ from app.catalogue.services import (
 )
 from app.clock import SYSTEM_CLOCK
 from app.config import ROOT
+from app.forms.registry import FormRegistry
 from app.sla.calendar import WorkingCalendar
 from app.sla.script_helpers import script_helpers
-from app.worklist.forms import FormRegistry
 from tests.catalogue.samples import SAMPLES
 
 PROCESSES = ROOT / "processes"

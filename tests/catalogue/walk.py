@@ -9,7 +9,8 @@ from app.auth.models import User
 from app.container import Container
 from app.files.models import ApplicationFile
 from app.files.services import FileState, file_state, open_file
-from app.worklist.services import complete_task, open_tasks
+from app.worklist.completion import complete_task
+from app.worklist.queries import open_tasks
 
 LANE_OFFICERS = {"front_office": "loket", "verifier": "verifikator", "technical_team": "teknis",
                  "cashier": "kasir", "head": "kepala"}

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from app import create_app
 from app.config import ROOT, Settings
 from app.designer import services
-from app.designer.forms import save_form
 from app.engine.definitions import latest_definition
 from app.engine.models import ProcessDefinition
+from app.forms.builder import save_form
 from app.publisher import RecordingPublisher
 from tests.designer.test_migration import building_permit_v2
 

@@ -11,8 +11,8 @@ from sqlalchemy import event
 
 from app.config import ROOT
 from app.container import Container
-from app.designer.forms import DatabaseForms, FormInvalid, check_form_text, list_forms, save_form
-from app.worklist.forms import FormNotFound, FormRegistry
+from app.forms.builder import DatabaseForms, FormInvalid, checked_form, list_forms, save_form
+from app.forms.registry import FormNotFound, FormRegistry
 
 PAYMENT = (ROOT / "forms" / "pbg_payment.json").read_text("utf-8")
 
@@ -136,5 +136,5 @@ def test_an_unmigrated_database_falls_back_to_the_files(tmp_path: Path) -> None:
 ])
 def test_schema_errors_are_clear(text: str, fragment: str) -> None:
     with pytest.raises(FormInvalid) as caught:
-        check_form_text(text)
+        checked_form(text)
     assert any(fragment in e for e in caught.value.errors), caught.value.errors

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
 from app.config import ROOT
-from app.designer.models import FormVersion, ProcessDraft
+from app.designer.models import ProcessDraft
 from app.engine.models import ProcessDefinition, ProcessInstance
+from app.forms.models import FormVersion
 from tests.designer.test_migration import building_permit_v2, start_file, walk
 from tests.web import csrf_token, post_form, signed_in
 

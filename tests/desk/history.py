@@ -19,7 +19,7 @@ from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
 from app.sla.hours import working_time_between
 from app.sla.sweep import sla_sweep
-from app.worklist.services import claim_task
+from app.worklist.completion import claim_task
 from tests.catalogue import samples as s
 from tests.catalogue.walk import do, open_new, state
 

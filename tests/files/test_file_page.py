@@ -14,7 +14,7 @@ from app.clock import FixedClock
 from app.container import Container
 from app.engine.models import HumanTask
 from app.files.models import ApplicationFile, Attachment
-from app.worklist.services import complete_task
+from app.worklist.completion import complete_task
 from tests import samples
 from tests.files.intake_helpers import DOCUMENTS, register
 from tests.web import signed_in

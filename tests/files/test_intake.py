@@ -18,7 +18,7 @@ from app.engine.models import HumanTask, ProcessInstance
 from app.files.kept_uploads import restore_kept_uploads, sweep_kept_uploads
 from app.files.models import ApplicationFile, Attachment
 from app.files.services import file_state, promised_date
-from app.worklist.services import open_tasks
+from app.worklist.queries import open_tasks
 from tests.files.intake_helpers import DOCUMENTS, PDF, browser_form, register, registration, submit
 from tests.web import post_form, signed_in
 

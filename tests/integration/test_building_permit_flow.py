@@ -14,7 +14,8 @@ from app.clock import FixedClock
 from app.container import Container
 from app.engine.timers import fire_due_timers
 from app.files.services import FileState, file_state, open_file
-from app.worklist.services import complete_task, open_tasks
+from app.worklist.completion import complete_task
+from app.worklist.queries import open_tasks
 from tests import samples
 from tests.catalogue.walk import serial
 

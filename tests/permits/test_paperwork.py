@@ -6,7 +6,7 @@ import pytest
 
 from app.clock import FixedClock
 from app.container import Container
-from app.worklist.services import FormInvalid
+from app.worklist.completion import FormInvalid
 from tests.catalogue import samples as s
 from tests.catalogue.test_procedures import finish, permits
 from tests.catalogue.walk import add_officers, do, open_new

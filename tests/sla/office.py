@@ -17,7 +17,7 @@ from app.notify.delivery import DELIVER_JOB, Outcome, deliver
 from app.notify.models import Notice
 from app.publisher import RecordingPublisher
 from app.sla.services import assign_manager
-from app.worklist.services import complete_task
+from app.worklist.completion import complete_task
 
 PASSWORD = "rahasia-12345"
 OFFICERS = {  # username: (lanes, role)

@@ -19,10 +19,10 @@ from app.container import Container
 from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.models import HumanTask
 from app.files.services import open_file
-from app.worklist.services import complete_task
+from app.worklist.completion import complete_task
 from tests import samples
+from tests.forms.test_render import as_browser_form
 from tests.web import csrf_token
-from tests.worklist.test_form_render import as_browser_form
 
 ENGINE_FIXTURES = Path(__file__).parent.parent / "engine" / "fixtures"
 

@@ -10,7 +10,9 @@ from app.container import Container
 from app.engine.errors import TaskAlreadyDone
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.files.services import open_file
-from app.worklist.services import FormInvalid, NotYourLane, complete_task, open_tasks
+from app.worklist.completion import FormInvalid, complete_task
+from app.worklist.queries import open_tasks
+from app.worklist.rules import NotYourLane
 from tests.samples import REGISTRATION
 
 

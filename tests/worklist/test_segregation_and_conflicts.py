@@ -13,7 +13,8 @@ from app.auth.services import create_user
 from app.container import Container
 from app.engine.errors import ConcurrentUpdate, TaskAlreadyDone
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
-from app.worklist.services import DutiesSeparated, complete_task
+from app.worklist.completion import complete_task
+from app.worklist.rules import DutiesSeparated
 from tests import samples
 from tests.web import post_form, signed_in
 from tests.worklist.conftest import browser_form, do_step, open_pbg, open_task, row_html, submit_task, walk

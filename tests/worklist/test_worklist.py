@@ -12,7 +12,9 @@ from app.auth.models import User
 from app.clock import FixedClock
 from app.container import Container
 from app.engine.models import HumanTask
-from app.worklist.services import ClaimedByOther, PageRequest, WorklistFilters, claim_task, worklist
+from app.worklist.completion import claim_task
+from app.worklist.queries import PageRequest, WorklistFilters, worklist
+from app.worklist.rules import ClaimedByOther
 from tests import samples
 from tests.web import post_form, signed_in
 from tests.worklist.conftest import do_step, open_pbg, open_task, row_html, set_due, start_waiting_process, worklist_ids

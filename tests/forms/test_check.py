@@ -14,9 +14,9 @@ from flask import Flask
 from app import create_app
 from app.config import ROOT, Settings
 from app.designer.validation import validate_diagram
+from app.forms.check import check_form_text
+from app.forms.registry import FormRegistry
 from app.publisher import RecordingPublisher
-from app.worklist.formcheck import check_form_text
-from app.worklist.forms import FormRegistry
 from tests.web import post_form, signed_in
 from tests.worklist.conftest import open_pbg, open_task
 

@@ -18,9 +18,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.forms.render import build_fields
+from app.forms.schema import choice_alternatives, is_constant, options_of, type_of
 from app.i18n import gettext, register
 from app.schema_validation import Draft202012Validator
-from app.worklist.form_render import build_fields, choice_alternatives, is_constant, options_of, type_of
 
 MAX_FORM_SCHEMA_BYTES = 256 * 1024
 
@@ -140,7 +141,7 @@ def _patterns(node: Any, path: list[Any]) -> Iterator[tuple[list[Any], str]]:
 
 
 class _Fillable:
-    """Required fields the browser form (app/worklist/form_render.py) cannot give a value."""
+    """Required fields the browser form (app/forms/render.py) cannot give a value."""
 
     def __init__(self, name: str, root: Mapping[str, Any]) -> None:
         self.name, self.root = name, root

@@ -10,8 +10,10 @@ import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.config import ROOT
-from app.worklist.form_render import build_fields, parse_submission, resolve
-from app.worklist.forms import FormRegistry
+from app.forms.registry import FormRegistry
+from app.forms.render import build_fields
+from app.forms.schema import resolve
+from app.forms.values import parse_submission
 from tests.samples import SAMPLES
 
 FORMS = FormRegistry(ROOT / "forms")

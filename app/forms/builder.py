@@ -23,17 +23,16 @@ from sqlalchemy.orm import Session
 from app.audit.services import record
 from app.clock import Clock
 from app.db import Database
-from app.designer.models import FormVersion
+from app.forms.check import check_form_text
+from app.forms.models import FormVersion
+from app.forms.registry import FORM_FILE_NAME, FormNotFound, FormRegistry
+from app.forms.render import Field, build_fields
 from app.i18n import gettext, register
 from app.schema_validation import SchemaError
-from app.worklist.form_render import Field, build_fields
-from app.worklist.formcheck import check_form_text as form_check
-from app.worklist.forms import FormNotFound, FormRegistry
 
 log = logging.getLogger(__name__)
 
 FORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,95}\.json$")  # names of new forms
-_FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")  # what FormRegistry accepts
 
 register({
     "Nama formulir harus huruf kecil, angka, _ . - dan berakhiran .json (misalnya pbg_survey.json).":
@@ -126,7 +125,7 @@ def form_text(session: Session, registry: FormRegistry, name: str) -> str:
     if saved is not None:
         return saved.schema_text
     path = registry.forms_dir / name
-    if not _FILE_NAME.match(name) or not path.is_file():
+    if not FORM_FILE_NAME.match(name) or not path.is_file():
         raise FormNotFound(f"form {name!r} does not exist")
     return path.read_text("utf-8")
 
@@ -136,10 +135,10 @@ def newest_version(session: Session, name: str) -> FormVersion | None:
                            .order_by(FormVersion.version.desc()).limit(1)).first()
 
 
-def check_form_text(text: str, name: str = "") -> tuple[dict[str, Any], list[Field]]:
+def checked_form(text: str, name: str = "") -> tuple[dict[str, Any], list[Field]]:
     """The schema and the fields officers would see; :class:`FormInvalid` says clearly what is
-    wrong (the one form check, app/worklist/formcheck.py, field by field)."""
-    schema, problems = form_check(name, text)
+    wrong (the one form check, app/forms/check.py, field by field)."""
+    schema, problems = check_form_text(name, text)
     if problems or schema is None:
         raise FormInvalid([f"{p.field}: {p.reason}" if p.field else p.reason for p in problems])
     return schema, build_fields(schema)
@@ -155,7 +154,7 @@ def save_form(session: Session, registry: FormRegistry, name: str, text: str, ac
     previous = newest_version(session, name)
     if new and (previous is not None or (registry.forms_dir / name).exists()):
         raise FormInvalid([gettext("Formulir {name} sudah ada.", name=name)])
-    check_form_text(text, name)
+    checked_form(text, name)
     if not text.endswith("\n"):
         text += "\n"
     row = FormVersion(name=name, version=(previous.version + 1) if previous else 1, schema_text=text,

@@ -10,8 +10,9 @@ from flask import Flask, render_template_string
 from werkzeug.datastructures import MultiDict
 
 from app.config import ROOT
-from app.worklist.form_render import build_fields, error_items, parse_submission
-from app.worklist.forms import FormRegistry
+from app.forms.registry import FormRegistry
+from app.forms.render import build_fields, error_items
+from app.forms.values import parse_submission
 
 FORMS = FormRegistry(ROOT / "forms")
 
@@ -190,7 +191,7 @@ def test_a_kbli_line_error_is_shown_beside_the_kbli_field_and_linked_from_the_su
 
 
 def test_prefill_takes_named_earlier_values_that_fit_and_never_a_steps_own_earlier_answers() -> None:
-    from app.worklist.form_render import prefill
+    from app.forms.values import prefill
     from tests import samples
 
     earlier = [samples.REGISTRATION, samples.CHECK_INCOMPLETE]

@@ -8,11 +8,11 @@ from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
 
+from app.forms.check import FormBroken, FormProblem, check_form_text
 from app.i18n import fmt_number, gettext, register
 from app.schema_validation import Draft202012Validator, FormatChecker
-from app.worklist.formcheck import FormBroken, FormProblem, check_form_text
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
+FORM_FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")  # a form's file name in forms/
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class FormNotFound(LookupError):
 
 
 class FormSource(Protocol):
-    """Forms kept outside forms/ (the designer's browser-saved versions, app/designer/forms.py)."""
+    """Forms kept outside forms/ (the designer's browser-saved versions, app/forms/builder.py)."""
 
     def latest(self) -> Mapping[str, tuple[str, str]]:
         """name -> (version key, schema text) of the newest version of each form it holds."""
@@ -52,7 +52,7 @@ class FormRegistry:
     def names(self) -> set[str]:
         names = {p.name for p in self.forms_dir.glob("*.json")}
         if self.overrides is not None:
-            names |= {name for name in self.overrides.latest() if _SAFE_NAME.match(name)}
+            names |= {name for name in self.overrides.latest() if FORM_FILE_NAME.match(name)}
         return names
 
     def schema(self, name: str) -> dict[str, Any]:
@@ -71,7 +71,7 @@ class FormRegistry:
         return errors
 
     def problems(self, name: str) -> list[FormProblem]:
-        """What the form check (app/worklist/formcheck.py) finds in this form; empty when usable."""
+        """What the form check (app/forms/check.py) finds in this form; empty when usable."""
         try:
             self._load(name)
         except FormBroken as broken:
@@ -90,7 +90,7 @@ class FormRegistry:
     def _load(self, name: str) -> tuple[dict[str, Any], Draft202012Validator]:
         """The parsed schema and its validator, cached; :class:`FormBroken` when the form fails
         the check (the failure is cached too, until the file or saved version changes)."""
-        if not _SAFE_NAME.match(name):
+        if not FORM_FILE_NAME.match(name):
             raise FormNotFound(f"invalid form name {name!r}")
         saved = self.overrides.latest().get(name) if self.overrides is not None else None
         path = self.forms_dir / name
