@@ -3,7 +3,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
 from app.designer.models import FormVersion, ProcessDraft
-from app.desk.models import DayRollup, FileRollup, MonthlyReport, RollupMark, StepRollup
+from app.desk.models import DayRollup, DurationBucket, FileRollup, MonthlyReport, RollupMark, StepRollup, WorkDay
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
 from app.evidence.models import ChainHead, IntegrityCheck
 from app.files.models import ApplicationFile, Attachment, FileSearchTerm
@@ -24,6 +24,7 @@ __all__ = [
     "ChainHead",
     "Complaint",
     "DayRollup",
+    "DurationBucket",
     "Delivery",
     "FileRollup",
     "FileSearchTerm",
@@ -43,6 +44,7 @@ __all__ = [
     "ProcessInstance",
     "RollupMark",
     "StepRollup",
+    "WorkDay",
     "SurveyResponse",
     "SurveyTokenUse",
     "User",
