@@ -49,6 +49,7 @@ def seed(c: Container, files: int) -> None:
         conn = _Timed(raw)
         # Bulk seeding of rows whose references hold by construction: no per-row foreign key checks.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("SET LOCAL statement_timeout = 0"))  # the app's per-statement limit is for requests
         definition = conn.execute(text("SELECT min(id) FROM process_definition")).scalar_one()
         params = {"n": files, "now": NOW, "definition": definition}
         span = "(interval '1826 days' * (:n - g) / :n)"

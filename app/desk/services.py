@@ -46,6 +46,11 @@ def may_view_dashboard(user: Any) -> bool:
     return role in DASHBOARD_ROLES or role == "admin" or HEAD_LANE in (getattr(user, "lane_names", None) or set())
 
 
+def may_view_heat(user: Any) -> bool:
+    """The heat map (step durations, no names): dashboard readers, and process designers on their diagrams."""
+    return may_view_dashboard(user) or getattr(user, "role", None) == "designer"
+
+
 def may_order_reports(user: Any) -> bool:
     """Administrators read the dashboard but do not act on it."""
     return getattr(user, "role", None) != "admin" and may_view_dashboard(user)

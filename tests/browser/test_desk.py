@@ -88,6 +88,30 @@ def test_the_head_sees_the_heat_map_on_a_file_and_an_officer_is_refused(
     assert officer.locator("[data-heatmap]").count() == 0
 
 
+def test_the_designer_switches_the_heat_map_on_over_the_modeler(
+        page: Any, live_server: str, history: dict[str, str]) -> None:
+    failed = watch_errors(page)
+    sign_in(page, live_server, "perancang")
+    page.goto(f"{live_server}/designer/modeler?process=trade_licence")
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    assert page.locator(".heat-badge").count() == 0  # off until asked for
+    page.check("[data-testid=heat-toggle]")
+    page.wait_for_selector("[data-heatmap][data-painted='5']")
+    sign = page.locator('#designer-canvas [data-element-id="sign_permit"]').first
+    assert "heat-4" in (sign.get_attribute("class") or "")  # the same figures and classes as the dashboard
+    assert page.locator(".heat-legend li").count() == 5
+    badge = page.locator('.heat-badge[data-step="sign_permit"]')
+    assert "n=2" in badge.inner_text() and "Median" in (badge.get_attribute("title") or "")
+    shot(page, "designer-heatmap")
+    page.check("input[name=heat-metric][value=p90]")
+    page.wait_for_selector("[data-heatmap][data-metric=p90]")
+    page.uncheck("[data-testid=heat-toggle]")
+    page.wait_for_selector("[data-heatmap][data-painted='0']")
+    assert page.locator(".heat-badge").count() == 0
+    assert "heat-" not in (sign.get_attribute("class") or "")  # the diagram is the designer's again
+    assert failed == []
+
+
 def test_an_applicant_answers_the_survey_and_the_index_is_published(
         page: Any, chromium: Any, live_server: str, history: dict[str, str]) -> None:
     sign_in(page, live_server, "loket")
