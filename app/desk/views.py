@@ -28,7 +28,7 @@ from app.desk.services import (
     step_heat,
 )
 from app.i18n import current_language, fmt_number, gettext, register
-from app.skm.services import period_index
+from app.skm.services import format_score, period_index
 from app.skm.views import element_label
 from app.sla import policy
 from app.web.nav import add_nav
@@ -190,7 +190,7 @@ def _charts(db: Session, until: date, permit_type: str | None) -> list[dict[str,
     specs = [
         ("on-time", gettext("Tepat waktu per bulan (%)"), months, 100.0, lambda v: fmt_number(v, 0) + "%"),
         ("received", gettext("Berkas diterima per minggu"), weeks, float(top_week), lambda v: fmt_number(v, 0)),
-        ("ikm", gettext("IKM per triwulan"), quarters, 100.0, lambda v: fmt_number(v, 2)),
+        ("ikm", gettext("IKM per triwulan"), quarters, 100.0, lambda v: format_score(v, locale)),
     ]
     return [{"id": key, "title": title, "points": points, "fmt": fmt,
              "svg": bar_chart(title, points, top, fmt, f"chart-{key}")} for key, title, points, top, fmt in specs]

@@ -11,11 +11,12 @@ from app.container import container
 from app.engine.errors import NotFound
 from app.files.models import ApplicationFile
 from app.files.services import get_file, may_read_files
-from app.i18n import gettext, register
+from app.i18n import current_language, gettext, register
 from app.permits.services import qr_svg
 from app.skm.models import ELEMENT_LABELS, ELEMENTS
 from app.skm.services import (
     SurveyInvalid,
+    format_score,
     index_by_permit_type,
     invitation,
     latest_quarter_with_answers,
@@ -27,6 +28,12 @@ from app.skm.services import (
 from app.web.nav import add_nav
 
 bp = Blueprint("skm", __name__)
+
+
+@bp.app_template_filter("score")
+def _score(value: object) -> str:
+    """IKM and NRR with a decimal comma in Indonesian, a point in English (app.skm.services.format_score)."""
+    return format_score(value, "id_ID" if current_language() == "id" else "en_GB")  # type: ignore[arg-type]
 
 # The question asked for each element, and the four answers.
 ELEMENT_QUESTIONS = {

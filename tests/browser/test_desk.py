@@ -133,7 +133,7 @@ def test_an_applicant_answers_the_survey_and_the_index_is_published(
     shot(applicant, "survey-thanks")
     applicant.goto(f"{live_server}/skm")
     # (4+3+3+4+4+3+4+2+3)/9 x 25 = 30/9 x 25 = 83.33: band B
-    assert applicant.locator("[data-testid=skm-ikm]").inner_text() == "83.33"
+    assert applicant.locator("[data-testid=skm-ikm]").inner_text() == "83,33"  # a decimal comma in Indonesian
     assert "B" in applicant.locator("[data-testid=skm-band]").inner_text()
     assert applicant.locator("[data-testid=skm-weakest] li").first.inner_text().startswith("Penanganan pengaduan")
     shot(applicant, "skm")

@@ -88,11 +88,18 @@ def test_after_handover_the_applicant_answers_once_and_the_answer_names_nobody(
 
     # the public page publishes the index: (4+3+2+4+4+3+4+3+3)/9 x 25 = 30/9 x 25 = 83.33, band B
     published = web_app.test_client().get("/skm").get_data(as_text=True)
-    assert 'data-testid="skm-ikm">83.33<' in published and "<b>B</b>" in published
+    # Indonesian with a decimal comma, English with a point
+    assert 'data-testid="skm-ikm">83,33<' in published and "<b>B</b>" in published
     assert 'data-testid="skm-respondents">1<' in published
-    assert "Waktu penyelesaian (2.00)" in published  # the weakest element first
+    assert "Waktu penyelesaian (2,00)" in published  # the weakest element first
     english = web_app.test_client().get("/skm?lang=en").get_data(as_text=True)
     assert "Public Satisfaction Index (IKM)" in english and "Time taken (2.00)" in english
+    assert 'data-testid="skm-ikm">83.33<' in english
+    manager = signed_in(web_app, "manajer")
+    board = manager.get("/dashboard?start=2026-01-01&end=2026-01-31").get_data(as_text=True)
+    assert 'data-testid="dashboard-ikm"><b>83,33</b>' in board and ">2,00</td>" in board
+    board_en = manager.get("/dashboard?start=2026-01-01&end=2026-01-31&lang=en").get_data(as_text=True)
+    assert 'data-testid="dashboard-ikm"><b>83.33</b>' in board_en and ">2.00</td>" in board_en
 
 
 def test_the_survey_opens_only_after_handover_and_only_with_a_genuine_link(
