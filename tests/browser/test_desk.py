@@ -115,7 +115,9 @@ def test_the_designer_switches_the_heat_map_on_over_the_modeler(
 def test_an_applicant_answers_the_survey_and_the_index_is_published(
         page: Any, chromium: Any, live_server: str, history: dict[str, str]) -> None:
     sign_in(page, live_server, "loket")
-    page.goto(f"{live_server}/files/{history['siup_fast']}/handover")
+    page.goto(f"{live_server}/files/{history['siup_fast']}")
+    page.click(f"a[href='/files/{history['siup_fast']}/handover-sheet']")  # the one handover sheet
+    assert page.locator("[data-testid=handover-sheet]").count() == 1
     assert page.locator("[data-testid=survey-qr] svg").count() == 1
     link = page.locator("[data-testid=survey-link]").get_attribute("href")
     shot(page, "handover-sheet")

@@ -51,8 +51,14 @@ def test_after_handover_the_applicant_answers_once_and_the_answer_names_nobody(
         web_app: Flask, deployed: Container, clock: FixedClock) -> None:
     number = trade_licence(deployed)
     # the handover sheet printed at the front desk carries the link and its QR code
-    sheet = signed_in(web_app, "loket").get(f"/files/{number}/handover").get_data(as_text=True)
+    front_desk = signed_in(web_app, "loket")
+    sheet = front_desk.get(f"/files/{number}/handover-sheet").get_data(as_text=True)
+    assert 'data-testid="handover-sheet"' in sheet  # the one sheet: the handover record with the survey on it
     assert 'data-testid="survey-qr"' in sheet and "<svg" in sheet
+    old = front_desk.get(f"/files/{number}/handover")
+    assert old.status_code == 301 and old.headers["Location"].endswith(f"/files/{number}/handover-sheet")
+    page = front_desk.get(f"/files/{number}").get_data(as_text=True)
+    assert f'href="/files/{number}/handover-sheet"' in page and f'href="/files/{number}/handover"' not in page
     link = link_on(sheet)
     # the applicant finds the same link on /track
     public = web_app.test_client()
@@ -106,7 +112,7 @@ def test_the_survey_opens_only_after_handover_and_only_with_a_genuine_link(
         web_app: Flask, deployed: Container) -> None:
     number = trade_licence(deployed, finished=False)
     officer = signed_in(web_app, "loket")
-    sheet = officer.get(f"/files/{number}/handover").get_data(as_text=True)
+    sheet = officer.get(f"/files/{number}/handover-sheet").get_data(as_text=True)
     assert 'data-testid="handover-not-finished"' in sheet and "survey-link" not in sheet
     with deployed.db.unit_of_work() as session:
         file_id = session.scalars(select(ApplicationFile.id).where(ApplicationFile.file_number == number)).one()
