@@ -27,6 +27,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.catalogue.services import Catalogue
@@ -116,12 +118,14 @@ def fees_of(cat: Catalogue, process_id: str, data: dict[str, Any]) -> tuple[int,
 
 
 def _mark(session: Session, name: str) -> RollupMark:
-    """The mark row, locked for this transaction (so two runs never interleave)."""
+    """The mark row, locked for this transaction (so two runs never interleave: the second waits)."""
     mark = session.get(RollupMark, name, with_for_update=True)
     if mark is None:
-        session.add(RollupMark(name=name, last_id=0, last_at=None))
-        session.flush()  # two first runs at once: one of them fails here on the key and is retried
-        mark = session.get_one(RollupMark, name, with_for_update=True)
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(RollupMark).values(name=name, last_id=0, last_at=None)
+                        .on_conflict_do_nothing(index_elements=["name"]))  # two first runs at once: one row
+        mark = session.get_one(RollupMark, name, with_for_update=True, populate_existing=True)
     return mark
 
 

@@ -3,9 +3,11 @@ are opened, advanced, finished and rolled up (hypothesis drives a random walk of
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from app.clock import FixedClock
 from app.container import Container
 from app.desk.models import DayRollup, DurationBucket, FileRollup, StepRollup, WorkDay
-from app.desk.rollup import refresh_rollups
+from app.desk.rollup import RefreshCount, refresh, refresh_rollups
 from app.desk.services import histograms
 from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
@@ -189,4 +191,28 @@ def test_a_step_committed_late_is_counted_exactly_once(web_app: Flask, deployed:
     assert late_task.id in steps
     rolled = rollup_rows(deployed)[2]
     assert set(rolled) == set(steps) and all(same(rolled[k], steps[k]) for k in steps)
+    assert_running_figures_equal_history(deployed, files, steps)
+
+
+def test_two_runs_at_once_count_each_step_once(web_app: Flask, deployed: Container, clock: FixedClock) -> None:
+    """Overlapping runs (two beat workers) never double count: the second waits for the first's
+    transaction, then finds every step already flagged."""
+    if deployed.db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    number = open_new(deployed, "nuisance_permit")
+    for task_name, data in list(DATA["nuisance_permit"].items())[:3]:
+        do(deployed, number, task_name, data)
+        clock.advance(hours=2)
+    second: list[RefreshCount] = []
+    with deployed.db.unit_of_work() as session:
+        first = refresh(session, deployed.office_calendar.current(session), deployed.office_calendar.hours,
+                        deployed.catalogue, deployed.runtime.data)
+        other = threading.Thread(target=lambda: second.append(refresh_rollups(deployed)))
+        other.start()
+        other.join(0.5)
+        assert other.is_alive()  # waiting on the first run's lock
+    other.join(20)
+    assert first.steps_added == 3 and first.files_added == 1
+    assert [(r.files_added, r.steps_added) for r in second] == [(0, 0)]
+    files, _days, steps = expected_rows(deployed)
     assert_running_figures_equal_history(deployed, files, steps)
