@@ -1,9 +1,11 @@
 """Rollup rows of the dashboard, kept by a beat task (:mod:`app.desk.rollup`), never by the steps.
 
-One row per file and one per completed step, holding what the dashboard would otherwise compute
-from raw history on every request: the local dates, the working-day durations (the SLA clock's own
-arithmetic), whether the legal limit was kept, and the fees. Requests read these rows by indexed
-date, so a page costs the same with ten thousand files or a million.
+The dashboard's figures come from running figures whose size does not grow with files: per day and
+permit type the counters (:class:`DayRollup`), per day, permit type and step a duration histogram
+(:class:`DurationBucket`), per day, lane and officer the steps completed (:class:`WorkDay`). One row
+per file and one per completed step (:class:`FileRollup`, :class:`StepRollup`: local dates,
+working-day durations by the SLA clock's own arithmetic, the legal limit kept or not, fees) stay for
+drill-down lists and for recomputing the figures; no request scans them.
 """
 from __future__ import annotations
 
