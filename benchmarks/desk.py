@@ -160,9 +160,9 @@ def seed(c: Container, files: int) -> None:
         counts = {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
                   for table in ("application_file", "instance_event", "human_task", "desk_duration_bucket")}
         print("[desk] rows: " + ", ".join(f"{table} {n:,}" for table, n in counts.items()))
-    with c.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("SET statement_timeout = 0"))
-        conn.execute(text("VACUUM ANALYZE"))  # as autovacuum would: index-only scans of the open files
+    with c.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+        vacuum.execute(text("SET statement_timeout = 0"))
+        vacuum.execute(text("VACUUM ANALYZE"))  # as autovacuum would: index-only scans of the open files
 
 
 class _Timed:
