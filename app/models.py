@@ -3,7 +3,7 @@ from app.audit.models import AuditEntry, ChainHead
 from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
 from app.complaints.models import Complaint
 from app.designer.models import ProcessDraft
-from app.desk.models import DayRollup, FileRollup, MonthlyReport, RollupMark, StepRollup
+from app.desk.models import DayRollup, DurationBucket, FileRollup, MonthlyReport, RollupMark, StepRollup, WorkDay
 from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
 from app.evidence.models import IntegrityCheck
 from app.files.models import ApplicationFile, Attachment, FileSearchTerm
@@ -26,6 +26,7 @@ __all__ = [
     "Complaint",
     "DayRollup",
     "Delivery",
+    "DurationBucket",
     "FileRollup",
     "FileSearchTerm",
     "FormVersion",
@@ -47,5 +48,6 @@ __all__ = [
     "SurveyResponse",
     "SurveyTokenUse",
     "User",
+    "WorkDay",
     "WorkerHeartbeat",
 ]

@@ -20,6 +20,7 @@ from app.container import container
 from app.designer import services
 from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
+from app.desk.services import may_view_heat
 from app.engine.errors import ConcurrentUpdate, NotFound
 from app.forms import builder as form_services
 from app.forms.builder import FormInvalid
@@ -367,8 +368,11 @@ def modeler() -> ResponseReturnValue:
         "versionText": gettext("versi {n}", n="{n}"),
         "unchangedText": gettext("Tidak ada perubahan; versi {n} tetap yang terbaru.", n="{n}"),
     }
+    # The heat map over the diagram: for a deployed procedure, to those who may read the office's figures.
+    heat_url = (url_for("desk.heat", process_id=process_id)
+                if process_id in c.catalogue.entries and may_view_heat(current_user) else None)
     return render_template("designer/modeler.html", config=config, title=title, source=source,
-                           process_id=process_id)
+                           process_id=process_id, heat_url=heat_url)
 
 
 def _latest_version(process_id: str) -> int:

@@ -1,15 +1,17 @@
 """Rollup rows of the dashboard, kept by a beat task (:mod:`app.desk.rollup`), never by the steps.
 
-One row per file and one per completed step, holding what the dashboard would otherwise compute
-from raw history on every request: the local dates, the working-day durations (the SLA clock's own
-arithmetic), whether the legal limit was kept, and the fees. Requests read these rows by indexed
-date, so a page costs the same with ten thousand files or a million.
+The dashboard's figures come from running figures whose size does not grow with files: per day and
+permit type the counters (:class:`DayRollup`), per day, permit type and step a duration histogram
+(:class:`DurationBucket`), per day, lane and officer the steps completed (:class:`WorkDay`). One row
+per file and one per completed step (:class:`FileRollup`, :class:`StepRollup`: local dates,
+working-day durations by the SLA clock's own arithmetic, the legal limit kept or not, fees) stay for
+drill-down lists and for recomputing the figures; no request scans them.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.complaints.models import Complaint
@@ -68,6 +70,40 @@ class DayRollup(Base):
     fee_paid: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class DurationBucket(Base):
+    """Per local day, permit type and step (``kind`` "step", ``name`` the BPMN task id) or whole file
+    (``kind`` "file", ``name`` ""): how many durations fell into each working-day bucket, and how
+    many of them were late (step past its due time, file past its legal limit).
+
+    Buckets are fixed (:func:`app.desk.rollup.bucket_of`): bucket ``b`` holds durations in
+    ((b-1)/4, b/4] working days, bucket 0 exactly zero, up to 30 working days (bucket 120);
+    bucket 121 holds everything longer. The table grows with days x steps x buckets in use, never
+    with files: a period's median and p90 come from its summed bucket counts.
+    """
+
+    __tablename__ = "desk_duration_bucket"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # step|file
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkDay(Base):
+    """Per local day, permit type, lane and officer ("" for none): steps completed."""
+
+    __tablename__ = "desk_work_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lane: Mapped[str] = mapped_column(String(100), primary_key=True)
+    officer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class MonthlyReport(Base):
     """One monthly report asked for from the dashboard (or the CLI); its files live under var/reports/<id>/."""
 
@@ -84,7 +120,8 @@ class MonthlyReport(Base):
 
 
 class RollupMark(Base):
-    """How far the beat task has read: the last file id, the last step completion time."""
+    """How far the beat task has read: the last file id (steps need no mark: each completed step
+    carries its own ``rolled_up`` flag, see :mod:`app.desk.rollup`)."""
 
     __tablename__ = "desk_rollup_mark"
 
@@ -97,6 +134,10 @@ class RollupMark(Base):
 # those features' models stay as they are): completed steps by completion time, open files by state,
 # complaints by the time they were answered.
 Index("ix_human_task_completed_at", HumanTask.__table__.c.completed_at)
+# The completed steps the beat task has not yet rolled up: few, whatever the size of the history.
+Index("ix_human_task_to_roll_up", HumanTask.__table__.c.id,
+      postgresql_where=text("status = 'completed' AND NOT rolled_up"),
+      sqlite_where=text("status = 'completed' AND NOT rolled_up"))
 Index("ix_application_file_open_sla", ApplicationFile.__table__.c.sla_stopped_at,
       ApplicationFile.__table__.c.sla_state, ApplicationFile.__table__.c.process_id)
 Index("ix_complaint_answered_at", Complaint.__table__.c.answered_at)

@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from app.desk.services import STATE_LABELS, Dashboard, dashboard, month_of
 from app.engine.errors import EngineError
 from app.publisher import enqueue_after_commit
 from app.skm.models import ELEMENT_LABELS
-from app.skm.services import SurveyIndex, period_index
+from app.skm.services import SurveyIndex, format_score, period_index
 
 log = logging.getLogger(__name__)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -118,15 +119,15 @@ def tables(f: MonthFigures) -> list[Table]:
                        ["Belum dijawab", "Dijawab pada periode", "Median waktu menjawab (hari kerja)"],
                        [[f.overall.complaints_open, f.overall.complaints_answered, _days(f.overall.answer_median_days)]])
     skm = Table("Survei kepuasan masyarakat (IKM)", "IKM", ["Unsur", "NRR"],
-                [[ELEMENT_LABELS[e.element], str(e.nrr)] for e in f.skm.elements]
-                + ([["IKM", str(f.skm.ikm)], ["Mutu pelayanan", f"{f.skm.band} ({f.skm.band_name})"],
+                [[ELEMENT_LABELS[e.element], e.nrr] for e in f.skm.elements]
+                + ([["IKM", f.skm.ikm], ["Mutu pelayanan", f"{f.skm.band} ({f.skm.band_name})"],
                     ["Responden", f.skm.respondents]] if f.skm.respondents else [["Responden", 0]]))
     trend = Table("Tepat waktu per bulan (%)", "Tepat waktu per bulan", ["Bulan", "Tepat waktu (%)", "Keterangan"],
                   [[p.label, _pct(p.value), p.detail] for p in f.on_time_months])
     weeks = Table("Berkas diterima per minggu", "Diterima per minggu", ["Minggu mulai", "Diterima"],
                   [[p.label, int(p.value or 0)] for p in f.received_weeks])
     quarters = Table("IKM per triwulan", "IKM per triwulan", ["Triwulan", "IKM", "Responden"],
-                     [[p.label, "" if p.value is None else f"{p.value:.2f}", p.detail] for p in f.ikm_quarters])
+                     [[p.label, "" if p.value is None else Decimal(f"{p.value:.2f}"), p.detail] for p in f.ikm_quarters])
     return [summary, states, procedures, steps, lanes, officers, complaints, skm, trend, weeks, quarters]
 
 
@@ -155,13 +156,18 @@ def to_xlsx(all_tables: list[Table]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])  # numbers stay numbers
         for column in sheet.columns:
             width = max(len(str(cell.value or "")) for cell in column)
             sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _pdf_cell(value: object) -> str:
+    """A table cell in the (Indonesian) PDF: scores with a decimal comma; the CSV keeps the point."""
+    return format_score(value, "id_ID") if isinstance(value, Decimal) else str(value)
 
 
 def to_pdf(f: MonthFigures, all_tables: list[Table], office_name: str) -> bytes:
@@ -190,7 +196,7 @@ def to_pdf(f: MonthFigures, all_tables: list[Table], office_name: str) -> bytes:
         Paragraph(f"Berkas diterima: <b>{o.received}</b> · selesai: <b>{o.finished}</b> · tepat waktu: "
                   f"<b>{_pct(o.on_time_percent) or '-'} %</b> ({o.on_time} dari {o.finished_with_clock}, dihitung dalam "
                   "hari kerja menurut jam SLA; waktu menunggu pemohon tidak dihitung)", styles["BodyText"]),
-        Paragraph(f"IKM: <b>{f.skm.ikm if f.skm.ikm is not None else '-'}</b>"
+        Paragraph(f"IKM: <b>{format_score(f.skm.ikm, 'id_ID')}</b>"
                   + (f" ({f.skm.band}, {escape(f.skm.band_name or '')}), {f.skm.respondents} responden"
                      if f.skm.respondents else " (belum ada responden)"), styles["BodyText"]),
         Spacer(1, 4 * mm),
@@ -219,7 +225,7 @@ def to_pdf(f: MonthFigures, all_tables: list[Table], office_name: str) -> bytes:
     cell = styles["BodyText"].clone("cell", fontSize=7, leading=8.5)
     for table in all_tables:
         data = [[Paragraph(f"<b>{escape(str(h))}</b>", cell) for h in table.header]]
-        data += [[Paragraph(escape(str(v)), cell) for v in row] for row in table.rows] or [
+        data += [[Paragraph(escape(_pdf_cell(v)), cell) for v in row] for row in table.rows] or [
             [Paragraph("-", cell)] + [""] * (len(table.header) - 1)]
         pdf_table = PdfTable(data, repeatRows=1, colWidths=[180 * mm / len(table.header)] * len(table.header))
         pdf_table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),

@@ -1,10 +1,15 @@
 """The figures of the manager's dashboard, for a period (local dates, inclusive) and a permit type.
 
-History figures come from the rollup rows (:mod:`app.desk.models`), read by indexed date; figures
-about *now* (open files by SLA state, open and claimed steps, open complaints) from the live tables
-by indexed columns. Percentiles: the median is the middle value (the mean of the two middle values
-for an even count); p90 is the nearest-rank 90th percentile (the smallest value with at least 90%
-of the values at or below it).
+History figures come from running figures whose size does not grow with files (day counters,
+duration histograms per day and step, steps completed per day and officer: :mod:`app.desk.models`),
+summed over the period's days. Figures about *now* (open files by SLA state, open and claimed steps
+per lane and officer, open complaints) come from the live tables through indexes that hold only
+open rows' keys, so they cost O(open files), a small fraction of all files.
+
+Percentiles of durations are nearest-rank percentiles of the period's summed histogram, at its
+resolution (:data:`app.desk.rollup.RESOLUTION` = a quarter of a working day, up to 30 working days,
+longer reads as 30.25): the median is the smallest bucket with at least half of the durations at
+or below it, p90 the smallest with at least 90%; each is the bucket's upper edge.
 """
 from __future__ import annotations
 
@@ -20,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.complaints.models import Complaint
-from app.desk.models import DayRollup, FileRollup, StepRollup
-from app.desk.rollup import working_days
-from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from app.desk.models import DayRollup, DurationBucket, WorkDay
+from app.desk.rollup import bucket_percentile, working_days
+from app.engine.models import HumanTask, ProcessDefinition
 from app.files.models import ApplicationFile
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
@@ -39,6 +44,11 @@ def may_view_dashboard(user: Any) -> bool:
     """Managers, the head of office (lane "head") and administrators (who only read)."""
     role = getattr(user, "role", None)
     return role in DASHBOARD_ROLES or role == "admin" or HEAD_LANE in (getattr(user, "lane_names", None) or set())
+
+
+def may_view_heat(user: Any) -> bool:
+    """The heat map (step durations, no names): dashboard readers, and process designers on their diagrams."""
+    return may_view_dashboard(user) or getattr(user, "role", None) == "designer"
 
 
 def may_order_reports(user: Any) -> bool:
@@ -164,25 +174,34 @@ def _open_by_state(session: Session, board: Dashboard) -> None:
 
 
 def _procedure_spread(session: Session, board: Dashboard, titles: dict[str, str]) -> list[Spread]:
-    late = case((FileRollup.on_time.is_(False), 1), else_=0)
-    query = select(FileRollup.process_id).where(
-        FileRollup.finished_on >= board.start, FileRollup.finished_on <= board.end, FileRollup.working_days.is_not(None))
-    if board.permit_type:
-        query = query.where(FileRollup.process_id == board.permit_type)
-    groups = _spread(session, query, [FileRollup.process_id], FileRollup.working_days, late)
+    groups = histograms(session, "file", board.start, board.end, board.permit_type)
     return [Spread(key[0], titles.get(key[0], key[0]), *figures) for key, figures in sorted(groups.items())]
 
 
 def step_spread(session: Session, start: date, end: date, permit_type: str | None = None) -> list[Spread]:
     """Per step (permit type and task name) completed in the period: count, median, p90, overdue."""
-    late = case((StepRollup.overdue.is_(True), 1), else_=0)
-    query = select(StepRollup.process_id, StepRollup.task_name).where(
-        StepRollup.completed_on >= start, StepRollup.completed_on <= end)
-    if permit_type:
-        query = query.where(StepRollup.process_id == permit_type)
-    groups = _spread(session, query, [StepRollup.process_id, StepRollup.task_name], StepRollup.working_days, late)
+    groups = histograms(session, "step", start, end, permit_type)
     titles = step_titles(session, {key[0] for key in groups})
     return [Spread(f"{p}:{t}", titles.get((p, t), t), *figures) for (p, t), figures in sorted(groups.items())]
+
+
+def histograms(session: Session, kind: str, start: date, end: date, permit_type: str | None = None
+               ) -> dict[tuple[str, str], tuple[int, float | None, float | None, int]]:
+    """(count, median, p90, late) per (permit type, step name) from the summed histograms of the
+    period: one indexed range of rows per day, steps x buckets in use wide."""
+    query = select(DurationBucket.process_id, DurationBucket.name, DurationBucket.bucket,
+                   func.sum(DurationBucket.count), func.sum(DurationBucket.late)).where(
+        DurationBucket.day >= start, DurationBucket.day <= end, DurationBucket.kind == kind)
+    if permit_type:
+        query = query.where(DurationBucket.process_id == permit_type)
+    counts: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    late: dict[tuple[str, str], int] = defaultdict(int)
+    for process_id, name, bucket, count, overdue in session.execute(
+            query.group_by(DurationBucket.process_id, DurationBucket.name, DurationBucket.bucket)):
+        counts[(process_id, name)][int(bucket)] = int(count or 0)
+        late[(process_id, name)] += int(overdue or 0)
+    return {key: (sum(c.values()), bucket_percentile(c, 0.5), bucket_percentile(c, 0.9), late[key])
+            for key, c in counts.items() if sum(c.values())}
 
 
 def step_titles(session: Session, process_ids: set[str]) -> dict[tuple[str, str], str]:
@@ -198,25 +217,6 @@ def step_titles(session: Session, process_ids: set[str]) -> dict[tuple[str, str]
     return titles
 
 
-def _spread(session: Session, query: Any, keys: list[Any], value: Any, late: Any
-            ) -> dict[tuple[Any, ...], tuple[int, float | None, float | None, int]]:
-    """(count, median, p90, late) per group of ``keys`` (the columns ``query`` selects): in SQL on
-    PostgreSQL (percentile_cont(0.5) is the median, percentile_disc(0.9) the nearest-rank p90),
-    else from the values."""
-    width = len(keys)
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(query.add_columns(
-            func.count(), func.percentile_cont(0.5).within_group(value), func.percentile_disc(0.9).within_group(value),
-            func.sum(late)).group_by(*keys))
-        return {tuple(row[:width]): (int(row[width]), float(row[width + 1]), float(row[width + 2]), int(row[width + 3]))
-                for row in rows}
-    groups: dict[tuple[Any, ...], list[tuple[float, int]]] = defaultdict(list)
-    for row in session.execute(query.add_columns(value, late)):
-        groups[tuple(row[:width])].append((float(row[width]), int(row[width + 1])))
-    return {key: (len(pairs), median([v for v, _ in pairs]), p90([v for v, _ in pairs]), sum(n for _, n in pairs))
-            for key, pairs in groups.items()}
-
-
 def _workload(session: Session, board: Dashboard, now: datetime) -> None:
     lanes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     officers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -224,10 +224,7 @@ def _workload(session: Session, board: Dashboard, now: datetime) -> None:
     live = (select(HumanTask.lane, HumanTask.claimed_by, func.count(), func.sum(is_overdue))
             .where(HumanTask.status == "open"))
     if board.permit_type:
-        # Open steps belong to running instances: few, found by the status index (never a scan of all files).
-        running = select(ProcessInstance.id).join(ProcessDefinition).where(
-            ProcessInstance.status == "running", ProcessDefinition.process_id == board.permit_type)
-        live = live.where(HumanTask.instance_id.in_(running))
+        live = live.where(HumanTask.process_id == board.permit_type)
     for lane, claimed_by, count, late in session.execute(live.group_by(HumanTask.lane, HumanTask.claimed_by)):
         lanes[lane]["open"] += int(count)
         lanes[lane]["overdue"] += int(late or 0)
@@ -235,11 +232,11 @@ def _workload(session: Session, board: Dashboard, now: datetime) -> None:
             lanes[lane]["claimed"] += int(count)
             officers[claimed_by]["claimed"] += int(count)
             officers[claimed_by]["overdue"] += int(late or 0)
-    done = select(StepRollup.lane, StepRollup.completed_by, func.count()).where(
-        StepRollup.completed_on >= board.start, StepRollup.completed_on <= board.end)
+    done = select(WorkDay.lane, WorkDay.officer, func.sum(WorkDay.completed)).where(
+        WorkDay.day >= board.start, WorkDay.day <= board.end)
     if board.permit_type:
-        done = done.where(StepRollup.process_id == board.permit_type)
-    for lane, by, count in session.execute(done.group_by(StepRollup.lane, StepRollup.completed_by)):
+        done = done.where(WorkDay.process_id == board.permit_type)
+    for lane, by, count in session.execute(done.group_by(WorkDay.lane, WorkDay.officer)):
         lanes[lane]["completed"] += int(count)
         if by:
             officers[by]["completed"] += int(count)

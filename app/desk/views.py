@@ -17,9 +17,18 @@ from app.container import container
 from app.desk.charts import bar_chart, ikm_by_quarter, on_time_by_month, received_by_week
 from app.desk.models import MonthlyReport
 from app.desk.report import KINDS, ReportInvalid, file_name, report_dir, request_report
-from app.desk.services import STATE_LABELS, Spread, dashboard, may_order_reports, may_view_dashboard, month_of, step_heat
+from app.desk.services import (
+    STATE_LABELS,
+    Spread,
+    dashboard,
+    may_order_reports,
+    may_view_dashboard,
+    may_view_heat,
+    month_of,
+    step_heat,
+)
 from app.i18n import current_language, fmt_number, gettext, register
-from app.skm.services import period_index
+from app.skm.services import format_score, period_index
 from app.skm.views import element_label
 from app.sla import policy
 from app.web.nav import add_nav
@@ -105,6 +114,11 @@ register({
     "Kembali ke dasbor": "Back to the dashboard",
 })
 
+# New texts of this change (kept apart from the dict above, which the .po conversion moves).
+register({
+    "Peta panas": "Heat map",
+})
+
 add_nav("desk.index", "Dasbor", may_view_dashboard, order=15)
 
 
@@ -176,7 +190,7 @@ def _charts(db: Session, until: date, permit_type: str | None) -> list[dict[str,
     specs = [
         ("on-time", gettext("Tepat waktu per bulan (%)"), months, 100.0, lambda v: fmt_number(v, 0) + "%"),
         ("received", gettext("Berkas diterima per minggu"), weeks, float(top_week), lambda v: fmt_number(v, 0)),
-        ("ikm", gettext("IKM per triwulan"), quarters, 100.0, lambda v: fmt_number(v, 2)),
+        ("ikm", gettext("IKM per triwulan"), quarters, 100.0, lambda v: format_score(v, locale)),
     ]
     return [{"id": key, "title": title, "points": points, "fmt": fmt,
              "svg": bar_chart(title, points, top, fmt, f"chart-{key}")} for key, title, points, top, fmt in specs]
@@ -196,7 +210,7 @@ def _heat_process(asked: str | None, permit_type: str | None, steps: list[Spread
 
 
 @bp.get("/dashboard/heat/<process_id>.json")
-@permission_required(may_view_dashboard)
+@permission_required(may_view_heat)
 def heat(process_id: str) -> ResponseReturnValue:
     """Per step of one procedure over a period (default: the last 90 days): what the heat map paints."""
     c = container()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.chain import GENESIS
@@ -96,6 +97,9 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
     sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # Set by the dashboard's beat task once the completed step is in its rollups (app/desk/rollup.py):
+    # exact whenever the step's transaction commits, however late.
+    rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     instance: Mapped[ProcessInstance] = relationship()
 

@@ -229,12 +229,15 @@ def preview(file_number: str) -> ResponseReturnValue:
 @bp.get("/files/<file_number>/handover-sheet")
 @_file_reader_required
 def handover_sheet(file_number: str) -> ResponseReturnValue:
-    """The handover record (berita acara serah terima) to print and sign when the applicant collects."""
+    """The handover sheet (berita acara serah terima) to print and sign when the applicant collects:
+    the one sheet, with the satisfaction survey's link and QR code once the permit is handed over."""
+    from app.skm.views import survey_invitation
+
     c = container()
     file, data = _file_with_process(file_number)
     return render_template("permits/handover_sheet.html", file=file, permits=permits_of_file(request_session(), file),
                            data=data, office_name=c.settings.office_name,
-                           printed_at=c.clock.now(), entry=_entry(file.process_id))
+                           printed_at=c.clock.now(), entry=_entry(file.process_id), **survey_invitation(file))
 
 
 @bp.get("/files/<file_number>/refusal-letter")

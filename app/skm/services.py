@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from babel.numbers import format_decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -153,6 +154,14 @@ class SurveyIndex:
     def weakest(self) -> list[ElementScore]:
         """The three elements with the lowest NRR: where the office should improve first."""
         return sorted(self.elements, key=lambda e: (e.nrr_exact, ELEMENTS.index(e.element)))[:3]
+
+
+def format_score(value: Decimal | float | None, locale: str) -> str:
+    """An IKM or NRR as published: always two decimals, in the reader's language (Babel): 82,35 in
+    Indonesian, 82.35 in English. CSV and XLSX keep the number itself (machine-readable)."""
+    if value is None:
+        return "-"
+    return format_decimal(value, format="#,##0.00", locale=locale)
 
 
 def survey_index(totals: Mapping[str, int], respondents: int) -> SurveyIndex:

@@ -2,20 +2,20 @@
 and the public page that publishes the index (the regulation requires publication)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from app.auth.security import commit, permission_required, request_session
 from app.container import container
-from app.engine.errors import NotFound
 from app.files.models import ApplicationFile
-from app.files.services import get_file, may_read_files
-from app.i18n import gettext, register
+from app.files.services import may_read_files
+from app.i18n import current_language, gettext, register
 from app.permits.services import qr_svg
 from app.skm.models import ELEMENT_LABELS, ELEMENTS
 from app.skm.services import (
     SurveyInvalid,
+    format_score,
     index_by_permit_type,
     invitation,
     latest_quarter_with_answers,
@@ -27,6 +27,12 @@ from app.skm.services import (
 from app.web.nav import add_nav
 
 bp = Blueprint("skm", __name__)
+
+
+@bp.app_template_filter("score")
+def _score(value: object) -> str:
+    """IKM and NRR with a decimal comma in Indonesian, a point in English (app.skm.services.format_score)."""
+    return format_score(value, "id_ID" if current_language() == "id" else "en_GB")  # type: ignore[arg-type]
 
 # The question asked for each element, and the four answers.
 ELEMENT_QUESTIONS = {
@@ -164,16 +170,14 @@ def public_index() -> ResponseReturnValue:
                            element_label=element_label)
 
 
+def survey_invitation(file: ApplicationFile) -> dict[str, object]:
+    """What the handover sheet prints for the survey: its link and QR code, once the file is handed over."""
+    url = survey_url(file) if survey_open_for(file) else None
+    return {"survey_url": url, "qr": Markup(qr_svg(url)) if url else None}  # noqa: S704 (our own SVG)
+
+
 @bp.get("/files/<file_number>/handover")
 @permission_required(may_read_files)
 def handover_sheet(file_number: str) -> ResponseReturnValue:
-    c = container()
-    try:
-        file = get_file(request_session(), file_number)
-    except NotFound:
-        abort(404)
-    url = survey_url(file) if survey_open_for(file) else None
-    entry = c.catalogue.get(file.process_id)
-    return render_template("skm/handover.html", file=file, entry=entry, survey_url=url,
-                           qr=Markup(qr_svg(url)) if url else None,  # noqa: S704 (our own SVG)
-                           office_name=c.settings.office_name)
+    """The old address of the handover sheet: there is one sheet now (permits.handover_sheet)."""
+    return redirect(url_for("permits.handover_sheet", file_number=file_number), 301)

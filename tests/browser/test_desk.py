@@ -88,10 +88,36 @@ def test_the_head_sees_the_heat_map_on_a_file_and_an_officer_is_refused(
     assert officer.locator("[data-heatmap]").count() == 0
 
 
+def test_the_designer_switches_the_heat_map_on_over_the_modeler(
+        page: Any, live_server: str, history: dict[str, str]) -> None:
+    failed = watch_errors(page)
+    sign_in(page, live_server, "perancang")
+    page.goto(f"{live_server}/designer/modeler?process=trade_licence")
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    assert page.locator(".heat-badge").count() == 0  # off until asked for
+    page.check("[data-testid=heat-toggle]")
+    page.wait_for_selector("[data-heatmap][data-painted='5']")
+    sign = page.locator('#designer-canvas [data-element-id="sign_permit"]').first
+    assert "heat-4" in (sign.get_attribute("class") or "")  # the same figures and classes as the dashboard
+    assert page.locator(".heat-legend li").count() == 5
+    badge = page.locator('.heat-badge[data-step="sign_permit"]')
+    assert "n=2" in badge.inner_text() and "Median" in (badge.get_attribute("title") or "")
+    shot(page, "designer-heatmap")
+    page.check("input[name=heat-metric][value=p90]")
+    page.wait_for_selector("[data-heatmap][data-metric=p90]")
+    page.uncheck("[data-testid=heat-toggle]")
+    page.wait_for_selector("[data-heatmap][data-painted='0']")
+    assert page.locator(".heat-badge").count() == 0
+    assert "heat-" not in (sign.get_attribute("class") or "")  # the diagram is the designer's again
+    assert failed == []
+
+
 def test_an_applicant_answers_the_survey_and_the_index_is_published(
         page: Any, chromium: Any, live_server: str, history: dict[str, str]) -> None:
     sign_in(page, live_server, "loket")
-    page.goto(f"{live_server}/files/{history['siup_fast']}/handover")
+    page.goto(f"{live_server}/files/{history['siup_fast']}")
+    page.click(f"a[href='/files/{history['siup_fast']}/handover-sheet']")  # the one handover sheet
+    assert page.locator("[data-testid=handover-sheet]").count() == 1
     assert page.locator("[data-testid=survey-qr] svg").count() == 1
     link = page.locator("[data-testid=survey-link]").get_attribute("href")
     shot(page, "handover-sheet")
@@ -109,7 +135,7 @@ def test_an_applicant_answers_the_survey_and_the_index_is_published(
     shot(applicant, "survey-thanks")
     applicant.goto(f"{live_server}/skm")
     # (4+3+3+4+4+3+4+2+3)/9 x 25 = 30/9 x 25 = 83.33: band B
-    assert applicant.locator("[data-testid=skm-ikm]").inner_text() == "83.33"
+    assert applicant.locator("[data-testid=skm-ikm]").inner_text() == "83,33"  # a decimal comma in Indonesian
     assert "B" in applicant.locator("[data-testid=skm-band]").inner_text()
     assert applicant.locator("[data-testid=skm-weakest] li").first.inner_text().startswith("Penanganan pengaduan")
     shot(applicant, "skm")

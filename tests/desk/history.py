@@ -145,3 +145,24 @@ def median(values: list[float]) -> float:
 
 def close(a: float | None, b: float) -> bool:
     return a is not None and math.isclose(a, b, abs_tol=1e-9)
+
+
+def quantised(value: float) -> float:
+    """A duration at the dashboard's resolution, computed here on its own: rounded up to the next
+    quarter of a working day; anything over 30 working days reads 30.25."""
+    quarters = math.ceil(round(max(value, 0.0) * 4, 6))
+    return min(quarters, 121) / 4
+
+
+def nearest_rank(values: list[float], q: float) -> float:
+    """The smallest value with at least ``q`` of the values at or below it."""
+    return min(v for v in values if sum(1 for w in values if w <= v) >= q * len(values))
+
+
+def bucket_median(values: list[float]) -> float:
+    """The dashboard's median: the nearest-rank median (lower middle for an even count) at its resolution."""
+    return nearest_rank([quantised(v) for v in values], 0.5)
+
+
+def bucket_p90(values: list[float]) -> float:
+    return nearest_rank([quantised(v) for v in values], 0.9)

@@ -9,9 +9,9 @@ from flask import Flask
 
 from app.clock import FixedClock
 from app.container import Container
-from app.desk.rollup import refresh_rollups
+from app.desk.rollup import bucket_of, bucket_percentile, refresh_rollups
 from app.desk.services import dashboard, p90
-from tests.desk.history import close, median, nearest_rank_p90, recompute, seed_month
+from tests.desk.history import bucket_median, bucket_p90, close, nearest_rank_p90, recompute, seed_month
 from tests.web import signed_in
 
 JANUARY = (date(2026, 1, 1), date(2026, 1, 31))
@@ -43,17 +43,17 @@ def test_every_figure_equals_a_recomputation_from_history(web_app: Flask, deploy
     for process_id, values in expected.procedures.items():
         procedure = procedures[process_id]
         assert procedure.count == len(values)
-        assert close(procedure.median, median(values)) and close(procedure.p90, nearest_rank_p90(values))
+        assert close(procedure.median, bucket_median(values)) and close(procedure.p90, bucket_p90(values))
     steps = {s.key: s for s in board.steps}
     assert set(steps) == {f"{p}:{t}" for p, t in expected.steps}
     for (process_id, task_name), values in expected.steps.items():
         step = steps[f"{process_id}:{task_name}"]
         assert step.count == len(values)
-        assert close(step.median, median(values)) and close(step.p90, nearest_rank_p90(values))
+        assert close(step.median, bucket_median(values)) and close(step.p90, bucket_p90(values))
         assert step.overdue == expected.steps_overdue[(process_id, task_name)]
     slowest = board.slowest_steps
     assert [s.median for s in slowest] == sorted((s.median for s in slowest), reverse=True)
-    assert slowest[0].median == max(median(v) for v in expected.steps.values())
+    assert slowest[0].median == max(bucket_median(v) for v in expected.steps.values())
     lanes = {w.name: w for w in board.lanes}
     assert {k: w.open for k, w in lanes.items() if w.open} == dict(expected.lanes_open)
     assert {k: w.completed for k, w in lanes.items() if w.completed} == dict(expected.lanes_completed)
@@ -79,6 +79,21 @@ def test_a_file_over_its_limit_counts_late_and_the_paid_fee_is_counted(web_app: 
     # another period: nothing happened in December
     december = dashboard_for(deployed, date(2025, 12, 1), date(2025, 12, 31))
     assert (december.received, december.finished, december.steps, december.on_time_percent) == (0, 0, [], None)
+
+
+def test_histogram_percentiles_at_a_quarter_day_resolution() -> None:
+    assert [bucket_of(v) for v in (0.0, 0.01, 0.25, 0.2500000001, 0.26, 0.5 - 1e-12, 30.0, 30.01, 400.0)] == [
+        0, 1, 1, 1, 2, 2, 120, 121, 121]
+    assert bucket_percentile({}, 0.5) is None
+    assert bucket_percentile({2: 1, 20: 1}, 0.5) == 0.5  # even count: the lower middle
+    assert bucket_percentile({2: 1, 20: 1}, 0.9) == 5.0
+    assert bucket_percentile({4: 9, 121: 1}, 0.9) == 1.0 and bucket_percentile({4: 8, 121: 2}, 0.9) == 30.25
+    for values in ([0.1, 0.3, 7.2, 2.0], [0.26] * 7 + [40.0] * 3, [v / 3 for v in range(37)]):
+        counts: dict[int, int] = {}
+        for v in values:
+            counts[bucket_of(v)] = counts.get(bucket_of(v), 0) + 1
+        assert bucket_percentile(counts, 0.5) == bucket_median(values)
+        assert bucket_percentile(counts, 0.9) == bucket_p90(values)
 
 
 def test_percentiles() -> None:

@@ -76,3 +76,27 @@ def test_the_cli_writes_the_three_files(web_app: Flask, deployed: Container, clo
     assert bad.exit_code == 1 and "YYYY-MM" in bad.output
     with deployed.db.unit_of_work() as session:
         assert session.scalars(select(MonthlyReport)).all() == []
+
+
+def test_scores_read_with_a_decimal_comma_in_the_pdf_and_stay_numbers_in_csv_and_xlsx() -> None:
+    from decimal import Decimal
+
+    from app.desk.report import MonthFigures, _pdf_cell, to_csv, to_xlsx
+    from app.desk.report import tables as report_tables
+    from app.desk.services import Dashboard
+    from app.skm.services import format_score, survey_index
+
+    index = survey_index({"requirements": 4, "procedure": 3, "time": 2, "cost": 4, "product": 4, "competence": 3,
+                          "behaviour": 4, "complaints": 3, "facilities": 3}, 1)
+    assert index.ikm == Decimal("83.33")
+    assert (format_score(index.ikm, "id_ID"), format_score(index.ikm, "en_GB")) == ("83,33", "83.33")
+    assert format_score(Decimal("82.3"), "id_ID") == "82,30" and format_score(None, "id_ID") == "-"
+    assert _pdf_cell(index.ikm) == "83,33" and _pdf_cell(12) == "12"
+    board = Dashboard(date(2026, 1, 1), date(2026, 1, 31), None)
+    figures = MonthFigures("2026-01", date(2026, 1, 1), date(2026, 1, 31), board, {}, {}, index, [], [], [])
+    all_tables = report_tables(figures)
+    rows = list(csv.reader(io.StringIO(to_csv(all_tables).decode("utf-8-sig"))))
+    assert ["IKM", "83.33"] in rows and ["Waktu penyelesaian", "2.00"] in rows
+    book = load_workbook(io.BytesIO(to_xlsx(all_tables)))
+    values = [list(r) for r in book["IKM"].iter_rows(values_only=True)]
+    assert ["IKM", 83.33] in values and ["Waktu penyelesaian", 2.0] in values  # numeric cells

@@ -51,8 +51,14 @@ def test_after_handover_the_applicant_answers_once_and_the_answer_names_nobody(
         web_app: Flask, deployed: Container, clock: FixedClock) -> None:
     number = trade_licence(deployed)
     # the handover sheet printed at the front desk carries the link and its QR code
-    sheet = signed_in(web_app, "loket").get(f"/files/{number}/handover").get_data(as_text=True)
+    front_desk = signed_in(web_app, "loket")
+    sheet = front_desk.get(f"/files/{number}/handover-sheet").get_data(as_text=True)
+    assert 'data-testid="handover-sheet"' in sheet  # the one sheet: the handover record with the survey on it
     assert 'data-testid="survey-qr"' in sheet and "<svg" in sheet
+    old = front_desk.get(f"/files/{number}/handover")
+    assert old.status_code == 301 and old.headers["Location"].endswith(f"/files/{number}/handover-sheet")
+    page = front_desk.get(f"/files/{number}").get_data(as_text=True)
+    assert f'href="/files/{number}/handover-sheet"' in page and f'href="/files/{number}/handover"' not in page
     link = link_on(sheet)
     # the applicant finds the same link on /track
     public = web_app.test_client()
@@ -88,18 +94,25 @@ def test_after_handover_the_applicant_answers_once_and_the_answer_names_nobody(
 
     # the public page publishes the index: (4+3+2+4+4+3+4+3+3)/9 x 25 = 30/9 x 25 = 83.33, band B
     published = web_app.test_client().get("/skm").get_data(as_text=True)
-    assert 'data-testid="skm-ikm">83.33<' in published and "<b>B</b>" in published
+    # Indonesian with a decimal comma, English with a point
+    assert 'data-testid="skm-ikm">83,33<' in published and "<b>B</b>" in published
     assert 'data-testid="skm-respondents">1<' in published
-    assert "Waktu penyelesaian (2.00)" in published  # the weakest element first
+    assert "Waktu penyelesaian (2,00)" in published  # the weakest element first
     english = web_app.test_client().get("/skm?lang=en").get_data(as_text=True)
     assert "Public Satisfaction Index (IKM)" in english and "Time taken (2.00)" in english
+    assert 'data-testid="skm-ikm">83.33<' in english
+    manager = signed_in(web_app, "manajer")
+    board = manager.get("/dashboard?start=2026-01-01&end=2026-01-31").get_data(as_text=True)
+    assert 'data-testid="dashboard-ikm"><b>83,33</b>' in board and ">2,00</td>" in board
+    board_en = manager.get("/dashboard?start=2026-01-01&end=2026-01-31&lang=en").get_data(as_text=True)
+    assert 'data-testid="dashboard-ikm"><b>83.33</b>' in board_en and ">2.00</td>" in board_en
 
 
 def test_the_survey_opens_only_after_handover_and_only_with_a_genuine_link(
         web_app: Flask, deployed: Container) -> None:
     number = trade_licence(deployed, finished=False)
     officer = signed_in(web_app, "loket")
-    sheet = officer.get(f"/files/{number}/handover").get_data(as_text=True)
+    sheet = officer.get(f"/files/{number}/handover-sheet").get_data(as_text=True)
     assert 'data-testid="handover-not-finished"' in sheet and "survey-link" not in sheet
     with deployed.db.unit_of_work() as session:
         file_id = session.scalars(select(ApplicationFile.id).where(ApplicationFile.file_number == number)).one()

@@ -1,7 +1,10 @@
 /* The heat map: a procedure's diagram (bpmn-js viewer) with each step coloured by the office's own
    history over a period: median or 90th-percentile working days, or the share of steps done late.
    Five colour classes from viridis (colour-blind safe, readable in greyscale), light = fast, dark = slow;
-   the figures are on each step (badge) and in its tooltip, and in the table beside the diagram. */
+   the figures are on each step (badge) and in its tooltip, and in the table beside the diagram.
+   One script for every place: a section [data-heatmap] with its own viewer (file page, dashboard), or
+   with data-heat-overlay naming the page's bpmn-js instance (the designer's modeler: window.ptspModeler),
+   painted over it while its "Peta panas" toggle is on. */
 (function () {
   "use strict";
   var PALETTE = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"];
@@ -17,30 +20,52 @@
     return Math.min(PALETTE.length - 1, Math.floor((value / top) * PALETTE.length));
   }
 
+  function fetchOk(url, kind) {
+    return window.fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) { throw new Error(kind + " " + r.status); }
+      return kind === "heat" ? r.json() : r.text();
+    });
+  }
+
   function setUp(section) {
+    var overlay = section.getAttribute("data-heat-overlay");
     var holder = section.querySelector(".heat-diagram");
     var legend = section.querySelector(".heat-legend");
+    var status = section.querySelector(".heat-status");
+    var toggle = section.querySelector("input[data-heat-toggle]");
+    var heatUrl = section.getAttribute("data-heat-url") || (holder && holder.getAttribute("data-heat-url"));
     var texts = JSON.parse(section.getAttribute("data-texts") || "{}");
     var lang = document.documentElement.getAttribute("lang") || "id";
-    function fail() { holder.textContent = holder.getAttribute("data-error-text") || ""; }
-    if (typeof window.BpmnJS !== "function" || typeof window.fetch !== "function") { fail(); return; }
-    var viewer = new window.BpmnJS({ container: holder });
+    var viewer = null;
     var heat = null;
     var marked = [];
     var badges = [];
+    function fail() {
+      var target = holder || status;
+      if (target) { target.textContent = (holder || section).getAttribute("data-error-text") || ""; }
+    }
+    if (typeof window.fetch !== "function") { fail(); return; }
 
     function metricValue(step, metric) {
       if (metric === "overdue_rate") { return step.overdue_rate === null ? 0 : step.overdue_rate * 100; }
       return step[metric] === null ? 0 : step[metric];
     }
 
-    function paint(metric) {
+    function clear() {
       var canvas = viewer.get("canvas");
-      var registry = viewer.get("elementRegistry");
       var overlays = viewer.get("overlays");
       marked.forEach(function (m) { canvas.removeMarker(m[0], m[1]); });
       badges.forEach(function (id) { overlays.remove(id); });
       marked = []; badges = [];
+      legend.innerHTML = "";
+      section.setAttribute("data-painted", "0");
+    }
+
+    function paint(metric) {
+      var canvas = viewer.get("canvas");
+      var registry = viewer.get("elementRegistry");
+      var overlays = viewer.get("overlays");
+      clear();
       var names = Object.keys(heat.steps);
       var top = 0;
       names.forEach(function (name) { top = Math.max(top, metricValue(heat.steps[name], metric)); });
@@ -63,8 +88,8 @@
         badge.textContent = number(value, lang, metric === "overdue_rate" ? 0 : 1) + unit + " · n=" + step.count;
         badges.push(overlays.add(name, { position: { bottom: -4, left: 0 }, html: badge }));
       });
-      holder.setAttribute("data-painted", String(marked.length));
-      legend.innerHTML = "";
+      if (holder) { holder.setAttribute("data-painted", String(marked.length)); }
+      section.setAttribute("data-painted", String(marked.length));
       PALETTE.forEach(function (colour, i) {
         var item = document.createElement("li");
         var swatch = document.createElement("span");
@@ -80,26 +105,47 @@
       section.setAttribute("data-metric", metric);
     }
 
-    Promise.all([
-      window.fetch(holder.getAttribute("data-xml-url"), { credentials: "same-origin" }).then(function (r) {
-        if (!r.ok) { throw new Error("diagram " + r.status); }
-        return r.text();
-      }),
-      window.fetch(holder.getAttribute("data-heat-url"), { credentials: "same-origin" }).then(function (r) {
-        if (!r.ok) { throw new Error("heat " + r.status); }
-        return r.json();
-      })
-    ]).then(function (results) {
-      heat = results[1];
-      return viewer.importXML(results[0]);
-    }).then(function () {
-      viewer.get("canvas").zoom("fit-viewport");
+    function metric() {
       var checked = section.querySelector("input[name=heat-metric]:checked");
-      paint(checked ? checked.value : "median");
+      return checked ? checked.value : "median";
+    }
+
+    function listen() {
       Array.prototype.forEach.call(section.querySelectorAll("input[name=heat-metric]"), function (input) {
-        input.addEventListener("change", function () { paint(input.value); });
+        input.addEventListener("change", function () {
+          if (heat && (!toggle || toggle.checked)) { paint(input.value); }
+        });
       });
-    }).catch(fail);
+    }
+
+    if (overlay) {
+      // Over the page's own diagram: fetched when first switched on, cleared when switched off.
+      viewer = window[overlay];
+      if (!viewer || !toggle) { fail(); return; }
+      var controls = section.querySelector(".heat-controls");
+      listen();
+      toggle.addEventListener("change", function () {
+        if (controls) { controls.hidden = !toggle.checked; }
+        if (!toggle.checked) { if (heat) { clear(); } return; }
+        (heat ? Promise.resolve(heat) : fetchOk(heatUrl, "heat")).then(function (data) {
+          heat = data;
+          if (toggle.checked) { paint(metric()); }
+        }).catch(fail);
+      });
+      return;
+    }
+
+    if (typeof window.BpmnJS !== "function") { fail(); return; }
+    viewer = new window.BpmnJS({ container: holder });
+    Promise.all([fetchOk(holder.getAttribute("data-xml-url"), "diagram"), fetchOk(heatUrl, "heat")])
+      .then(function (results) {
+        heat = results[1];
+        return viewer.importXML(results[0]);
+      }).then(function () {
+        viewer.get("canvas").zoom("fit-viewport");
+        paint(metric());
+        listen();
+      }).catch(fail);
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-heatmap]"), setUp);
