@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
@@ -21,12 +21,16 @@ from cryptography.hazmat.primitives import serialization
 
 from app.evidence.keys import OfficeIdentity
 
+if TYPE_CHECKING:  # pyHanko loads on first use (a signature), not at import
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko.sign.validation.status import PdfSignatureStatus
+
 FIELD_NAME = "TandaTanganElektronik"
 # Bottom right of the last page, where a wet signature would go (A4 points).
 STAMP_BOX = (330, 36, 565, 116)
 
 
-def _signer(identity: OfficeIdentity):  # type: ignore[no-untyped-def]
+def _signer(identity: OfficeIdentity) -> SimpleSigner:
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -124,8 +128,9 @@ def check_pdf(pdf: bytes, trust_pem: bytes) -> SignCheck:
     return SignCheck("valid", "; ".join(notes))
 
 
-def _covers_document(status) -> bool:  # type: ignore[no-untyped-def]
-    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
+def _covers_document(status: PdfSignatureStatus) -> bool:
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True
