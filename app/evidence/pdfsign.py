@@ -65,7 +65,8 @@ def sign_pdf(pdf: bytes, identity: OfficeIdentity, *, signer_name: str, signer_n
                                    new_field_spec=fields.SigFieldSpec(FIELD_NAME, box=STAMP_BOX, on_page=-1))
     out = _run(lambda: pdf_signer.async_sign_pdf(writer, appearance_text_params={
         "signer": signer_name, "nip": signer_nip, "office": office_name[:60]}))
-    return out.getvalue()  # type: ignore[no-any-return]
+    signed: bytes = out.getvalue()
+    return signed
 
 
 def _run(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
