@@ -48,7 +48,8 @@ run: install
 	@echo ">> Menjalankan web, worker, beat; alamatnya muncul begitu /healthz menjawab / starting; the address shows once /healthz answers"
 	$(BIN)/python -m app.supervisor
 
-test: install browser
+# mypy --strict first (its settings are in pyproject.toml): a type error fails the run, as a failing test does.
+test: typecheck browser
 	$(BIN)/python -m pytest
 
 bench: install

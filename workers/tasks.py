@@ -5,8 +5,6 @@ import dataclasses
 import socket
 from datetime import UTC, datetime, timedelta
 
-from celery import shared_task
-
 from app.container import container
 from app.desk.report import run_report
 from app.desk.rollup import refresh_rollups
@@ -16,16 +14,17 @@ from app.notify.delivery import deliver
 from app.ops.services import record_heartbeat
 from app.ops.sweep_lock import sweep_lock
 from app.sla.sweep import sla_sweep as run_sla_sweep
+from workers.jobs import BoundTask, bound_job, job
 
 
-@shared_task(name="workers.tasks.fire_timers", bind=True, acks_late=True)
-def fire_timers(self, instance_id: int) -> bool:  # type: ignore[no-untyped-def]
+@bound_job(name="workers.tasks.fire_timers", acks_late=True)
+def fire_timers(self: BoundTask, instance_id: int) -> bool:
     """Fire the due timers of one instance (scheduled for the timer's due time);
     a wake-up that arrives early schedules itself again for the due time."""
     return fire_instance_timers(container(), instance_id, scheduled_for=_eta(self.request.eta))
 
 
-@shared_task(name="workers.tasks.sweep_timers", acks_late=True)
+@job(name="workers.tasks.sweep_timers", acks_late=True)
 def sweep_timers() -> int:
     """Fire every due timer the scheduled wake-ups missed (downtime, lost messages); a no-op
     while another beat's sweep runs."""
@@ -34,14 +33,14 @@ def sweep_timers() -> int:
         return fire_due_timers(c) if held else 0
 
 
-@shared_task(name="workers.tasks.heartbeat", bind=True)
-def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
+@bound_job(name="workers.tasks.heartbeat")
+def heartbeat(self: BoundTask) -> None:
     c = container()
     with c.db.unit_of_work() as session:
         record_heartbeat(session, self.request.hostname or socket.gethostname(), c.clock)
 
 
-@shared_task(name="workers.tasks.sla_sweep", acks_late=True)
+@job(name="workers.tasks.sla_sweep", acks_late=True)
 def sla_sweep() -> dict[str, int]:
     """Move every SLA state due to change and create its notices; re-enqueue lost deliveries;
     a no-op (``{}``) while another beat's sweep runs."""
@@ -50,7 +49,7 @@ def sla_sweep() -> dict[str, int]:
         return dataclasses.asdict(run_sla_sweep(c)) if held else {}
 
 
-@shared_task(name="workers.tasks.sweep_attachments")
+@job(name="workers.tasks.sweep_attachments")
 def sweep_attachments() -> dict[str, int]:
     """Remove staged uploads that no commit recorded (see app/files/storage.py)."""
     c = container()
@@ -59,25 +58,25 @@ def sweep_attachments() -> dict[str, int]:
     return dataclasses.asdict(report)
 
 
-@shared_task(name="workers.tasks.desk_rollup", acks_late=True)
+@job(name="workers.tasks.desk_rollup", acks_late=True)
 def desk_rollup() -> dict[str, int]:
     """Bring the dashboard's rollup rows up to date (app/desk/rollup.py)."""
     return dataclasses.asdict(refresh_rollups(container()))
 
 
-@shared_task(name="workers.tasks.monthly_report", acks_late=True)
+@job(name="workers.tasks.monthly_report", acks_late=True)
 def monthly_report(report_id: int) -> str:
     """Build one queued monthly report (PDF, CSV, XLSX); its page shows the progress."""
     return run_report(container(), report_id)
 
 
-@shared_task(name="workers.tasks.deliver_notice", acks_late=True)
+@job(name="workers.tasks.deliver_notice", acks_late=True)
 def deliver_notice(delivery_id: int) -> str:
     """Send one notice delivery (claimed, so running it twice sends it once)."""
     return deliver(container(), delivery_id).status
 
 
-@shared_task(name="workers.tasks.integrity_check", acks_late=True)
+@job(name="workers.tasks.integrity_check", acks_late=True)
 def integrity_check() -> bool:
     """Daily: recompute every hash chain, check the anchors, tell administrators of a break,
     publish today's signed anchor. True when every chain holds."""

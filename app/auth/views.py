@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
-from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
+from app.auth.security import (
+    SignInRefused,
+    authenticate,
+    client_address,
+    commit,
+    login_required,
+    request_session,
+    role_required,
+)
 from app.auth.services import PasswordRefused, UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register

@@ -243,14 +243,14 @@ def _finish_files(session: Session, calendar: WorkingCalendar, hours: OfficeHour
         rollup.working_days = file_duration(calendar, hours, file)
         rollup.on_time = file_on_time(file)
         rollup.fee_assessed, rollup.fee_paid = fees_of(cat, file.process_id, read_data(instance))
-        day = days(rollup.finished_on, rollup.process_id)  # type: ignore[arg-type]  # just set
+        day = days(rollup.finished_on, rollup.process_id)
         day.finished += 1
         day.with_clock += rollup.on_time is not None
         day.on_time += rollup.on_time is True
         day.fee_assessed += rollup.fee_assessed
         day.fee_paid += rollup.fee_paid
         if rollup.working_days is not None:
-            figures.duration(rollup.finished_on, rollup.process_id, "file", "",  # type: ignore[arg-type]
+            figures.duration(rollup.finished_on, rollup.process_id, "file", "",
                              rollup.working_days, rollup.on_time is False)
     return len(rows)
 

@@ -48,7 +48,7 @@ class _ClockDatetime(datetime):
         return current.astimezone(tz) if tz is not None else current.astimezone(UTC).replace(tzinfo=None)
 
 
-spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
+spiff_timer.datetime = _ClockDatetime
 
 
 @contextmanager
@@ -159,7 +159,7 @@ def _user_tasks(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, dict[s
 _loading_specs: contextvars.ContextVar[tuple[Any, dict[str, Any]]] = contextvars.ContextVar("loading_specs")
 
 
-class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # SpiffWorkflow ships no types
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
@@ -187,7 +187,8 @@ _SERIALIZER = _make_serializer()
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
-    return _SERIALIZER.serialize_json(workflow)
+    state: str = _SERIALIZER.serialize_json(workflow)
+    return state
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:

@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
@@ -21,12 +21,16 @@ from cryptography.hazmat.primitives import serialization
 
 from app.evidence.keys import OfficeIdentity
 
+if TYPE_CHECKING:  # pyHanko loads on first use (a signature), not at import
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko.sign.validation.status import PdfSignatureStatus
+
 FIELD_NAME = "TandaTanganElektronik"
 # Bottom right of the last page, where a wet signature would go (A4 points).
 STAMP_BOX = (330, 36, 565, 116)
 
 
-def _signer(identity: OfficeIdentity):  # type: ignore[no-untyped-def]
+def _signer(identity: OfficeIdentity) -> SimpleSigner:
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -61,7 +65,8 @@ def sign_pdf(pdf: bytes, identity: OfficeIdentity, *, signer_name: str, signer_n
                                    new_field_spec=fields.SigFieldSpec(FIELD_NAME, box=STAMP_BOX, on_page=-1))
     out = _run(lambda: pdf_signer.async_sign_pdf(writer, appearance_text_params={
         "signer": signer_name, "nip": signer_nip, "office": office_name[:60]}))
-    return out.getvalue()  # type: ignore[no-any-return]
+    signed: bytes = out.getvalue()
+    return signed
 
 
 def _run(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
@@ -124,8 +129,9 @@ def check_pdf(pdf: bytes, trust_pem: bytes) -> SignCheck:
     return SignCheck("valid", "; ".join(notes))
 
 
-def _covers_document(status) -> bool:  # type: ignore[no-untyped-def]
-    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
+def _covers_document(status: PdfSignatureStatus) -> bool:
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
@@ -105,16 +106,8 @@ def verify_histories(session: Session, file_number: str | None = None) -> ChainR
 
 
 def _grouped(rows: Iterable[InstanceEvent]) -> Iterator[tuple[int, list[InstanceEvent]]]:
-    current: int | None = None
-    group: list[InstanceEvent] = []
-    for row in rows:
-        if row.instance_id != current and group:
-            yield current, group  # type: ignore[misc]
-            group = []
-        current = row.instance_id
-        group.append(row)
-    if group:
-        yield current, group  # type: ignore[misc]
+    for instance_id, group in groupby(rows, key=lambda row: row.instance_id):
+        yield instance_id, list(group)
 
 
 def _file_label(session: Session, instance_id: int) -> str:

@@ -108,7 +108,7 @@ class FormRegistry:
         if hit and hit[0] == stamp:
             if isinstance(hit[1], FormBroken):
                 raise hit[1]
-            return hit[1], hit[2]  # type: ignore[return-value]
+            return hit[1], hit[2]
         try:
             text = saved[1] if saved is not None else path.read_text("utf-8")
         except UnicodeDecodeError as exc:

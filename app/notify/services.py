@@ -73,7 +73,7 @@ def create_notice_rows(session: Session, drafts: Sequence[NoticeDraft], *, now: 
                  .returning(Notice.id, *(getattr(Notice, c) for c in key_columns)))
     for notice_id, *key in session.execute(statement, rows):
         created.append(notice_id)
-        recipient = by_key[tuple(key)].recipient  # type: ignore[index]
+        recipient = by_key[tuple(key)].recipient
         if email and recipient.email:
             deliveries.append({
                 "notice_id": notice_id, "channel": "email", "address": recipient.email, "status": "pending",

@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import commit, request_session, role_required
+from app.auth.security import commit, login_required, request_session, role_required
 from app.complaints.models import CATEGORY_LABELS
 from app.container import container
 from app.engine.errors import EngineError

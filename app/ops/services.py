@@ -58,7 +58,7 @@ def check_health(database: Database, broker_url: str, clock: Clock, max_heartbea
 
 
 def _check_broker(url: str) -> dict[str, Any]:
-    from kombu import Connection
+    from kombu.connection import Connection
 
     try:
         with Connection(url, connect_timeout=2) as conn:

@@ -7,12 +7,19 @@ from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import client_address, commit, officer_required, permission_required, request_session
+from app.auth.security import (
+    client_address,
+    commit,
+    login_required,
+    officer_required,
+    permission_required,
+    request_session,
+)
 from app.container import container
 from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
@@ -157,7 +164,7 @@ EVENT_LABELS = {
 
 
 def _me() -> User:
-    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
+    return cast(User, current_user._get_current_object())
 
 
 def _lane_label(lane: str) -> str:

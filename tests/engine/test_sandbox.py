@@ -489,6 +489,9 @@ def test_check_source() -> None:
     assert any("never closed" in e for e in check_source("x = (", "exec"))
     assert check_source("x" * 60_000, "exec")
     assert check_source("-" * 100_000 + "1", "eval")  # deep nesting is an error, not a crash
+    # What SpiffWorkflow hands over is untyped: anything but text is refused, never compiled.
+    assert check_source(None, "exec") == ["a script must be text, not NoneType"]  # type: ignore[arg-type]
+    assert check_source(b"x = 1", "exec") == ["a script must be text, not bytes"]  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------

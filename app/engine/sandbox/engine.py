@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
@@ -21,7 +21,7 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-class SandboxScriptEngine(PythonScriptEngine):
+class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkflow ships no types
     """PythonScriptEngine over :class:`SandboxEnvironment` whose errors keep the reason
     and the script line."""
 
@@ -54,13 +54,14 @@ class SandboxScriptEngine(PythonScriptEngine):
     def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Exception:
         line_number, error_line = self.get_error_line_number_and_content(script, err)
         if isinstance(err, SpiffWorkflowException):
-            err.line_number = line_number  # type: ignore[attr-defined]
-            err.error_line = error_line  # type: ignore[attr-defined]
+            err.line_number = line_number
+            err.error_line = error_line
             err.add_note(f"Python script error on line {line_number}: '{error_line}'")
-            return err
-        return WorkflowTaskException(
+            return cast(Exception, err)  # narrowed to SpiffWorkflow's untyped class, still the Exception passed in
+        wrapped: Exception = WorkflowTaskException(
             _describe(err), task=task, exception=err, line_number=line_number, error_line=error_line
         )
+        return wrapped
 
     def get_error_line_number_and_content(self, script: str, err: BaseException) -> tuple[int, str]:
         line_number = 0

@@ -29,7 +29,7 @@ def script_lineno(tb: TracebackType | None) -> int | None:
     return lineno
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow ships no types
     """Runs diagram scripts and expressions under RestrictedPython with budgets.
 
     Same data semantics as SpiffWorkflow's ``TaskDataEnvironment`` (see module doc).

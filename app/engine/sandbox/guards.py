@@ -9,13 +9,16 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from app.engine.sandbox.budgets import charge, check_text, content_size, guard_tick, limits_now, sized
 from app.engine.sandbox.policy import MAX_FORMAT_WIDTH, ScriptRejected
+
+# RestrictedPython leaves it unannotated: (object, name) -> attribute, or raises.
+_safer_getattr = cast(Callable[[object, str], Any], safer_getattr)
 
 # ---------------------------------------------------------------------------
 # Guards called by the transformed code.
@@ -265,7 +268,7 @@ def _guarded_getattr(obj: Any, name: str) -> Any:
     refused = _REFUSED_METHODS.get(name)
     if refused is not None:
         raise ScriptRejected(refused)
-    value = safer_getattr(obj, name)  # RestrictedPython's own check, then getattr
+    value = _safer_getattr(obj, name)  # RestrictedPython's own check, then getattr
     if isinstance(obj, str):
         return _guarded_str_method(obj, name, value)
     if type(obj) is list and name == "extend":

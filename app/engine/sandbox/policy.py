@@ -11,7 +11,7 @@ import re
 from types import CodeType
 from typing import Any, Literal, cast
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 
 SCRIPT_FILENAME = "<diagram script>"
@@ -139,7 +139,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
 
 @functools.lru_cache(maxsize=1024)
-def _compile(source: str, mode: str) -> tuple[CodeType | None, tuple[str, ...]]:
+def _compile(source: object, mode: str) -> tuple[CodeType | None, tuple[str, ...]]:
+    # ``object``: SpiffWorkflow hands over whatever the diagram holds, typed or not.
     if not isinstance(source, str):
         return None, (f"a script must be text, not {type(source).__name__}",)
     if len(source) > MAX_SOURCE_CHARS:
