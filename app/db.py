@@ -5,12 +5,14 @@ once through :func:`unit_of_work`.
 """
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import DateTime, LargeBinary, MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -67,6 +69,42 @@ class CompressedText(TypeDecorator[str]):
             return value
         raw = bytes(value)
         return zlib.decompress(raw).decode("utf-8") if raw[:1] == b"\x78" else raw.decode("utf-8")
+
+
+class CompressedJSON(TypeDecorator[Any]):
+    """JSON stored as UTF-8 bytes, zlib-compressed when that is smaller (a step's data in the
+    history: most of a finished file's bytes). Reads the plain JSON text written before."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: object) -> bytes | None:
+        if value is None:
+            return None
+        raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        packed = zlib.compress(raw, 9)
+        return packed if len(packed) < len(raw) else raw
+
+    def process_result_value(self, value: bytes | str | None, dialect: object) -> Any:
+        if value is None:
+            return None
+        raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        return json.loads(zlib.decompress(raw) if raw[:1] == b"\x78" else raw)  # JSON never starts with "x"
+
+
+class HexDigest(TypeDecorator[str]):
+    """A SHA-256 hex digest stored as its 32 bytes (half the size); reads hex text written before."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> bytes | None:
+        return None if value is None else bytes.fromhex(value)
+
+    def process_result_value(self, value: bytes | str | None, dialect: object) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        return bytes(value).hex()
 
 
 @dataclass(frozen=True)

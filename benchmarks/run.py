@@ -262,6 +262,11 @@ def main() -> int:
     from benchmarks.scripts import main as scripts_main
 
     scripts_main()
+    from benchmarks.workers import run as workers_run
+
+    workers_line = workers_run()
+    if workers_line is not None:
+        results.append(workers_line)
     from benchmarks.desk import run as desk_run
 
     desk_run()

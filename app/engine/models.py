@@ -10,7 +10,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.chain import GENESIS
-from app.db import Base, CompressedText, UTCDateTime
+from app.db import Base, CompressedJSON, CompressedText, HexDigest, UTCDateTime
 
 
 class ProcessDefinition(Base):
@@ -116,7 +116,7 @@ class InstanceEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     task_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     actor: Mapped[str] = mapped_column(String(100))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(CompressedJSON, default=dict)
     seq: Mapped[int] = mapped_column(Integer)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(HexDigest)
+    row_hash: Mapped[str] = mapped_column(HexDigest)

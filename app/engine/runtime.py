@@ -212,6 +212,9 @@ class Runtime:
 
     def data(self, instance: ProcessInstance) -> dict[str, Any]:
         """The process data as the last completed step left it."""
+        final = spiff.final_data(instance.state)
+        if final is not None:
+            return final
         workflow = self._load(instance)
         last = workflow.last_task or workflow.task_tree
         return dict(last.data) if last is not None else {}
@@ -299,12 +302,14 @@ class Runtime:
                open_before: set[str], completed: list[HumanTask]) -> None:
         now = self.clock.now()
         was_running = instance.status == "running"
-        instance.state = spiff.dump_state(workflow)
         instance.updated_at = now
         if instance.status == "running" and workflow.is_completed():
             instance.status = "completed"
             instance.completed_at = now
             self._record(session, instance, "completed", "system")
+        # A finished instance keeps only its final data (it never runs again): a third of its bytes.
+        instance.state = (spiff.dump_final_data(workflow) if instance.status == "completed"
+                          else spiff.dump_state(workflow))
         previous_timer = instance.next_timer_at
         instance.next_timer_at = spiff.next_timer_due(workflow) if instance.status == "running" else None
         opened, cancelled, open_steps = self._sync_human_tasks(session, instance, workflow, open_before, now)

@@ -7,6 +7,7 @@ SpiffWorkflow.
 from __future__ import annotations
 
 import contextvars
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -189,6 +190,25 @@ _SERIALIZER = _make_serializer()
 def dump_state(workflow: BpmnWorkflow) -> str:
     state: str = _SERIALIZER.serialize_json(workflow)
     return state
+
+
+_FINAL = '{"final_data": '
+
+
+def dump_final_data(workflow: BpmnWorkflow) -> str:
+    """A finished instance's state: only the data its last step left. It never runs again, and its
+    task tree (most of a state's bytes) is already told by its history and its task rows."""
+    last = workflow.last_task or workflow.task_tree
+    data = dict(last.data) if last is not None else {}
+    return _FINAL + json.dumps(_SERIALIZER.registry.convert(data), separators=(",", ":")) + "}"
+
+
+def final_data(state: str) -> dict[str, Any] | None:
+    """The data of a state written by :func:`dump_final_data`; None for a whole workflow's state."""
+    if not state.startswith(_FINAL):
+        return None
+    restored: dict[str, Any] = _SERIALIZER.registry.restore(json.loads(state)["final_data"])
+    return restored
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:

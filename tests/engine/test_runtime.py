@@ -1,14 +1,17 @@
 """Starting instances, completing tasks, timers, script errors, concurrency."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
 
 from app.clock import FixedClock
 from app.container import Container
+from app.engine import spiff
 from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.errors import ConcurrentUpdate, TaskAlreadyDone
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
@@ -179,3 +182,37 @@ def test_listeners_see_opened_closed_and_finished_in_the_same_transaction(contai
         ([], [("wait_for_applicant", "cancelled")], True),
     ]
     assert instance(container, second).status == "completed"
+
+
+def test_a_finished_instance_keeps_only_its_final_data(container: Container) -> None:
+    """A finished instance never runs again: its state shrinks to the data its last step left,
+    which is what every reader of a finished file asks for (permits, the file page)."""
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    instance_id = start(container, "wait_with_timer", {"wait_for": "P3D", "applicant": "Siti Rahmawati",
+                                                       "documents": [{"type": "ktp", "pages": 2}]})
+    running = instance(container, instance_id)
+    whole = len(running.state)
+    [task] = open_tasks(container, instance_id)
+    complete(container, task.id, {"note": "lengkap"})
+    row = instance(container, instance_id)
+    assert row.status == "completed"
+    assert "tasks" not in json.loads(row.state) and len(row.state) < whole / 5
+    data = container.runtime.data(row)
+    assert data["note"] == "lengkap" and data["applicant"] == "Siti Rahmawati"
+    assert data["documents"] == [{"type": "ktp", "pages": 2}]
+
+
+def test_a_finished_instance_stored_whole_still_reads(container: Container) -> None:
+    """Instances finished before the final-data form keep their whole state and read as before."""
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    instance_id = start(container, "wait_with_timer", {"wait_for": "P3D"})
+    [task] = open_tasks(container, instance_id)
+    with container.db.unit_of_work() as session:
+        row = session.get(ProcessInstance, instance_id)
+        assert row is not None
+        workflow = container.runtime._load(row)
+        workflow.get_task_from_id(UUID(task.task_guid)).data.update({"note": "lama"})
+        workflow.run_task_from_id(UUID(task.task_guid))
+        workflow.do_engine_steps()
+        row.state, row.status = spiff.dump_state(workflow), "completed"
+    assert container.runtime.data(instance(container, instance_id))["note"] == "lama"

@@ -7,16 +7,25 @@ import os
 import uuid
 import zlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from app.clock import FixedClock
+from app.config import ROOT, Settings
 from app.container import Container
-from app.engine.models import HumanTask, ProcessInstance
+from app.engine.definitions import deploy_directory
+from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
+from app.evidence.verify import verify_histories
 from app.files.services import open_file
-from app.migrate import upgrade
+from app.migrate import alembic_config, upgrade
+from app.publisher import RecordingPublisher
+from tests import samples
 from tests.conftest import REQUIRE_SERVICES
 
 
@@ -81,8 +90,6 @@ def test_instances_stored_before_compression_are_migrated(empty_database: str) -
         assert zlib.decompress(raw).decode() == state
         assert conn.execute(text("SELECT process_id FROM human_task")).scalar() == "building_permit"
     engine.dispose()
-    from sqlalchemy.orm import Session
-
     from app.db import make_engine
 
     engine = make_engine(empty_database)
@@ -90,3 +97,49 @@ def test_instances_stored_before_compression_are_migrated(empty_database: str) -
         instance = session.get(ProcessInstance, 1)
         assert instance is not None and instance.state == state
     engine.dispose()
+
+
+def test_the_history_is_stored_lean_and_its_chain_holds_across_the_migration(
+        empty_database: str, tmp_path: Path) -> None:
+    """Each event's data compressed (when smaller) and its hashes as 32 bytes; a history written
+    before (0017) reads the same after the upgrade and its chain still verifies, and back."""
+    upgrade(empty_database)
+    c = Container(Settings(database_url=empty_database, var_dir=tmp_path),
+                  clock=FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC)),
+                  publisher=RecordingPublisher())
+    with c.db.unit_of_work() as session:
+        deploy_directory(session, ROOT / "processes", "test", c.clock, c.forms.names())
+        number = open_file(session, c.runtime, c.settings, "building_permit", "Siti Rahmawati", "test").file_number
+    with c.db.unit_of_work() as session:  # a step with a large record (compressed) beside small ones (not)
+        task = session.scalars(select(HumanTask).where(HumanTask.status == "open")).one()
+        c.runtime.complete(session, task, samples.REGISTRATION, "loket")
+    c.db.dispose()
+
+    def stored() -> list[tuple[bytes, bytes]]:
+        engine = create_engine(empty_database)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT detail, row_hash FROM instance_event ORDER BY id")).all()
+        engine.dispose()
+        return [(json.dumps(d).encode() if isinstance(d, dict) else d.encode() if isinstance(d, str) else bytes(d),
+                 h.encode() if isinstance(h, str) else bytes(h)) for d, h in rows]
+
+    def history() -> tuple[bool, int, list[dict[str, object]]]:
+        engine = create_engine(empty_database)
+        with Session(engine) as session:
+            report = verify_histories(session, number)
+            details = [e.detail for e in session.scalars(select(InstanceEvent).order_by(InstanceEvent.id))]
+        engine.dispose()
+        return report.ok, report.links, details
+
+    ok, links, details = history()
+    assert ok and links >= 2 and details[-1]["data"]["applicant"] == samples.REGISTRATION["applicant"]
+    assert all(len(digest) == 32 for _, digest in stored())  # bytes, not 64 hex characters
+    assert stored()[-1][0][:1] == b"\x78" and len(stored()[-1][0]) < len(json.dumps(details[-1])) / 2
+
+    command.downgrade(alembic_config(empty_database), "0017")
+    assert all(len(digest) == 64 for _, digest in stored())  # hex text again
+    assert all(json.loads(detail) for detail, _ in stored())  # plain JSON again
+
+    upgrade(empty_database)
+    assert history() == (ok, links, details)
+
