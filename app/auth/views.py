@@ -8,7 +8,15 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
-from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
+from app.auth.security import (
+    SignInRefused,
+    authenticate,
+    client_address,
+    commit,
+    request_session,
+    role_required,
+    sign_in_limit,
+)
 from app.auth.services import PasswordRefused, UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
 from app.container import container
 from app.i18n import LANGUAGES, gettext, register
@@ -66,15 +74,13 @@ def login() -> ResponseReturnValue:
         password = request.form.get("password", "")
         db = request_session()
         try:
-            user = authenticate(db, username, password, client_address(), container().clock)
+            user = authenticate(db, username, password, client_address(), sign_in_limit(container().rate_limits))
         except SignInRefused as refused:
-            commit()  # the failed attempt counts
             if refused.throttled:
                 error, status = gettext("Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit."), 429
             else:
                 error, status = gettext("Nama pengguna atau kata sandi salah."), 401
         else:
-            commit()
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))

@@ -24,7 +24,7 @@ from app.complaints.services import (
 from app.container import container
 from app.engine.errors import NotFound
 from app.i18n import gettext, register
-from app.public.throttle import DatabaseGuessLimiter
+from app.ratelimit import Limit
 from app.web.nav import add_nav
 
 bp = Blueprint("complaints", __name__)
@@ -91,14 +91,13 @@ MAX_COMPLAINTS_PER_DAY = 5
 
 
 
-def _guesses() -> DatabaseGuessLimiter:
-    return DatabaseGuessLimiter("complaint", container().clock, max_failures=MAX_GUESSES)
+def _guesses() -> Limit:
+    return container().rate_limits.limit("complaint", MAX_GUESSES, timedelta(minutes=15))
 
 
-def _sent() -> DatabaseGuessLimiter:
+def _sent() -> Limit:
     # Every accepted complaint counts: at most a few a day per address and per file.
-    return DatabaseGuessLimiter("complaint-sent", container().clock, max_failures=MAX_COMPLAINTS_PER_DAY,
-                                window=timedelta(days=1))
+    return container().rate_limits.limit("complaint-sent", MAX_COMPLAINTS_PER_DAY, timedelta(days=1))
 
 
 def _form() -> ComplaintForm:
@@ -122,9 +121,9 @@ def new() -> ResponseReturnValue:
     db = request_session()
     form = _form()
     subject = form.file_number.strip().upper()
-    if _guesses().refused(db, client_address(), subject):
+    if _guesses().refused(client_address(), subject):
         return _render_new(form, error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit."), status=429)
-    if _sent().refused(db, client_address(), subject):
+    if _sent().refused(client_address(), subject):
         return _render_new(form, error=gettext("Terlalu banyak pengaduan dalam waktu singkat. Coba lagi besok."), status=429)
     try:
         complaint = submit_complaint(db, container().clock, form)
@@ -134,11 +133,10 @@ def new() -> ResponseReturnValue:
                            status=400)
     except WrongFileOrPin:
         db.rollback()
-        _guesses().record_failure(db, client_address(), subject)
-        commit()
+        _guesses().hit(client_address(), subject)
         return _render_new(form, error=gettext("Nomor berkas atau PIN salah."))
-    _sent().record_failure(db, client_address(), subject)
     commit()
+    _sent().hit(client_address(), subject)  # once stored: a complaint that failed to save does not count
     return render_template("complaints/sent.html", complaint=complaint), 201
 
 
@@ -148,14 +146,13 @@ def status() -> ResponseReturnValue:
         return render_template("complaints/status.html", complaints=None, error=None, labels=CATEGORY_LABELS)
     db = request_session()
     number = request.form.get("file_number", "")[:40].strip().upper()
-    if _guesses().refused(db, client_address(), number):
+    if _guesses().refused(client_address(), number):
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
     try:
         file = find_file(db, number, request.form.get("pin", ""))
     except WrongFileOrPin:
-        _guesses().record_failure(db, client_address(), number)
-        commit()
+        _guesses().hit(client_address(), number)
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Nomor berkas atau PIN salah."))
     return (render_template("complaints/status.html", complaints=complaints_of_file(db, file), file=file, error=None,

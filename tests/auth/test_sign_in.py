@@ -41,6 +41,23 @@ def test_repeated_failures_are_throttled_even_with_the_right_password(web_app: F
     assert login(client, "kasir", DEMO_PASSWORD).status_code == 302
 
 
+def test_the_sign_in_limit_holds_across_web_processes_on_redis(web_app: Flask) -> None:
+    from app.ratelimit import RateLimits
+    from tests.conftest import service_url
+
+    url = service_url("TEST_BROKER_URL")
+    parts = web_app.extensions["ptsp"]
+    RateLimits(url).storage.reset()
+    try:
+        parts.rate_limits = RateLimits(url)
+        for _ in range(5):
+            assert login(web_app.test_client(), "kasir", "tebakan-salah-99").status_code == 401
+        parts.rate_limits = RateLimits(url)  # another process: its own connections, nothing in memory
+        assert login(web_app.test_client(), "kasir", DEMO_PASSWORD).status_code == 429
+    finally:
+        RateLimits(url).storage.reset()
+
+
 def test_forms_without_a_csrf_token_are_refused(web_app: Flask) -> None:
     client = signed_in(web_app, "admin")
     response = client.post("/admin/users/new", data={"username": "penyusup", "full_name": "X",
