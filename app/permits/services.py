@@ -342,13 +342,17 @@ def qr_svg(text: str) -> str:
     return svg
 
 
-def _qr_matrix(text: str) -> list[list[bool]]:
-    import qrcode
+def qr_drawing(text: str, size: float) -> Any:
+    """A ReportLab drawing ``size`` points square: the QR code of ``text`` (ReportLab's own widget,
+    error correction M and a quiet zone of two modules, as the SVG of :func:`qr_svg`)."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
 
-    code = qrcode.QRCode(border=2)
-    code.add_data(text)
-    code.make(fit=True)
-    return [list(row) for row in code.get_matrix()]
+    widget = QrCodeWidget(text, barLevel="M", barBorder=2)
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
+    drawing.add(widget)
+    return drawing
 
 
 @dataclass(frozen=True)
@@ -389,7 +393,6 @@ def _pdf_logo(path_text: str, size: float) -> Any | None:
 
 def permit_pdf(printed: PrintedPermit) -> bytes:
     """The permit as an A4 PDF with its verification QR code."""
-    from reportlab.graphics.shapes import Drawing, Rect
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -421,14 +424,8 @@ def permit_pdf(printed: PrintedPermit) -> bytes:
         story.append(Paragraph(escape(printed.conditions_title), styles["Heading4"]))
         story.append(ListFlowable([Paragraph(escape(c), styles["BodyText"]) for c in printed.conditions],
                                   bulletType="1"))
-    matrix = _qr_matrix(printed.verify_url)
-    cell = 1.2 * mm
-    size = len(matrix) * cell
-    drawing = Drawing(size, size)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                drawing.add(Rect(x * cell, size - (y + 1) * cell, cell, cell, fillColor=colors.black, strokeColor=None))
+    size = 40 * mm
+    drawing = qr_drawing(printed.verify_url, size)
     story += [Spacer(1, 6 * mm),
               Table([[drawing, Paragraph(f"{escape(printed.verify_note)}<br/><font size=8>{escape(printed.verify_url)}</font>"
                                          f"<br/><br/>{escape(printed.issued_line)}", styles["BodyText"])]],
