@@ -71,6 +71,8 @@ class Settings:
     # from this many hops); without it, every client has the proxy's address and the
     # sign-in and tracking throttles become office-wide.
     proxy_hops: int = 0
+    # Log lines (one JSON object each, on standard error) from this level up: DEBUG, INFO, WARNING, ERROR.
+    log_level: str = "INFO"
     # Where sign-in, tracking and complaint limits are counted (app/ratelimit.py): memory:// is one
     # process's memory (the embedded demo); production uses Redis so every web process shares the counts.
     ratelimit_storage_url: str = "memory://"
@@ -166,6 +168,8 @@ class Settings:
         if self.db_lock_timeout_seconds > self.db_statement_timeout_seconds:
             found.append("PTSP_DB_LOCK_TIMEOUT_SECONDS must not exceed PTSP_DB_STATEMENT_TIMEOUT_SECONDS")
         found += self._ratelimit_problems()
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            found.append(f"PTSP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (is {self.log_level!r})")
         hours = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", self.office_hours)
         if hours is None or hours.group(1, 2) >= hours.group(3, 4):
             found.append(f"PTSP_OFFICE_HOURS must be HH:MM-HH:MM with the opening first (is {self.office_hours!r})")

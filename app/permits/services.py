@@ -69,7 +69,8 @@ def draft_permits(cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any]
         # A single permit's diagram may set only permit_number (the building permit does).
         number = numbers.get(member.process_id) or (data.get("permit_number") if single else None)
         if not number:
-            log.error("file %s was granted but its process set no permit number for %s", file.file_number, member.process_id)
+            log.error("file %s was granted but its process set no permit number for %s", file.file_number, member.process_id,
+                      extra={"file_number": file.file_number})
             continue
         product = member.product
         valid_from = _as_date(get_path(data, product.valid_from_from)) or today
@@ -182,7 +183,7 @@ class PermitIssuer:
         cat = catalogue.current()
         if cat.get(file.process_id) is None:
             log.warning("file %s was granted, but %s has no catalogue entry: no permit issued",
-                        file.file_number, file.process_id)
+                        file.file_number, file.process_id, extra={"file_number": file.file_number})
             return
         issue_permits(session, cat, file, data, change.now, self.zone)
 

@@ -65,6 +65,7 @@ def test_the_default_secret_is_refused_outside_the_demo(clean_env: pytest.Monkey
     ("PTSP_SLA_CRITICAL_DAYS", "5", "at least PTSP_SLA_CRITICAL_DAYS"),
     ("PTSP_SECRET_KEY", "pendek", "at least 16 characters"),
     ("PTSP_RATELIMIT_STORAGE_URL", "memcached://cache:11211", "memory:// or a redis:// URL"),
+    ("PTSP_LOG_LEVEL", "ramai", "DEBUG, INFO, WARNING"),
     ("PTSP_RATELIMIT_STORAGE_URL", "localhost:6379", "memory:// or a redis:// URL"),
 ])
 def test_wrong_settings_stop_the_start_with_a_clear_message(clean_env: pytest.MonkeyPatch, name: str, value: str,
