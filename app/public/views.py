@@ -10,7 +10,8 @@ from flask.typing import ResponseReturnValue
 from app.auth.security import client_address, request_session
 from app.container import container
 from app.i18n import gettext, register
-from app.public.services import normalise_file_number, track_file
+from app.public.services import track_file
+from app.public.webforms import TrackForm
 from app.ratelimit import Limit
 from app.web.nav import add_nav
 
@@ -55,7 +56,8 @@ def tracking_limit() -> Limit:
 
 @bp.route("/track", methods=["GET", "POST"])
 def track() -> ResponseReturnValue:
-    number = normalise_file_number(request.values.get("file_number", ""))
+    form = TrackForm(request.form if request.method == "POST" else request.args)
+    number = form.file_number.data or ""
     if request.method == "GET":
         return render_template("public/track.html", number=number, status=None, error=None)
     db = request_session()
@@ -64,7 +66,8 @@ def track() -> ResponseReturnValue:
         return render_template("public/track.html", number="", status=None,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
     c = container()
-    status = track_file(db, number, request.form.get("pin", ""), c.office_calendar, c.settings, c.clock.now())
+    # An empty or overlong number or PIN is a failed guess like any other, and reads the same.
+    status = track_file(db, number, form.pin.data, c.office_calendar, c.settings, c.clock.now()) if form.validate() else None
     if status is None:
         limit.hit(client_address(), number)
         # The number typed is not echoed, so a wrong PIN and an unknown number read exactly alike.

@@ -30,6 +30,21 @@ def test_wrong_password_is_refused_with_a_message(web_app: Flask) -> None:
     assert client.get("/admin/users").status_code == 302  # still signed out
 
 
+def test_an_empty_or_overlong_username_reads_as_a_wrong_one_and_is_not_counted(web_app: Flask) -> None:
+    client = web_app.test_client()
+    for name in ("", "   ", "k" * 101):
+        for _ in range(3):
+            response = login(client, name, DEMO_PASSWORD)
+            assert response.status_code == 401
+            assert "Nama pengguna atau kata sandi salah." in response.get_data(as_text=True)
+    assert login(client, "kasir", DEMO_PASSWORD).status_code == 302  # nine refusals, none counted
+
+
+def test_an_unknown_language_is_a_bad_request(web_app: Flask) -> None:
+    client = web_app.test_client()
+    assert post_form(client, "/language", {"lang": "fr", "next": "/login"}, token_from="/login").status_code == 400
+
+
 def test_repeated_failures_are_throttled_even_with_the_right_password(web_app: Flask, clock: FixedClock) -> None:
     client = web_app.test_client()
     for _ in range(5):
