@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from sqlalchemy import exc as sa_exc
     from werkzeug.exceptions import HTTPException
 
-    from app import cli, i18n
+    from app import cli, i18n, logging_setup
     from app.auth.security import close_request_session, login_manager
     from app.container import Container
     from app.web.json_provider import LimitedJSONProvider
@@ -26,7 +26,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from app.web.views import database_busy, render_error
 
     settings = settings or Settings.from_env()
+    logging_setup.configure_logging(settings.log_level)
     app = Flask(__name__)
+    logging_setup.init_app(app)  # first: the request id is known to every later hook and error page
     app.json = LimitedJSONProvider(app)  # deep JSON is a bad request, never a RecursionError
     # Every <int:...> in a URL is a database id: larger than the column can hold is simply not found.
     app.url_map.converters["int"] = _DatabaseId

@@ -27,6 +27,8 @@ def _bool(value: str) -> bool:
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 (the embedded demo's; refused anywhere else)
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# The stores of the `limits` library this service supports (app/ratelimit.py).
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
 class SettingsError(ValueError):
@@ -69,6 +71,11 @@ class Settings:
     # from this many hops); without it, every client has the proxy's address and the
     # sign-in and tracking throttles become office-wide.
     proxy_hops: int = 0
+    # Log lines (one JSON object each, on standard error) from this level up: DEBUG, INFO, WARNING, ERROR.
+    log_level: str = "INFO"
+    # Where sign-in, tracking and complaint limits are counted (app/ratelimit.py): memory:// is one
+    # process's memory (the embedded demo); production uses Redis so every web process shares the counts.
+    ratelimit_storage_url: str = "memory://"
     max_bpmn_bytes: int = 2 * 1024 * 1024
     # Staged uploads no commit recorded are removed after this long (longer than any request);
     # the beat task sweeps this often.
@@ -160,6 +167,9 @@ class Settings:
             found.append("PTSP_NOTIFY_LEASE_SECONDS must exceed PTSP_SMTP_TIMEOUT_SECONDS")
         if self.db_lock_timeout_seconds > self.db_statement_timeout_seconds:
             found.append("PTSP_DB_LOCK_TIMEOUT_SECONDS must not exceed PTSP_DB_STATEMENT_TIMEOUT_SECONDS")
+        found += self._ratelimit_problems()
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            found.append(f"PTSP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (is {self.log_level!r})")
         hours = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", self.office_hours)
         if hours is None or hours.group(1, 2) >= hours.group(3, 4):
             found.append(f"PTSP_OFFICE_HOURS must be HH:MM-HH:MM with the opening first (is {self.office_hours!r})")
@@ -173,6 +183,16 @@ class Settings:
         elif len(self.secret_key) < 16 and self.secret_key != DEFAULT_SECRET_KEY:
             found.append("PTSP_SECRET_KEY must be at least 16 characters")
         return found
+
+    def _ratelimit_problems(self) -> list[str]:
+        scheme = self.ratelimit_storage_url.partition("://")[0]
+        if scheme not in RATELIMIT_SCHEMES or "://" not in self.ratelimit_storage_url:
+            return [f"PTSP_RATELIMIT_STORAGE_URL must be memory:// or a redis:// URL (is {self.ratelimit_storage_url!r})"]
+        if scheme == "memory" and self.env.strip().lower() not in ("", "demo"):
+            return ["PTSP_RATELIMIT_STORAGE_URL=memory:// counts in each process apart; with PTSP_ENV="
+                    f"{self.env} set a redis:// URL so every web process shares the sign-in and tracking limits"]
+        return []
+
     # -- Evidence and signatures (README: "Evidence and signatures") --
     # The office's signing certificate as a PKCS#12 file; its password comes from the environment
     # (PTSP_SIGNING_PKCS12_PASSWORD), never from the database. Empty: a DEMO CA and certificate
@@ -189,8 +209,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Build settings from ``PTSP_*`` environment variables, then ``overrides``."""
-        """Every setting is checked (:meth:`problems`): the service refuses to start with
+        """Build settings from ``PTSP_*`` environment variables, then ``overrides``.
+
+        Every setting is checked (:meth:`problems`): the service refuses to start with
         :class:`SettingsError` rather than fail later on a bad value."""
         values: dict[str, object] = {}
         wrong: list[str] = []

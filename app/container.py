@@ -21,6 +21,7 @@ from app.forms.registry import FormRegistry
 from app.notify.applicant import ApplicantNotifier
 from app.permits.services import PermitIssuer
 from app.publisher import CeleryPublisher, Publisher
+from app.ratelimit import RateLimits
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
 from app.sla.script_helpers import script_helpers
@@ -40,6 +41,7 @@ class Container:
     forms: FormRegistry = field(init=False)
     catalogue: catalogue.Catalogue = field(init=False)
     complete_step: CompleteStep = field(init=False)
+    rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
         if self.publisher is None:
@@ -70,6 +72,8 @@ class Container:
         # How an officer completes a task; the front desk's intake (app/files) completes a file's
         # first step with it, as the worklist depends on files and not the other way round.
         self.complete_step = complete_task
+        # Sign-in, tracking and complaint limits, counted in the configured store (app/ratelimit.py).
+        self.rate_limits = RateLimits(s.ratelimit_storage_url)
 
     @property
     def calendar(self) -> WorkingCalendar:

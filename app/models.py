@@ -1,6 +1,6 @@
 """Every table of the service, imported in one place for Alembic and tests."""
 from app.audit.models import AuditEntry, ChainHead
-from app.auth.models import ApiToken, LaneMembership, LoginAttempt, User
+from app.auth.models import ApiToken, LaneMembership, User
 from app.complaints.models import Complaint
 from app.designer.models import ProcessDraft
 from app.desk.models import DayRollup, DurationBucket, FileRollup, MonthlyReport, RollupMark, StepRollup, WorkDay
@@ -34,7 +34,6 @@ __all__ = [
     "InstanceEvent",
     "IntegrityCheck",
     "LaneMembership",
-    "LoginAttempt",
     "ManagerResponsibility",
     "MonthlyReport",
     "Notice",

@@ -123,9 +123,25 @@ def deployed(container: Container) -> Container:
 
 
 @pytest.fixture
-def web_app(deployed: Container):  # type: ignore[no-untyped-def]
+def limits_follow_clock(clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    """The `limits` library's stores (app/ratelimit.py) read ``time.time()``; here they read the test's
+    clock instead, so ``clock.advance(...)`` moves the rate-limit windows as it moves deadlines."""
+    import types
+
+    import limits.storage.memory
+    import limits.storage.redis
+
+    test_time = types.SimpleNamespace(time=lambda: clock.now().timestamp())
+    for module in (limits.storage.memory, limits.storage.redis):
+        monkeypatch.setattr(module, "time", test_time)
+    return clock
+
+
+@pytest.fixture
+def web_app(deployed: Container, limits_follow_clock: FixedClock):  # type: ignore[no-untyped-def]
     """The Flask app on the deployed container, with one officer per lane, a manager,
-    a designer and an administrator (password tests.web.DEMO_PASSWORD)."""
+    a designer and an administrator (password tests.web.DEMO_PASSWORD); its rate limits
+    count in memory on the test's clock."""
     from app import create_app
 
     app = create_app(deployed.settings, clock=deployed.clock, publisher=deployed.publisher)

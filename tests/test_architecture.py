@@ -34,8 +34,8 @@ APP = ROOT / "app"
 ENTRY_ROOMS = {"app", "app.container", "app.cli", "app.wsgi", "app.supervisor", "app.models", "app.web", "app.api"}
 ENTRY_MODULE_NAMES = {"views", "list_views", "commands"}
 # Under every room: small modules that import no room.
-FOUNDATION = {"app.chain", "app.clock", "app.config", "app.db", "app.i18n", "app.migrate", "app.parts",
-              "app.publisher", "app.schema_validation", "app.sla_states"}
+FOUNDATION = {"app.chain", "app.clock", "app.config", "app.db", "app.i18n", "app.logging_setup", "app.migrate", "app.parts",
+              "app.publisher", "app.ratelimit", "app.schema_validation", "app.sla_states"}
 # The rows of docs/architecture.md, highest first: a room imports only rooms of lower rows.
 LAYERS = [
     {"app.ops"},

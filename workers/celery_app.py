@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from celery.schedules import crontab
 from flask import Flask
 
 from app import create_app
 from app.config import Settings
+from app.logging_setup import bound, configure_logging
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -47,7 +48,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
+            # A task's log lines carry its id where a web request's carry the request id.
+            with app.app_context(), bound(request_id=self.request.id):
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.name, task_cls=FlaskTask)
@@ -55,6 +57,12 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+@signals.setup_logging.connect
+def _logging_as_the_web_does(**_: object) -> None:
+    """The worker logs JSON lines like the web processes (rather than Celery's own format)."""
+    configure_logging(Settings.from_env().log_level)
 
 
 def make_celery(flask_app: Flask | None = None) -> Celery:

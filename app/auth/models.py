@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
@@ -59,20 +59,6 @@ class LaneMembership(Base):
     lane: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
     user: Mapped[User] = relationship(back_populates="lanes")
-
-
-class LoginAttempt(Base):
-    """Sign-in attempts, to throttle guessing across every web process."""
-
-    __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),
-                      Index("ix_login_attempt_ip_at", "ip", "at"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    success: Mapped[bool] = mapped_column(Boolean)
 
 
 class ApiToken(Base):

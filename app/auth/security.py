@@ -9,13 +9,13 @@ from typing import Any, TypeVar, cast
 import flask_login
 from flask import abort, current_app, g, request
 from flask_login import LoginManager, current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.models import LoginAttempt, User
-from app.clock import Clock
+from app.auth.models import User
 from app.parts import CoreParts
+from app.ratelimit import Limit, RateLimits
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -42,22 +42,21 @@ class SignInRefused(Exception):
         super().__init__(reason)
 
 
-def authenticate(session: Session, username: str, password: str, ip: str, clock: Clock) -> User:
-    """The user whose password this is; every attempt is recorded and
-    repeated failures (per username and per address) are throttled."""
-    now = clock.now()
-    since = now - FAILURE_WINDOW
-    failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since, LoginAttempt.success.is_(False),
-        (LoginAttempt.username == username) | (LoginAttempt.ip == ip)))
-    if (failures or 0) >= MAX_FAILURES:
+def sign_in_limit(rate_limits: RateLimits) -> Limit:
+    """Failed sign-ins allowed per username and per address before both are refused for a while."""
+    return rate_limits.limit("sign-in", MAX_FAILURES, FAILURE_WINDOW)
+
+
+def authenticate(session: Session, username: str, password: str, ip: str, limit: Limit) -> User:
+    """The user whose password this is; failed attempts are counted and repeated
+    failures (per username and per address) are throttled."""
+    if limit.refused(ip, username):
         raise SignInRefused("too_many_attempts", throttled=True)
     user = session.scalars(select(User).where(User.username == username)).first()
     ok = check_password_hash(user.password_hash if user else dummy_password_hash(), password) and user is not None
     ok = ok and bool(user and user.active)
-    session.add(LoginAttempt(username=username[:100], ip=ip[:64], at=now, success=ok))
-    session.flush()
     if not ok or user is None:
+        limit.hit(ip, username)
         raise SignInRefused("bad_credentials")
     return user
 

@@ -16,10 +16,12 @@ from app.auth.security import (
     login_required,
     request_session,
     role_required,
+    sign_in_limit,
 )
 from app.auth.services import PasswordRefused, UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
+from app.auth.webforms import LanguageForm, SignInForm, UserForm
 from app.container import container
-from app.i18n import LANGUAGES, gettext, register
+from app.i18n import gettext, register
 from app.web.nav import add_nav
 from app.web.redirects import safe_next
 
@@ -61,6 +63,12 @@ ROLE_LABELS = {"officer": "petugas", "designer": "perancang proses", "manager": 
 
 
 
+class _Invalid(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__(errors)
+
+
 def _safe_next(target: str | None) -> str:
     return safe_next(target, url_for("web.home"))
 
@@ -70,19 +78,19 @@ def login() -> ResponseReturnValue:
     error = None
     status = 200
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        password = request.form.get("password", "")
+        form = SignInForm(request.form)
         db = request_session()
         try:
-            user = authenticate(db, username, password, client_address(), container().clock)
+            if not form.validate():  # nothing to check: read as a wrong username or password, and not counted
+                raise SignInRefused("bad_credentials")
+            user = authenticate(db, form.username.data, form.password.data, client_address(),
+                                sign_in_limit(container().rate_limits))
         except SignInRefused as refused:
-            commit()  # the failed attempt counts
             if refused.throttled:
                 error, status = gettext("Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit."), 429
             else:
                 error, status = gettext("Nama pengguna atau kata sandi salah."), 401
         else:
-            commit()
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -99,11 +107,12 @@ def logout() -> ResponseReturnValue:
 
 @bp.post("/language")
 def language() -> ResponseReturnValue:
-    lang = request.form.get("lang", "id")
-    if lang not in LANGUAGES:
+    form = LanguageForm(request.form)
+    if not form.validate():
         abort(400)
+    lang = form.lang.data
     session["lang"] = lang
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(_safe_next(form.next.data))
     response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 
@@ -125,26 +134,29 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
         abort(404)
     error = password_error = username_error = None
     if request.method == "POST":
-        form = request.form
+        form = UserForm(request.form) if user is None else UserForm.for_change(request.form)
         try:
+            if not form.validate():
+                raise _Invalid(form.errors_by_field())
             if user is None:
-                user = create_user(db, form.get("username", "").strip(), form.get("full_name", "").strip(),
-                                   form.get("password", ""), form.get("role", "officer"), form.getlist("lanes"),
-                                   form.get("email") or None)
-                set_nip(user, form.get("nip"))
+                user = create_user(db, form.username.data, form.full_name.data, form.password.data or "", form.role.data,
+                                   form.lanes.data or [], form.email.data or None)
+                set_nip(user, form.nip.data)
             else:
-                if form.get("role") not in ROLES:
-                    raise UserError(f"unknown role {form.get('role')!r}")
-                user.full_name = form.get("full_name", user.full_name).strip() or user.full_name
-                user.email = form.get("email") or None
-                user.role = form["role"]
+                user.full_name = form.full_name.data
+                user.email = form.email.data or None
+                user.role = form.role.data
                 # An administrator cannot lock themselves out.
-                user.active = True if user.id == current_user.id else form.get("active") == "on"
-                set_lanes(user, form.getlist("lanes"))
-                set_nip(user, form.get("nip"))
-                if form.get("password"):
-                    set_password(user, form["password"])
+                user.active = True if user.id == current_user.id else form.active.data
+                set_lanes(user, form.lanes.data or [])
+                set_nip(user, form.nip.data)
+                if form.password.data:
+                    set_password(user, form.password.data)
             commit()
+        except _Invalid as invalid:
+            db.rollback()
+            username_error = gettext(invalid.errors["username"]) if "username" in invalid.errors else None
+            error = " ".join(gettext(message) for name, message in invalid.errors.items() if name != "username") or None
         except PasswordRefused as exc:
             db.rollback()
             password_error = gettext(exc.message)

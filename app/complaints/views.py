@@ -21,10 +21,11 @@ from app.complaints.services import (
     recent_complaints,
     submit_complaint,
 )
+from app.complaints.webforms import AnswerForm, ComplaintStatusForm, ComplaintWebForm
 from app.container import container
 from app.engine.errors import NotFound
 from app.i18n import gettext, register
-from app.public.throttle import DatabaseGuessLimiter
+from app.ratelimit import Limit
 from app.web.nav import add_nav
 
 bp = Blueprint("complaints", __name__)
@@ -91,21 +92,13 @@ MAX_COMPLAINTS_PER_DAY = 5
 
 
 
-def _guesses() -> DatabaseGuessLimiter:
-    return DatabaseGuessLimiter("complaint", container().clock, max_failures=MAX_GUESSES)
+def _guesses() -> Limit:
+    return container().rate_limits.limit("complaint", MAX_GUESSES, timedelta(minutes=15))
 
 
-def _sent() -> DatabaseGuessLimiter:
+def _sent() -> Limit:
     # Every accepted complaint counts: at most a few a day per address and per file.
-    return DatabaseGuessLimiter("complaint-sent", container().clock, max_failures=MAX_COMPLAINTS_PER_DAY,
-                                window=timedelta(days=1))
-
-
-def _form() -> ComplaintForm:
-    f = request.form
-    return ComplaintForm(file_number=f.get("file_number", "")[:40], pin=f.get("pin", "")[:20],
-                         category=f.get("category", ""), message=f.get("message", "")[:5000],
-                         contact_name=f.get("contact_name", "")[:200], contact=f.get("contact", "")[:300])
+    return container().rate_limits.limit("complaint-sent", MAX_COMPLAINTS_PER_DAY, timedelta(days=1))
 
 
 def _render_new(form: ComplaintForm | None = None, errors: dict[str, str] | None = None, error: str | None = None,
@@ -120,12 +113,16 @@ def new() -> ResponseReturnValue:
     if request.method == "GET":
         return _render_new()
     db = request_session()
-    form = _form()
-    subject = form.file_number.strip().upper()
-    if _guesses().refused(db, client_address(), subject):
+    web_form = ComplaintWebForm(request.form)
+    form = web_form.complaint()
+    subject = form.file_number
+    if _guesses().refused(client_address(), subject):
         return _render_new(form, error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit."), status=429)
-    if _sent().refused(db, client_address(), subject):
+    if _sent().refused(client_address(), subject):
         return _render_new(form, error=gettext("Terlalu banyak pengaduan dalam waktu singkat. Coba lagi besok."), status=429)
+    if not web_form.validate():
+        return _render_new(form, errors=web_form.errors_by_field(),
+                           error=gettext("Periksa isian yang ditandai; pengaduan belum dikirim."), status=400)
     try:
         complaint = submit_complaint(db, container().clock, form)
     except ComplaintInvalid as invalid:
@@ -134,11 +131,10 @@ def new() -> ResponseReturnValue:
                            status=400)
     except WrongFileOrPin:
         db.rollback()
-        _guesses().record_failure(db, client_address(), subject)
-        commit()
+        _guesses().hit(client_address(), subject)
         return _render_new(form, error=gettext("Nomor berkas atau PIN salah."))
-    _sent().record_failure(db, client_address(), subject)
     commit()
+    _sent().hit(client_address(), subject)  # once stored: a complaint that failed to save does not count
     return render_template("complaints/sent.html", complaint=complaint), 201
 
 
@@ -147,15 +143,15 @@ def status() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("complaints/status.html", complaints=None, error=None, labels=CATEGORY_LABELS)
     db = request_session()
-    number = request.form.get("file_number", "")[:40].strip().upper()
-    if _guesses().refused(db, client_address(), number):
+    form = ComplaintStatusForm(request.form)
+    number = form.file_number.data
+    if _guesses().refused(client_address(), number):
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
     try:
-        file = find_file(db, number, request.form.get("pin", ""))
+        file = find_file(db, number, form.pin.data)
     except WrongFileOrPin:
-        _guesses().record_failure(db, client_address(), number)
-        commit()
+        _guesses().hit(client_address(), number)
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Nomor berkas atau PIN salah."))
     return (render_template("complaints/status.html", complaints=complaints_of_file(db, file), file=file, error=None,
@@ -173,9 +169,11 @@ def index() -> ResponseReturnValue:
 @role_required(*ANSWERERS)
 def answer(complaint_id: int) -> ResponseReturnValue:
     db = request_session()
+    form = AnswerForm(request.form)
     try:
-        answer_complaint(db, complaint_id, current_user._get_current_object(), request.form.get("answer", ""),
-                         container().clock)
+        if not form.validate():
+            raise ComplaintInvalid({"answer": str(form.answer.errors[0])})
+        answer_complaint(db, complaint_id, current_user._get_current_object(), form.answer.data, container().clock)
     except NotFound:
         abort(404)
     except NotAllowed:

@@ -20,6 +20,7 @@ from app.container import container
 from app.designer import services
 from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
+from app.designer.webforms import FormEditForm, MigrationForm
 from app.desk.services import may_view_heat
 from app.engine.errors import ConcurrentUpdate, NotFound
 from app.forms import builder as form_services
@@ -260,13 +261,17 @@ def migration(process_id: str) -> ResponseReturnValue:
     summary = next((s for s in services.process_overview(db) if s.process_id == process_id), None)
     if summary is None or not summary.versions:
         abort(404)
-    chosen = [int(v) for v in request.form.getlist("instance") if v.isdigit() and len(v) < 10]
-    target = _int_or_none(request.form.get("target_version")) or summary.latest.version
+    form = MigrationForm(request.form)
+    if not form.validate():
+        abort(400)
+    chosen: list[int] = form.instance.data or []
+    target = form.target_version.data or summary.latest.version
+    migrate = form.action.data == "migrate"
     if not chosen:
         flash(gettext("Pilih sekurang-kurangnya satu berkas."), "error")
         return redirect(url_for("designer.process", process_id=process_id))
     try:
-        if request.form.get("action") == "migrate":
+        if migrate:
             plan = services.migrate_files(db, c.runtime, process_id, chosen, target, _actor(), c.clock)
             commit()
             flash(gettext("{n} berkas dipindahkan ke versi {v}.", n=len(plan.movable), v=target), "success")
@@ -284,7 +289,7 @@ def migration(process_id: str) -> ResponseReturnValue:
         flash(gettext("Berkas sedang diubah orang lain; tidak ada yang dipindahkan. Muat ulang dan coba lagi."), "error")
         return redirect(url_for("designer.process", process_id=process_id))
     summary = next(s for s in services.process_overview(db) if s.process_id == process_id)
-    return _process_page(process_id, summary, plan, set(chosen), migrated=request.form.get("action") == "migrate")
+    return _process_page(process_id, summary, plan, set(chosen), migrated=migrate)
 
 
 def issue_text(issue: Any, version: int) -> str:
@@ -489,8 +494,9 @@ def edit_form(name: str | None = None) -> ResponseReturnValue:
     errors: list[str] = []
     is_new = name is None
     if request.method == "POST":
-        text = request.form.get("schema", "")
-        form_name = (request.form.get("name") or "").strip() if is_new else str(name)
+        form = FormEditForm(request.form)
+        text = form.schema.data or ""
+        form_name = form.name.data if is_new else str(name)
         try:
             row = form_services.save_form(db, c.forms, form_name, text, _actor(), c.clock, new=is_new)
             commit()
@@ -519,7 +525,7 @@ def edit_form(name: str | None = None) -> ResponseReturnValue:
 @bp.post("/forms/preview")
 @role_required("designer")
 def form_preview() -> ResponseReturnValue:
-    schema, fields, errors = _preview(request.form.get("schema", ""))
+    schema, fields, errors = _preview(FormEditForm(request.form).schema.data or "")
     return render_template("designer/_form_preview.html", schema=schema, fields=fields, preview_errors=errors)
 
 

@@ -27,6 +27,7 @@ from app.desk.services import (
     month_of,
     step_heat,
 )
+from app.desk.webforms import ReportOrderForm
 from app.i18n import current_language, fmt_number, gettext, register
 from app.skm.services import format_score, period_index
 from app.skm.views import element_label
@@ -237,8 +238,11 @@ REPORT_STATES = {"queued": "Menunggu giliran", "running": "Sedang dibuat", "done
 def order_report() -> ResponseReturnValue:
     c = container()
     db = request_session()
-    month = (request.form.get("month") or "").strip()[:7]
+    form = ReportOrderForm(request.form)
+    month = form.month.data
     try:
+        if not form.validate():
+            raise ReportInvalid(month)
         report = request_report(db, month, current_user.username, c.clock.now())
     except ReportInvalid:
         db.rollback()

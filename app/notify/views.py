@@ -3,7 +3,7 @@ failed for good, the office calendar, and which manager answers for what."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,6 +20,7 @@ from app.engine.errors import EngineError
 from app.engine.models import HumanTask
 from app.i18n import fmt_number, gettext, register
 from app.notify.services import acknowledge, failed_deliveries, inbox_for, reassign_task, retry_delivery
+from app.notify.webforms import CalendarDayForm, ReassignForm, ResponsibilityForm
 from app.sla.hours import working_time_between
 from app.sla.services import (
     add_holiday,
@@ -165,7 +166,8 @@ def acknowledge_notice(notice_id: int) -> ResponseReturnValue:
 @role_required("manager", "admin")
 def reassign(task_id: int) -> ResponseReturnValue:
     db = request_session()
-    to_user = db.scalars(select(User).where(User.username == request.form.get("username", ""))).first()
+    form = ReassignForm(request.form)
+    to_user = db.scalars(select(User).where(User.username == form.username.data)).first() if form.validate() else None
     if to_user is None:
         abort(400)
     try:
@@ -186,18 +188,19 @@ def calendar() -> ResponseReturnValue:
     c = container()
     error = None
     if request.method == "POST":
+        form = CalendarDayForm(request.form)
         try:
-            day = date.fromisoformat(request.form.get("day", ""))
-            action = request.form.get("action")
-            reason = request.form.get("reason", "").strip()
+            if not form.validate():
+                if form.action.errors:
+                    abort(400)
+                raise ValueError(" ".join(gettext(str(messages[0])) for messages in form.errors.values()))
+            day, action, reason = form.day_date, form.action.data, form.reason.data
             if action == "add":
                 add_holiday(db, day, reason, current_user.username, c.clock)
             elif action == "remove":
                 remove_holiday(db, day, reason, current_user.username, c.clock)
-            elif action == "clear":
-                clear_calendar_day(db, day, c.clock)
             else:
-                abort(400)
+                clear_calendar_day(db, day, c.clock)
             commit()
             c.office_calendar.invalidate()  # this process at once; the others within their refresh interval
         except (ValueError, EngineError) as exc:
@@ -239,13 +242,14 @@ def responsibilities() -> ResponseReturnValue:
     c = container()
     error = None
     if request.method == "POST":
-        user = db.scalars(select(User).where(User.username == request.form.get("username", ""))).first()
-        process_id = request.form.get("process_id") or None
-        lane = request.form.get("lane") or None
+        form = ResponsibilityForm(request.form)
+        valid = form.validate()
+        user = db.scalars(select(User).where(User.username == form.username.data)).first() if valid else None
+        process_id, lane = form.process_id.data, form.lane.data
         try:
-            if user is None or (lane is not None and lane not in LANES):
-                raise ValueError("choose a manager and a known lane")
-            if request.form.get("action") == "unassign":
+            if user is None:
+                raise ValueError(gettext("Pilih manajer dan jalur tugas yang tersedia."))
+            if form.action.data == "unassign":
                 unassign_manager(db, user, process_id, lane)
             else:
                 assign_manager(db, user, process_id, lane, current_user.username, c.clock)

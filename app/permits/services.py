@@ -69,7 +69,8 @@ def draft_permits(cat: Catalogue, file: ApplicationFile, data: Mapping[str, Any]
         # A single permit's diagram may set only permit_number (the building permit does).
         number = numbers.get(member.process_id) or (data.get("permit_number") if single else None)
         if not number:
-            log.error("file %s was granted but its process set no permit number for %s", file.file_number, member.process_id)
+            log.error("file %s was granted but its process set no permit number for %s", file.file_number, member.process_id,
+                      extra={"file_number": file.file_number})
             continue
         product = member.product
         valid_from = _as_date(get_path(data, product.valid_from_from)) or today
@@ -182,7 +183,7 @@ class PermitIssuer:
         cat = catalogue.current()
         if cat.get(file.process_id) is None:
             log.warning("file %s was granted, but %s has no catalogue entry: no permit issued",
-                        file.file_number, file.process_id)
+                        file.file_number, file.process_id, extra={"file_number": file.file_number})
             return
         issue_permits(session, cat, file, data, change.now, self.zone)
 
@@ -342,13 +343,17 @@ def qr_svg(text: str) -> str:
     return svg
 
 
-def _qr_matrix(text: str) -> list[list[bool]]:
-    import qrcode
+def qr_drawing(text: str, size: float) -> Any:
+    """A ReportLab drawing ``size`` points square: the QR code of ``text`` (ReportLab's own widget,
+    error correction M and a quiet zone of two modules, as the SVG of :func:`qr_svg`)."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
 
-    code = qrcode.QRCode(border=2)
-    code.add_data(text)
-    code.make(fit=True)
-    return [list(row) for row in code.get_matrix()]
+    widget = QrCodeWidget(text, barLevel="M", barBorder=2)
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
+    drawing.add(widget)
+    return drawing
 
 
 @dataclass(frozen=True)
@@ -389,7 +394,6 @@ def _pdf_logo(path_text: str, size: float) -> Any | None:
 
 def permit_pdf(printed: PrintedPermit) -> bytes:
     """The permit as an A4 PDF with its verification QR code."""
-    from reportlab.graphics.shapes import Drawing, Rect
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -421,14 +425,8 @@ def permit_pdf(printed: PrintedPermit) -> bytes:
         story.append(Paragraph(escape(printed.conditions_title), styles["Heading4"]))
         story.append(ListFlowable([Paragraph(escape(c), styles["BodyText"]) for c in printed.conditions],
                                   bulletType="1"))
-    matrix = _qr_matrix(printed.verify_url)
-    cell = 1.2 * mm
-    size = len(matrix) * cell
-    drawing = Drawing(size, size)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                drawing.add(Rect(x * cell, size - (y + 1) * cell, cell, cell, fillColor=colors.black, strokeColor=None))
+    size = 40 * mm
+    drawing = qr_drawing(printed.verify_url, size)
     story += [Spacer(1, 6 * mm),
               Table([[drawing, Paragraph(f"{escape(printed.verify_note)}<br/><font size=8>{escape(printed.verify_url)}</font>"
                                          f"<br/><br/>{escape(printed.issued_line)}", styles["BodyText"])]],

@@ -37,6 +37,7 @@ from app.permits.services import (
     verification_token,
     verify_token,
 )
+from app.permits.webforms import RevokeForm
 
 bp = Blueprint("permits", __name__)
 
@@ -303,9 +304,14 @@ def _printed(permit: Permit) -> PrintedPermit:
 @_file_reader_required
 def revoke(permit_id: int) -> ResponseReturnValue:
     c = container()
+    form = RevokeForm(request.form)
+    if not form.validate():
+        if not may_revoke(current_user):
+            abort(403)
+        flash(gettext(str(form.reason.errors[0])), "error")
+        return redirect(url_for("permits.show", permit_id=permit_id))
     try:
-        revoke_permit(request_session(), permit_id, current_user._get_current_object(), request.form.get("reason", ""),
-                      c.clock)
+        revoke_permit(request_session(), permit_id, current_user._get_current_object(), form.reason.data, c.clock)
     except NotFound:
         abort(404)
     except NotAllowed:

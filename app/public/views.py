@@ -1,16 +1,18 @@
 """Public tracking of a file by its number and PIN, without signing in."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from app.auth.security import client_address, commit, request_session
+from app.auth.security import client_address, request_session
 from app.container import container
 from app.i18n import gettext, register
-from app.public.services import normalise_file_number, track_file
-from app.public.throttle import DatabaseGuessLimiter, GuessLimiter
+from app.public.services import track_file
+from app.public.webforms import TrackForm
+from app.ratelimit import Limit
 from app.web.nav import add_nav
 
 if TYPE_CHECKING:
@@ -46,26 +48,28 @@ add_nav("public.track", "Lacak berkas", lambda user: user is None, order=95)
 MAX_GUESSES = 10
 
 
-def tracking_limiter() -> GuessLimiter:
-    return DatabaseGuessLimiter("track", container().clock, max_failures=MAX_GUESSES)
+def tracking_limit() -> Limit:
+    """Wrong guesses at a file's number and PIN, per address and per number."""
+    return container().rate_limits.limit("track", MAX_GUESSES, timedelta(minutes=15))
 
 
 
 @bp.route("/track", methods=["GET", "POST"])
 def track() -> ResponseReturnValue:
-    number = normalise_file_number(request.values.get("file_number", ""))
+    form = TrackForm(request.form if request.method == "POST" else request.args)
+    number = form.file_number.data or ""
     if request.method == "GET":
         return render_template("public/track.html", number=number, status=None, error=None)
     db = request_session()
-    limiter = tracking_limiter()
-    if limiter.refused(db, client_address(), number):
+    limit = tracking_limit()
+    if limit.refused(client_address(), number):
         return render_template("public/track.html", number="", status=None,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
     c = container()
-    status = track_file(db, number, request.form.get("pin", ""), c.office_calendar, c.settings, c.clock.now())
+    # An empty or overlong number or PIN is a failed guess like any other, and reads the same.
+    status = track_file(db, number, form.pin.data, c.office_calendar, c.settings, c.clock.now()) if form.validate() else None
     if status is None:
-        limiter.record_failure(db, client_address(), number)
-        commit()
+        limit.hit(client_address(), number)
         # The number typed is not echoed, so a wrong PIN and an unknown number read exactly alike.
         return render_template("public/track.html", number="", status=None,
                                error=gettext("Nomor berkas atau PIN salah.")), 200

@@ -24,6 +24,7 @@ from app.skm.services import (
     survey_open_for,
     survey_token,
 )
+from app.skm.webforms import SurveyForm
 from app.web.nav import add_nav
 
 bp = Blueprint("skm", __name__)
@@ -136,8 +137,13 @@ def survey(token: str) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("skm/survey.html", state="open", token=token, form={}, errors={},
                                **_form_texts()), 200, headers
+    form = SurveyForm(request.form)
+    if not form.validate():
+        errors = {name: gettext(str(messages[0])) for name, messages in form.errors.items()}
+        return render_template("skm/survey.html", state="open", token=token, form=request.form, errors=errors,
+                               **_form_texts()), 422, headers
     try:
-        record_response(db, token, c.settings.secret_key, request.form, c.calendar.local_date(c.clock.now()))
+        record_response(db, token, c.settings.secret_key, form.data, c.calendar.local_date(c.clock.now()))
     except SurveyInvalid as refused:
         db.rollback()
         if "token" in refused.errors:  # answered (or closed) meanwhile

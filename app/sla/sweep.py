@@ -145,7 +145,7 @@ class SlaSweep:
         recipients = directory.resolve(self.chain[level], file.process_id, tasks)
         if not recipients:
             log.warning("file %s reached %s but no one is set to be told (escalation %s)", file.file_number, level,
-                        self.settings.sla_escalation)
+                        self.settings.sla_escalation, extra={"file_number": file.file_number})
             return []
         detail = notice_detail(directory, calendar, self.hours, file_number=file.file_number,
                                process_id=file.process_id, tasks=tasks, due=due, now=now,

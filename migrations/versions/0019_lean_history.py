@@ -6,7 +6,7 @@ as plain JSON bytes (read as such; no pass over every row of a large history); o
 rewritten in the new form. The column types (app/db.py) read both forms.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

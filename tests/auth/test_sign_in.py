@@ -30,6 +30,21 @@ def test_wrong_password_is_refused_with_a_message(web_app: Flask) -> None:
     assert client.get("/admin/users").status_code == 302  # still signed out
 
 
+def test_an_empty_or_overlong_username_reads_as_a_wrong_one_and_is_not_counted(web_app: Flask) -> None:
+    client = web_app.test_client()
+    for name in ("", "   ", "k" * 101):
+        for _ in range(3):
+            response = login(client, name, DEMO_PASSWORD)
+            assert response.status_code == 401
+            assert "Nama pengguna atau kata sandi salah." in response.get_data(as_text=True)
+    assert login(client, "kasir", DEMO_PASSWORD).status_code == 302  # nine refusals, none counted
+
+
+def test_an_unknown_language_is_a_bad_request(web_app: Flask) -> None:
+    client = web_app.test_client()
+    assert post_form(client, "/language", {"lang": "fr", "next": "/login"}, token_from="/login").status_code == 400
+
+
 def test_repeated_failures_are_throttled_even_with_the_right_password(web_app: Flask, clock: FixedClock) -> None:
     client = web_app.test_client()
     for _ in range(5):
@@ -39,6 +54,23 @@ def test_repeated_failures_are_throttled_even_with_the_right_password(web_app: F
     assert "Terlalu banyak percobaan" in blocked.get_data(as_text=True)
     clock.advance(minutes=16)
     assert login(client, "kasir", DEMO_PASSWORD).status_code == 302
+
+
+def test_the_sign_in_limit_holds_across_web_processes_on_redis(web_app: Flask) -> None:
+    from app.ratelimit import RateLimits
+    from tests.conftest import service_url
+
+    url = service_url("TEST_BROKER_URL")
+    parts = web_app.extensions["ptsp"]
+    RateLimits(url).storage.reset()
+    try:
+        parts.rate_limits = RateLimits(url)
+        for _ in range(5):
+            assert login(web_app.test_client(), "kasir", "tebakan-salah-99").status_code == 401
+        parts.rate_limits = RateLimits(url)  # another process: its own connections, nothing in memory
+        assert login(web_app.test_client(), "kasir", DEMO_PASSWORD).status_code == 429
+    finally:
+        RateLimits(url).storage.reset()
 
 
 def test_forms_without_a_csrf_token_are_refused(web_app: Flask) -> None:

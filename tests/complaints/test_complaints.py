@@ -60,6 +60,11 @@ def test_a_complaint_reaches_every_manager_and_its_answer_the_applicant(web_app:
     manager = signed_in(web_app, "manajer")
     listing = manager.get("/complaints").get_data(as_text=True)
     assert "Sudah lewat 3 hari kerja" in listing and number in listing
+    too_short = post_form(manager, f"/complaints/{complaint_id}/answer", {"answer": "  maaf   "}, token_from="/complaints")
+    assert too_short.status_code == 302
+    assert "Jawaban 10 sampai 4.000 karakter." in manager.get("/complaints").get_data(as_text=True)
+    with deployed.db.unit_of_work() as session:
+        assert session.get_one(Complaint, complaint_id).status == "open"
     answer = "Mohon maaf; SIUP Anda sudah ditandatangani dan dapat diambil besok di loket."
     answered = post_form(manager, f"/complaints/{complaint_id}/answer", {"answer": answer}, token_from="/complaints")
     assert answered.status_code == 302

@@ -266,3 +266,10 @@ def test_process_page_dry_run_then_move(web_app: Flask, designer: FlaskClient) -
     nothing = post_form(designer, "/designer/processes/building_permit/migration", {"action": "dry_run"},
                         token_from="/designer/processes/building_permit")
     assert nothing.status_code == 302
+    for bad in ({"target_version": "dua"}, {"target_version": "0"}, {"action": "hapus"}):
+        refused = post_form(designer, "/designer/processes/building_permit/migration",
+                            {"instance": [str(stuck)], "action": "migrate", **bad},
+                            token_from="/designer/processes/building_permit")
+        assert refused.status_code == 400, bad
+    with c.db.unit_of_work() as session:
+        assert session.get(ProcessInstance, stuck).definition.version == 1  # type: ignore[union-attr]

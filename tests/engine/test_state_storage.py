@@ -102,7 +102,7 @@ def test_instances_stored_before_compression_are_migrated(empty_database: str) -
 def test_the_history_is_stored_lean_and_its_chain_holds_across_the_migration(
         empty_database: str, tmp_path: Path) -> None:
     """Each event's data compressed (when smaller) and its hashes as 32 bytes; a history written
-    before (0017) reads the same after the upgrade and its chain still verifies, and back."""
+    before (0018) reads the same after the upgrade and its chain still verifies, and back."""
     upgrade(empty_database)
     c = Container(Settings(database_url=empty_database, var_dir=tmp_path),
                   clock=FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC)),
@@ -136,7 +136,7 @@ def test_the_history_is_stored_lean_and_its_chain_holds_across_the_migration(
     assert all(len(digest) == 32 for _, digest in stored())  # bytes, not 64 hex characters
     assert stored()[-1][0][:1] == b"\x78" and len(stored()[-1][0]) < len(json.dumps(details[-1])) / 2
 
-    command.downgrade(alembic_config(empty_database), "0017")
+    command.downgrade(alembic_config(empty_database), "0018")
     assert all(len(digest) == 64 for _, digest in stored())  # hex text again
     assert all(json.loads(detail) for detail, _ in stored())  # plain JSON again
 

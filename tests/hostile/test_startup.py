@@ -40,7 +40,7 @@ def test_the_address_is_configurable(clean_env: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("env", [
     {"PTSP_DATABASE_URL": "postgresql+psycopg://ptsp@db/ptsp"},
     {"DATABASE_URL": "postgresql+psycopg://ptsp@db/ptsp"},
-    {"PTSP_ENV": "production"},
+    {"PTSP_ENV": "production", "PTSP_RATELIMIT_STORAGE_URL": "redis://redis:6379/1"},
     {"PTSP_BIND_HOST": "0.0.0.0"},
     {"PTSP_DATABASE_URL": "sqlite:////srv/ptsp/office.sqlite"},
 ], ids=["postgresql", "database-url", "production", "listening-on-all", "sqlite-outside-var"])
@@ -64,12 +64,25 @@ def test_the_default_secret_is_refused_outside_the_demo(clean_env: pytest.Monkey
     ("PTSP_TIMEZONE", "Asia/Atlantis", "not a known time zone"),
     ("PTSP_SLA_CRITICAL_DAYS", "5", "at least PTSP_SLA_CRITICAL_DAYS"),
     ("PTSP_SECRET_KEY", "pendek", "at least 16 characters"),
+    ("PTSP_RATELIMIT_STORAGE_URL", "memcached://cache:11211", "memory:// or a redis:// URL"),
+    ("PTSP_LOG_LEVEL", "ramai", "DEBUG, INFO, WARNING"),
+    ("PTSP_RATELIMIT_STORAGE_URL", "localhost:6379", "memory:// or a redis:// URL"),
 ])
 def test_wrong_settings_stop_the_start_with_a_clear_message(clean_env: pytest.MonkeyPatch, name: str, value: str,
                                                             says: str) -> None:
     clean_env.setenv(name, value)
     with pytest.raises(SettingsError, match=says):
         Settings.from_env()
+
+
+def test_production_refuses_rate_limits_counted_in_one_process(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PTSP_ENV", "production")
+    clean_env.setenv("PTSP_SECRET_KEY", "a-long-random-secret-for-this-office")
+    with pytest.raises(SettingsError, match="PTSP_RATELIMIT_STORAGE_URL=memory://"):
+        Settings.from_env()
+    clean_env.setenv("PTSP_RATELIMIT_STORAGE_URL", "redis://redis:6379/1")
+    assert Settings.from_env().ratelimit_storage_url == "redis://redis:6379/1"
+    assert Settings().ratelimit_storage_url == "memory://"  # the embedded demo needs no setting
 
 
 def test_the_web_application_does_not_start_on_postgresql_with_the_demo_key(tmp_path: Path) -> None:

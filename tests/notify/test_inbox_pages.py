@@ -92,6 +92,14 @@ def test_administrator_declares_a_holiday_and_the_working_calendar_follows(web_a
     assert not c.calendar.is_working_day(day)
     assert post_form(admin, "/admin/calendar", {"day": "bukan-tanggal", "reason": "x", "action": "add"},
                      ).status_code == 400
+    for form, says in [({"day": "2026-02-30", "reason": "x"}, "Isi tanggal seperti 2026-03-20."),
+                       ({"day": "", "reason": "x"}, "Isi tanggal seperti 2026-03-20."),
+                       ({"day": "2026-06-11", "reason": "x" * 301}, "Alasan paling panjang 300 karakter.")]:
+        refused = post_form(admin, "/admin/calendar", {**form, "action": "add"})
+        assert refused.status_code == 400 and says in refused.get_data(as_text=True), form
+    assert c.calendar.is_working_day(date(2026, 6, 11))
+    assert post_form(admin, "/admin/calendar", {"day": "2026-06-11", "reason": "x", "action": "hapus-semua"}
+                     ).status_code == 400
     assert signed_in(web_app, "manajer").get("/admin/calendar").status_code == 403
 
 
@@ -113,6 +121,9 @@ def test_failed_delivery_is_listed_and_can_be_sent_again(web_app: Flask) -> None
 
 def test_administrator_makes_a_manager_responsible_for_a_permit_type(web_app: Flask) -> None:
     admin = signed_in(web_app, "admin")
+    unknown_lane = post_form(admin, "/admin/responsibilities", {"username": "manajer", "process_id": "",
+                                                                "lane": "kantin", "action": "assign"})
+    assert unknown_lane.status_code == 400 and "Pilih manajer dan jalur tugas" in unknown_lane.get_data(as_text=True)
     response = post_form(admin, "/admin/responsibilities", {"username": "manajer", "process_id": "building_permit",
                                                             "lane": "", "action": "assign"})
     assert response.status_code == 302

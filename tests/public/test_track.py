@@ -28,7 +28,7 @@ def page_of(response: TestResponse) -> str:
 
 
 def headers_of(response: TestResponse) -> dict[str, str]:
-    return {k: v for k, v in response.headers.items() if k not in ("Date", "Set-Cookie")}
+    return {k: v for k, v in response.headers.items() if k not in ("Date", "Set-Cookie", "X-Request-ID")}  # per request
 
 
 def test_number_and_pin_show_steps_and_promised_date_and_nothing_personal(
@@ -121,3 +121,12 @@ def test_tracking_page_is_open_to_everyone_in_both_languages(web_app: Flask) -> 
     assert "Lacak berkas permohonan" in client.get("/track").get_data(as_text=True)
     assert "Track an application" in client.get("/track?lang=en").get_data(as_text=True)
     assert 'href="/track"' in client.get("/login").get_data(as_text=True)
+
+
+def test_an_empty_or_overlong_pin_reads_as_a_wrong_one(web_app: Flask) -> None:
+    number, _, _ = register(signed_in(web_app, "loket"))
+    public = web_app.test_client()
+    for pin in ("", "1" * 21):
+        response = track(public, number, pin)
+        assert response.status_code == 200 and "Nomor berkas atau PIN salah." in response.get_data(as_text=True)
+        assert "Registrasi permohonan" not in response.get_data(as_text=True)

@@ -74,6 +74,9 @@ def test_after_handover_the_applicant_answers_once_and_the_answer_names_nobody(
     assert page.count("Pilih salah satu jawaban.") == 1 and 'data-element="facilities"' in page
     # an out-of-range score is refused too
     assert answer(public, link, [4, 4, 4, 4, 4, 4, 4, 4, 5]).status_code == 422
+    # and so is a suggestion past 2,000 characters
+    too_long = answer(public, link, [4, 4, 4, 4, 4, 4, 4, 4, 4], "kipas " * 400)
+    assert too_long.status_code == 422 and "Saran paling banyak 2000 karakter." in too_long.get_data(as_text=True)
     with deployed.db.unit_of_work() as session:
         assert session.scalars(select(SurveyResponse)).all() == []
 
