@@ -59,10 +59,12 @@ def celery_init_app(app: Flask) -> Celery:
     return celery
 
 
-@signals.setup_logging.connect
 def _logging_as_the_web_does(**_: object) -> None:
     """The worker logs JSON lines like the web processes (rather than Celery's own format)."""
     configure_logging(Settings.from_env().log_level)
+
+
+signals.setup_logging.connect(_logging_as_the_web_does)  # a call, not a decorator: Celery is untyped
 
 
 def make_celery(flask_app: Flask | None = None) -> Celery:

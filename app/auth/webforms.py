@@ -71,7 +71,7 @@ class UserForm(Form):
     @classmethod
     def for_change(cls, formdata: object) -> UserForm:
         """The form of an existing user: the username is not sent (it never changes)."""
-        form = cls(formdata)  # type: ignore[arg-type]
+        form = cls(formdata)
         form.username.validators = []
         return form
 
