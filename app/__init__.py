@@ -19,8 +19,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from werkzeug.exceptions import HTTPException
 
     from app import cli, i18n
-    from app.auth.security import close_request_session, login_manager
+    from app.auth.security import login_manager
     from app.container import Container
+    from app.web import transaction
     from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
     from app.web.views import database_busy, render_error
@@ -47,7 +48,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     csrf = CSRFProtect(app)
     app.extensions["csrf"] = csrf
     app.jinja_env.globals["nav_items"] = nav_items
-    app.teardown_appcontext(close_request_session)
     for blueprint in _blueprints():
         if blueprint.name == "api":
             csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing to forge
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     for busy in (sa_exc.TimeoutError, sa_exc.OperationalError):
         app.register_error_handler(busy, database_busy)
     app.after_request(_security_headers)
+    transaction.init_app(app)  # last: the request's one commit runs before the other after_request hooks
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

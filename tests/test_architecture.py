@@ -227,3 +227,44 @@ def test_a_cycle_is_named_room_by_room() -> None:
     graph = {"a": {"b": ["x:1"]}, "b": {"c": ["y:2"]}, "c": {"a": ["z:3"]}, "d": {"a": ["w:4"]}}
     assert cycles(graph) == [["a", "b", "c", "a"]]
     assert describe(graph, ["a", "b", "c", "a"]).splitlines()[0] == "a -> b -> c -> a"
+
+
+def is_http_boundary(path: Path) -> bool:
+    """A views module (``views.py``, ``list_views.py``, ``*_views.py``) or any module that makes or
+    fills a blueprint."""
+    if path.stem == "views" or path.stem.endswith("_views"):
+        return True
+    text = path.read_text()
+    return "Blueprint(" in text or "@bp." in text
+
+
+def commit_calls(path: Path) -> list[str]:
+    return [f"{path.relative_to(ROOT)}:{line}" for line in commit_lines(path)]
+
+
+def commit_lines(path: Path) -> list[int]:
+    """The lines where ``path`` calls ``commit(...)`` or ``<anything>.commit(...)``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name == "commit":
+                found.append(node.lineno)
+    return found
+
+
+def test_views_never_commit() -> None:
+    """The request is the transaction (app/db.py ``finish_request``): a view that commits splits it.
+    A streamed answer commits through ``commit_before_streaming()``, a refusal that is its own record
+    through ``keep_on_error()``."""
+    boundaries = [path for path in sorted(APP.rglob("*.py")) if is_http_boundary(path)]
+    assert len(boundaries) >= 17  # every room's views
+    offenders = [where for path in boundaries for where in commit_calls(path)]
+    assert offenders == []
+
+
+def test_the_commit_check_sees_commits(tmp_path: Path) -> None:
+    module = tmp_path / "views.py"
+    module.write_text("def a(db):\n    db.commit()\n\ndef b():\n    commit()\n\ndef c(db):\n    db.flush()\n")
+    assert commit_lines(module) == [2, 5]

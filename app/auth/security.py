@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g, request
+from flask import abort, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import LoginAttempt, User
 from app.clock import Clock
-from app.parts import CoreParts
+from app.db import request_session
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -64,26 +64,6 @@ def authenticate(session: Session, username: str, password: str, ip: str, clock:
 def client_address() -> str:
     """The requesting client's address, for throttles (set PTSP_PROXY_HOPS behind a proxy)."""
     return request.remote_addr or "unknown"
-
-
-def request_session() -> Session:
-    """The request's database session: views call services, then :func:`commit` once.
-    Whatever is not committed is rolled back when the request ends."""
-    if "db_session" not in g:
-        parts: CoreParts = current_app.extensions["ptsp"]  # the container (app/container.py), by its Flask name
-        g.db_session = parts.db.sessions()
-    db_session: Session = g.db_session
-    return db_session
-
-
-def commit() -> None:
-    request_session().commit()
-
-
-def close_request_session(_exc: BaseException | None = None) -> None:
-    db_session = g.pop("db_session", None)
-    if db_session is not None:
-        db_session.close()
 
 
 @login_manager.user_loader

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import ROLES, User
-from app.auth.security import SignInRefused, authenticate, client_address, commit, request_session, role_required
+from app.auth.security import SignInRefused, authenticate, client_address, role_required
 from app.auth.services import PasswordRefused, UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
 from app.container import container
+from app.db import keep_on_error, request_session
 from app.i18n import LANGUAGES, gettext, register
 from app.web.nav import add_nav
 from app.web.redirects import safe_next
@@ -68,13 +69,12 @@ def login() -> ResponseReturnValue:
         try:
             user = authenticate(db, username, password, client_address(), container().clock)
         except SignInRefused as refused:
-            commit()  # the failed attempt counts
+            keep_on_error()  # the failed attempt is the record the throttle counts, whatever the answer
             if refused.throttled:
                 error, status = gettext("Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit."), 429
             else:
                 error, status = gettext("Nama pengguna atau kata sandi salah."), 401
         else:
-            commit()
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -136,7 +136,6 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 set_nip(user, form.get("nip"))
                 if form.get("password"):
                     set_password(user, form["password"])
-            commit()
         except PasswordRefused as exc:
             db.rollback()
             password_error = gettext(exc.message)

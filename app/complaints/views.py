@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.auth.security import client_address, commit, request_session, role_required
+from app.auth.security import client_address, role_required
 from app.complaints.models import CATEGORIES, CATEGORY_LABELS
 from app.complaints.services import (
     ANSWERERS,
@@ -22,6 +22,7 @@ from app.complaints.services import (
     submit_complaint,
 )
 from app.container import container
+from app.db import request_session
 from app.engine.errors import NotFound
 from app.i18n import gettext, register
 from app.public.throttle import DatabaseGuessLimiter
@@ -135,10 +136,8 @@ def new() -> ResponseReturnValue:
     except WrongFileOrPin:
         db.rollback()
         _guesses().record_failure(db, client_address(), subject)
-        commit()
         return _render_new(form, error=gettext("Nomor berkas atau PIN salah."))
     _sent().record_failure(db, client_address(), subject)
-    commit()
     return render_template("complaints/sent.html", complaint=complaint), 201
 
 
@@ -155,7 +154,6 @@ def status() -> ResponseReturnValue:
         file = find_file(db, number, request.form.get("pin", ""))
     except WrongFileOrPin:
         _guesses().record_failure(db, client_address(), number)
-        commit()
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Nomor berkas atau PIN salah."))
     return (render_template("complaints/status.html", complaints=complaints_of_file(db, file), file=file, error=None,
@@ -184,6 +182,5 @@ def answer(complaint_id: int) -> ResponseReturnValue:
         db.rollback()
         flash(gettext(invalid.errors["answer"]), "error")
         return redirect(url_for("complaints.index") + f"#complaint-{complaint_id}")
-    commit()
     flash(gettext("Jawaban disimpan dan dapat dilihat pemohon."), "ok")
     return redirect(url_for("complaints.index"))

@@ -1,7 +1,7 @@
 """The designer's pages: processes and versions, the BPMN modeler, forms, migration.
 
 Only users with the designer role may open them (officers get 403; anonymous users
-are sent to sign in). Views parse input, call one service and commit once.
+are sent to sign in). Views parse input and call one service; the request commits once.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from flask_login import current_user
 
 from app.audit.services import entries_for, recent
 from app.auth.lanes import LANES
-from app.auth.security import commit, request_session, role_required
+from app.auth.security import role_required
 from app.container import container
+from app.db import after_commit, request_session
 from app.designer import services
 from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
@@ -268,7 +269,6 @@ def migration(process_id: str) -> ResponseReturnValue:
     try:
         if request.form.get("action") == "migrate":
             plan = services.migrate_files(db, c.runtime, process_id, chosen, target, _actor(), c.clock)
-            commit()
             flash(gettext("{n} berkas dipindahkan ke versi {v}.", n=len(plan.movable), v=target), "success")
             if plan.staying:
                 flash(gettext("{n} berkas tetap di versinya.", n=len(plan.staying)), "error")
@@ -439,7 +439,6 @@ def save_draft() -> ResponseReturnValue:
         draft = services.save_draft(request_session(), xml, _actor(), c.clock,
                                     base_version=base if isinstance(base, int) else None,
                                     max_bytes=c.settings.max_bpmn_bytes)
-        commit()
     except services.DesignerError as exc:
         return jsonify(ok=False, error=str(exc)), 422
     return jsonify(ok=True, id=draft.id, process_id=draft.process_id,
@@ -466,7 +465,6 @@ def deploy() -> ResponseReturnValue:
     if result.problems:
         db.rollback()
         return jsonify(ok=False, problems=result.problems), 422
-    commit()
     return jsonify(ok=True, problems=[], outcomes=[
         {"process_id": o.process_id, "version": o.version, "created": o.created, "note": o.note,
          "url": url_for("designer.process", process_id=o.process_id)} for o in result.outcomes])
@@ -493,12 +491,11 @@ def edit_form(name: str | None = None) -> ResponseReturnValue:
         form_name = (request.form.get("name") or "").strip() if is_new else str(name)
         try:
             row = form_services.save_form(db, c.forms, form_name, text, _actor(), c.clock, new=is_new)
-            commit()
         except FormInvalid as exc:
             db.rollback()
             errors = exc.errors
         else:
-            _invalidate_saved_forms()
+            after_commit(db, _invalidate_saved_forms)
             flash(gettext("Formulir {name} disimpan (versi {n}).", name=row.name, n=row.version), "success")
             return redirect(url_for("designer.edit_form", name=row.name))
     else:

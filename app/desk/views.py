@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
-from app.auth.security import commit, permission_required, request_session
+from app.auth.security import permission_required
 from app.container import container
+from app.db import request_session
 from app.desk.charts import bar_chart, ikm_by_quarter, on_time_by_month, received_by_week
 from app.desk.models import MonthlyReport
 from app.desk.report import KINDS, ReportInvalid, file_name, report_dir, request_report
@@ -244,7 +245,6 @@ def order_report() -> ResponseReturnValue:
         db.rollback()
         return render_template("desk/report.html", report=None, states=REPORT_STATES, kinds=KINDS, month=month,
                                error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
-    commit()
     return redirect(url_for("desk.report_page", report_id=report.id))
 
 

@@ -23,8 +23,9 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.lanes import LANES
-from app.auth.security import client_address, commit, permission_required, request_session
+from app.auth.security import client_address, permission_required
 from app.container import container
+from app.db import after_commit, commit_before_streaming, request_session
 from app.engine.errors import NotFound
 from app.files.intake import (
     IntakeInvalid,
@@ -216,7 +217,6 @@ def intake() -> ResponseReturnValue:
             try:
                 registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission,
                                                     current_user._get_current_object(), c.complete_step)
-                commit()
             except IntakeInvalid as invalid:
                 db.rollback()
                 data = redisplay_data(chosen, submission.data, submission.uploads,
@@ -225,7 +225,7 @@ def intake() -> ResponseReturnValue:
                 errors, status = invalid.errors, 400
                 uploads_dropped = any(u.error for u in submission.uploads.values())
             else:
-                discard_kept_uploads(var, restored.tokens)
+                after_commit(db, partial(discard_kept_uploads, var, list(restored.tokens)))
                 session[RECEIPT_PIN_KEY] = {"file": registration.file.file_number, "pin": registration.pin}
                 return redirect(url_for("files.receipt_page", file_number=registration.file.file_number))
         finally:
@@ -287,7 +287,6 @@ def reissue_pin(file_number: str) -> ResponseReturnValue:
                                          container().clock.now())
     except NotFound:
         abort(404)
-    commit()
     session[RECEIPT_PIN_KEY] = {"file": file.file_number, "pin": pin}
     return redirect(url_for("files.receipt_page", file_number=file.file_number))
 
@@ -317,7 +316,6 @@ def _file_page(file_number: str, show_nik: bool) -> ResponseReturnValue:
     file = _file(file_number)
     record_access(db, current_user.username, [file.id], "nik" if show_nik else "file_page", client_address(),
                   c.clock.now())
-    commit()
     timeline = file_timeline(db, file)
     instance = file.instance
     now = c.clock.now()
@@ -360,7 +358,9 @@ def download(file_number: str, attachment_id: int) -> ResponseReturnValue:
         abort(410)
     record_access(request_session(), current_user.username, [file.id], "attachment", client_address(),
                   container().clock.now(), f"{attachment.id} {attachment.document_type}")
-    commit()
+    # The one view that commits itself: the document is streamed from disk (the boundary commits no
+    # streamed response), and who read an identity document must be on record before its bytes leave.
+    commit_before_streaming()
     path = attachment_path(container().settings.var_dir, attachment)
     if not path.is_file():
         log.error("document %s of file %s is missing from storage (%s)", attachment.id, file_number, path)

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import commit, request_session, role_required
+from app.auth.security import role_required
 from app.complaints.models import CATEGORY_LABELS
 from app.container import container
+from app.db import after_commit, request_session
 from app.engine.errors import EngineError
 from app.engine.models import HumanTask
 from app.i18n import fmt_number, gettext, register
@@ -155,7 +156,6 @@ def acknowledge_notice(notice_id: int) -> ResponseReturnValue:
         acknowledge(request_session(), notice_id, current_user, container().clock)
     except EngineError as exc:
         abort(403 if "someone else" in str(exc) else 404)
-    commit()
     flash(gettext("Pemberitahuan ditindaklanjuti."), "success")
     # Still in view, with its reassign control at hand (the default inbox lists only what is not acted on).
     return redirect(url_for("inbox.index", all="1", _anchor=f"notice-{notice_id}"))
@@ -174,7 +174,6 @@ def reassign(task_id: int) -> ResponseReturnValue:
         db.rollback()
         flash(str(exc), "error")
         return redirect(url_for("inbox.index"))
-    commit()
     flash(gettext("Tahap dialihkan ke {who}.", who=to_user.full_name), "success")
     return redirect(url_for("inbox.index"))
 
@@ -198,8 +197,8 @@ def calendar() -> ResponseReturnValue:
                 clear_calendar_day(db, day, c.clock)
             else:
                 abort(400)
-            commit()
-            c.office_calendar.invalidate()  # this process at once; the others within their refresh interval
+            # this process at once once committed; the others within their refresh interval
+            after_commit(db, c.office_calendar.invalidate)
         except (ValueError, EngineError) as exc:
             db.rollback()
             error = str(exc)
@@ -227,7 +226,6 @@ def retry(delivery_id: int) -> ResponseReturnValue:
     except EngineError as exc:
         flash(str(exc), "error")
         return redirect(url_for("inbox.deliveries"))
-    commit()
     flash(gettext("Dikirim ulang."), "success")
     return redirect(url_for("inbox.deliveries"))
 
@@ -249,7 +247,6 @@ def responsibilities() -> ResponseReturnValue:
                 unassign_manager(db, user, process_id, lane)
             else:
                 assign_manager(db, user, process_id, lane, current_user.username, c.clock)
-            commit()
         except (ValueError, EngineError) as exc:
             db.rollback()
             error = str(exc)

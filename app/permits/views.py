@@ -10,10 +10,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.auth.security import commit, permission_required, request_session
+from app.auth.security import permission_required
 from app.catalogue.fees import fee_breakdown_lines
 from app.catalogue.services import CatalogueEntry
 from app.container import container
+from app.db import request_session
 from app.engine.errors import NotFound
 from app.evidence.documents import signed_permit, stored_document
 from app.files.models import ApplicationFile
@@ -264,7 +265,6 @@ def _signed_pdf_response(permit: Permit) -> ResponseReturnValue:
     # The official document is in Indonesian, whatever the language of who downloads it first.
     g.lang = "id"
     document = signed_permit(request_session(), container().settings, permit, lambda: permit_pdf(_printed(permit)))
-    commit()
     response = Response(document.data, mimetype="application/pdf")
     safe = permit.permit_number.replace("/", "-")
     response.headers["Content-Disposition"] = f'inline; filename="izin-{safe}.pdf"'
@@ -316,7 +316,6 @@ def revoke(permit_id: int) -> ResponseReturnValue:
                    else "Alasan pencabutan paling sedikit 10 karakter.")
         flash(gettext(message), "error")
         return redirect(url_for("permits.show", permit_id=permit_id))
-    commit()
     flash(gettext("Izin dicabut."), "ok")
     return redirect(url_for("permits.show", permit_id=permit_id))
 

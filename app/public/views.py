@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from app.auth.security import client_address, commit, request_session
+from app.auth.security import client_address
 from app.container import container
+from app.db import request_session
 from app.i18n import gettext, register
 from app.public.services import normalise_file_number, track_file
 from app.public.throttle import DatabaseGuessLimiter, GuessLimiter
@@ -65,7 +66,6 @@ def track() -> ResponseReturnValue:
     status = track_file(db, number, request.form.get("pin", ""), c.office_calendar, c.settings, c.clock.now())
     if status is None:
         limiter.record_failure(db, client_address(), number)
-        commit()
         # The number typed is not echoed, so a wrong PIN and an unknown number read exactly alike.
         return render_template("public/track.html", number="", status=None,
                                error=gettext("Nomor berkas atau PIN salah.")), 200

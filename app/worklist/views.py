@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import client_address, commit, officer_required, permission_required, request_session
+from app.auth.security import client_address, officer_required, permission_required
 from app.container import container
+from app.db import after_commit, keep_on_error, request_session
 from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
 from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
@@ -199,7 +200,6 @@ def index() -> ResponseReturnValue:
     # The list shows applicants' names: logged as a search result view (one statement).
     record_access_by_numbers(db, user.username, [row.file_number for row in page.rows if row.applicant],
                              "search", client_address(), container().clock.now())
-    commit()
     c = container()
     files = list(db.scalars(select(ApplicationFile).where(
         ApplicationFile.instance_id.in_({row.task.instance_id for row in page.rows})))) if page.rows else []
@@ -225,7 +225,6 @@ def claim(task_id: int) -> ResponseReturnValue:
         flash(_refusal(exc, task_id), "error")
         return redirect(back)
     number = _file_number_of(task)
-    commit()
     flash(gettext('Tugas "{title}" berkas {number} sekarang Anda pegang.', title=task.title,
                   number=number or "\u2013"), "success")
     return redirect(back)
@@ -246,7 +245,6 @@ def release(task_id: int) -> ResponseReturnValue:
         db.rollback()
         flash(_refusal(exc, task_id), "error")
         return redirect(back)
-    commit()
     flash(gettext('Tugas "{title}" dilepas kembali ke jalurnya.', title=task.title), "success")
     return redirect(back)
 
@@ -299,8 +297,7 @@ def task(task_id: int) -> ResponseReturnValue:
                 problem, status, data = _refusal(conflict, task_id), 409, redisplay_data(submission, keep)
             else:
                 number = _file_number_of(row)
-                commit()
-                discard_kept_uploads(c.settings.var_dir, restored.tokens)
+                after_commit(db, partial(discard_kept_uploads, c.settings.var_dir, list(restored.tokens)))
                 flash(gettext('Tugas "{title}" berkas {number} selesai.', title=row.title,
                               number=number or "\u2013"), "success")
                 return redirect(url_for("worklist.index"))
@@ -318,7 +315,9 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     if details.file_number:
         record_access_by_numbers(db, current_user.username, [details.file_number], "task_page", client_address(),
                                  c.clock.now())
-        commit()
+        # The page shows the applicant's data even when it answers a refused submission (422/403/409, whose
+        # writes were rolled back above): who read it stays on record.
+        keep_on_error()
     first_view = not errors and not problem
     if first_view and schema and not data:  # values the office already has: the intake's and earlier steps'
         data = prefill(schema, [entry.data for entry in details.history if entry.data])
@@ -342,7 +341,7 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
         holder = gettext("Dipegang oleh {name} sejak {when}.", name=_person(row.claimed_by, details.claimed_by_name),
                          when=fmt_datetime(row.claimed_at))
     now = c.clock.now()
-    due = getattr(row, "due_at", None)
+    due = row.due_at  # None for a step with no deadline
     return render_template(
         "worklist/task.html", task=row, details=details, fields=fields, loose_errors=loose, problem=problem,
         error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema,
