@@ -84,7 +84,7 @@ def _blueprints() -> list[Blueprint]:
     from app.auth.views import bp as auth_bp
     from app.catalogue.views import bp as catalogue_bp
     from app.complaints.views import bp as complaints_bp
-    from app.designer.views import bp as designer_bp
+    from app.designer.views import bp as designer_bp  # with modeler_views and form_views: one blueprint
     from app.desk.views import bp as desk_bp
     from app.evidence.views import bp as evidence_bp
     from app.files.list_views import bp as file_list_bp
