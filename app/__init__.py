@@ -14,17 +14,14 @@ from app.publisher import Publisher
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                publisher: Publisher | None = None) -> Flask:
     """The Flask application, wired from ``settings`` (environment by default)."""
-    from flask_wtf.csrf import CSRFError, CSRFProtect
-    from sqlalchemy import exc as sa_exc
-    from werkzeug.exceptions import HTTPException
+    from flask_wtf.csrf import CSRFProtect
 
     from app import cli, i18n
     from app.auth.security import login_manager
     from app.container import Container
-    from app.web import transaction
+    from app.web import error_handlers, transaction
     from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
-    from app.web.views import database_busy, render_error
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -52,10 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         if blueprint.name == "api":
             csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing to forge
         app.register_blueprint(blueprint)
-    app.register_error_handler(HTTPException, render_error)
-    app.register_error_handler(CSRFError, lambda e: render_error(e))
-    for busy in (sa_exc.TimeoutError, sa_exc.OperationalError):
-        app.register_error_handler(busy, database_busy)
+    error_handlers.init_app(app)
     app.after_request(_security_headers)
     transaction.init_app(app)  # last: the request's one commit runs before the other after_request hooks
     if settings.proxy_hops:

@@ -33,7 +33,7 @@ ENTRY_ROOMS = {"app", "app.container", "app.cli", "app.wsgi", "app.supervisor", 
 # blueprint.py that a room's several view modules share.
 ENTRY_MODULE_NAMES = {"views", "commands", "blueprint"}
 # Under every room: small modules that import no room.
-FOUNDATION = {"app.chain", "app.clock", "app.config", "app.db", "app.i18n", "app.migrate", "app.parts",
+FOUNDATION = {"app.chain", "app.clock", "app.config", "app.db", "app.errors", "app.i18n", "app.migrate", "app.parts",
               "app.publisher", "app.schema_validation", "app.sla_states"}
 # The rows of docs/architecture.md, highest first: a room imports only rooms of lower rows.
 LAYERS = [
@@ -280,3 +280,25 @@ def test_no_module_in_app_is_longer_than_a_reader_can_hold() -> None:
     long = {str(path.relative_to(ROOT)): n for path in sorted(APP.rglob("*.py"))
             if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
     assert long == {}, f"split these modules (over {MAX_MODULE_LINES} lines)"
+
+
+QUERY_CALLS = {"select", "scalars", "scalar", "execute", "query"}
+
+
+def query_lines(path: Path) -> list[int]:
+    """The lines where ``path`` builds or runs SQL itself (``select(...)``, ``session.scalars(...)``, ...)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in QUERY_CALLS:
+                found.append(node.lineno)
+    return found
+
+
+def test_views_read_through_their_services() -> None:
+    """Views parse the request and call services; the SQL is in the room's services/queries."""
+    offenders = [f"{path.relative_to(ROOT)}:{line}" for path in sorted(APP.rglob("*.py"))
+                 if is_http_boundary(path) for line in query_lines(path)]
+    assert offenders == []

@@ -22,8 +22,8 @@ from app.auth.tokens import user_for_token
 from app.container import container
 from app.db import request_session
 from app.engine.definitions import list_definitions
-from app.engine.errors import EngineError
 from app.engine.models import HumanTask
+from app.errors import DomainError
 from app.files.intake import IntakeInvalid, intake_for, read_submission, register_application
 from app.files.services import file_state
 from app.forms.check import FormBroken
@@ -60,8 +60,8 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
     return error_body(exc.status, exc.code, exc.message, exc.details)
 
 
-@bp.errorhandler(EngineError)
-def _domain_error(exc: EngineError) -> ResponseReturnValue:
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> ResponseReturnValue:
     request_session().rollback()
     return _api_error(from_domain(exc))
 

@@ -4,12 +4,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from app.auth.lanes import LANES
-from app.auth.models import ROLES, User
+from app.auth.models import ROLES
 from app.auth.security import SignInRefused, authenticate, client_address, role_required
-from app.auth.services import PasswordRefused, UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
+from app.auth.services import (
+    PasswordRefused,
+    UserError,
+    UsernameInvalid,
+    all_users,
+    create_user,
+    set_lanes,
+    set_nip,
+    set_password,
+    user_by_id,
+)
 from app.container import container
 from app.db import keep_on_error, request_session
 from app.i18n import LANGUAGES, gettext, register
@@ -103,7 +112,7 @@ def language() -> ResponseReturnValue:
 @bp.get("/admin/users")
 @role_required("admin")
 def users() -> ResponseReturnValue:
-    rows = request_session().scalars(select(User).order_by(User.username)).all()
+    rows = all_users(request_session())
     return render_template("auth/users.html", users=rows, lanes=LANES, role_labels=ROLE_LABELS)
 
 
@@ -112,7 +121,7 @@ def users() -> ResponseReturnValue:
 @role_required("admin")
 def edit_user(user_id: int | None = None) -> ResponseReturnValue:
     db = request_session()
-    user = db.get(User, user_id) if user_id else None
+    user = user_by_id(db, user_id) if user_id else None
     if user_id and user is None:
         abort(404)
     error = password_error = username_error = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -13,7 +13,6 @@ from app.complaints.services import (
     ANSWERERS,
     ComplaintForm,
     ComplaintInvalid,
-    NotAllowed,
     WrongFileOrPin,
     answer_complaint,
     complaints_of_file,
@@ -23,7 +22,6 @@ from app.complaints.services import (
 )
 from app.container import container
 from app.db import request_session
-from app.engine.errors import NotFound
 from app.i18n import gettext, register
 from app.public.throttle import DatabaseGuessLimiter
 from app.web.nav import add_nav
@@ -174,10 +172,6 @@ def answer(complaint_id: int) -> ResponseReturnValue:
     try:
         answer_complaint(db, complaint_id, current_user._get_current_object(), request.form.get("answer", ""),
                          container().clock)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
     except ComplaintInvalid as invalid:
         db.rollback()
         flash(gettext(invalid.errors["answer"]), "error")

@@ -67,30 +67,27 @@ def modeler() -> ResponseReturnValue:
     if not process_id and not draft_id and not request.args.get("name"):
         # The bare address (as the README gives it): choose a process to open or start a new one.
         return render_template("designer/modeler_start.html", processes=services.process_overview(db))
-    try:
-        if draft_id:
-            draft = services.get_draft(db, draft_id)
-            xml_url = url_for("designer.draft_xml", draft_id=draft.id)
-            process_id, base_version = draft.process_id, draft.base_version
-            source = gettext("Draf") + f" #{draft.id}"
-        elif process_id and (version or not request.args.get("name")):
-            definition = (services.get_version(db, process_id, version) if version
-                          else services.get_version(db, process_id, _latest_version(process_id)))
-            xml_url = url_for("designer.definition_xml", definition_id=definition.id)
-            base_version = definition.version
-            title = definition.name
-            source = gettext("versi {n}", n=definition.version)
-        else:
-            name = (request.args.get("name") or "").strip()[:200]
-            if not PROCESS_ID.match(process_id) or not name:
-                flash(gettext("ID proses: huruf kecil, angka dan _ (diawali huruf)."), "error")
-                return redirect(url_for("designer.index"))
-            if any(s.process_id == process_id and s.versions for s in services.process_overview(db)):
-                return redirect(url_for("designer.modeler", process=process_id))  # it exists: edit it
-            xml_url = url_for("designer.blank_xml", process=process_id, name=name)
-            title, source = name, gettext("Proses baru")
-    except NotFound:
-        abort(404)
+    if draft_id:
+        draft = services.get_draft(db, draft_id)
+        xml_url = url_for("designer.draft_xml", draft_id=draft.id)
+        process_id, base_version = draft.process_id, draft.base_version
+        source = gettext("Draf") + f" #{draft.id}"
+    elif process_id and (version or not request.args.get("name")):
+        definition = (services.get_version(db, process_id, version) if version
+                      else services.get_version(db, process_id, _latest_version(process_id)))
+        xml_url = url_for("designer.definition_xml", definition_id=definition.id)
+        base_version = definition.version
+        title = definition.name
+        source = gettext("versi {n}", n=definition.version)
+    else:
+        name = (request.args.get("name") or "").strip()[:200]
+        if not PROCESS_ID.match(process_id) or not name:
+            flash(gettext("ID proses: huruf kecil, angka dan _ (diawali huruf)."), "error")
+            return redirect(url_for("designer.index"))
+        if any(s.process_id == process_id and s.versions for s in services.process_overview(db)):
+            return redirect(url_for("designer.modeler", process=process_id))  # it exists: edit it
+        xml_url = url_for("designer.blank_xml", process=process_id, name=name)
+        title, source = name, gettext("Proses baru")
     lang = current_language()
     config = {
         "xmlUrl": xml_url,
@@ -140,10 +137,7 @@ def _xml_response(xml: str, filename: str) -> Response:
 @bp.get("/definitions/<int:definition_id>/diagram.bpmn")
 @role_required("designer")
 def definition_xml(definition_id: int) -> ResponseReturnValue:
-    try:
-        definition = services.get_definition(request_session(), definition_id)
-    except NotFound:
-        abort(404)
+    definition = services.get_definition(request_session(), definition_id)
     stem = definition.source_name.removesuffix(".bpmn") if services.SOURCE_NAME.match(definition.source_name) \
         else definition.process_id
     return _xml_response(definition.bpmn_xml, f"{stem}-v{definition.version}.bpmn")
@@ -152,10 +146,7 @@ def definition_xml(definition_id: int) -> ResponseReturnValue:
 @bp.get("/drafts/<int:draft_id>/diagram.bpmn")
 @role_required("designer")
 def draft_xml(draft_id: int) -> ResponseReturnValue:
-    try:
-        draft = services.get_draft(request_session(), draft_id)
-    except NotFound:
-        abort(404)
+    draft = services.get_draft(request_session(), draft_id)
     return _xml_response(draft.xml, f"{draft.process_id}-draft-{draft.id}.bpmn")
 
 

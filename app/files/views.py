@@ -26,7 +26,6 @@ from app.auth.lanes import LANES
 from app.auth.security import client_address, permission_required
 from app.container import container
 from app.db import after_commit, commit_before_streaming, request_session
-from app.engine.errors import NotFound
 from app.files.intake import (
     IntakeInvalid,
     initial_data,
@@ -181,10 +180,7 @@ _file_reader_required = permission_required(may_read_files)
 
 
 def _file(file_number: str) -> ApplicationFile:
-    try:
-        return get_file(request_session(), file_number)
-    except NotFound:
-        abort(404)
+    return get_file(request_session(), file_number)
 
 
 # -- intake ---------------------------------------------------------------------------
@@ -196,10 +192,7 @@ def intake() -> ResponseReturnValue:
     options = intake_options(db)
     if not options:
         return render_template("files/intake.html", options=[], fields=[], errors={}), 200
-    try:
-        chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
-    except NotFound:
-        abort(404)
+    chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
     try:
         schema = c.forms.schema(form_name)
     except FormBroken as broken:  # the form check refused this permit type's form: say so, never a 500
@@ -260,10 +253,7 @@ def _label_document_types(fields: list[Field], labels: dict[str, str]) -> list[F
 @_file_reader_required
 def receipt_page(file_number: str) -> ResponseReturnValue:
     c = container()
-    try:
-        shown = receipt(request_session(), c.settings, file_number)
-    except NotFound:
-        abort(404)
+    shown = receipt(request_session(), c.settings, file_number)
     pin = None
     given = session.get(RECEIPT_PIN_KEY)
     if isinstance(given, dict) and given.get("file") == file_number:
@@ -282,11 +272,8 @@ def receipt_page(file_number: str) -> ResponseReturnValue:
 @_front_office_required
 def reissue_pin(file_number: str) -> ResponseReturnValue:
     """The front desk gives a new tracking PIN (the old one stops working) and prints it on a receipt."""
-    try:
-        file, pin = reissue_tracking_pin(request_session(), file_number, current_user._get_current_object(),
-                                         container().clock.now())
-    except NotFound:
-        abort(404)
+    file, pin = reissue_tracking_pin(request_session(), file_number, current_user._get_current_object(),
+                                     container().clock.now())
     session[RECEIPT_PIN_KEY] = {"file": file.file_number, "pin": pin}
     return redirect(url_for("files.receipt_page", file_number=file.file_number))
 
@@ -350,10 +337,7 @@ def diagram(file_number: str) -> ResponseReturnValue:
 @_file_reader_required
 def download(file_number: str, attachment_id: int) -> ResponseReturnValue:
     file = _file(file_number)
-    try:
-        attachment = get_attachment(request_session(), file, attachment_id)
-    except NotFound:
-        abort(404)
+    attachment = get_attachment(request_session(), file, attachment_id)
     if attachment.removed_at is not None:  # removed by the retention policy (ptsp retention)
         abort(410)
     record_access(request_session(), current_user.username, [file.id], "attachment", client_address(),
