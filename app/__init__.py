@@ -14,16 +14,14 @@ from app.publisher import Publisher
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                publisher: Publisher | None = None) -> Flask:
     """The Flask application, wired from ``settings`` (environment by default)."""
-    from flask_wtf.csrf import CSRFError, CSRFProtect
-    from sqlalchemy import exc as sa_exc
-    from werkzeug.exceptions import HTTPException
+    from flask_wtf.csrf import CSRFProtect
 
     from app import cli, i18n, logging_setup
-    from app.auth.security import close_request_session, login_manager
+    from app.auth.security import login_manager
     from app.container import Container
+    from app.web import error_handlers, transaction
     from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
-    from app.web.views import database_busy, render_error
 
     settings = settings or Settings.from_env()
     logging_setup.configure_logging(settings.log_level)
@@ -49,16 +47,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     csrf = CSRFProtect(app)
     app.extensions["csrf"] = csrf
     app.jinja_env.globals["nav_items"] = nav_items
-    app.teardown_appcontext(close_request_session)
     for blueprint in _blueprints():
         if blueprint.name == "api":
             csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing to forge
         app.register_blueprint(blueprint)
-    app.register_error_handler(HTTPException, render_error)
-    app.register_error_handler(CSRFError, lambda e: render_error(e))
-    for busy in (sa_exc.TimeoutError, sa_exc.OperationalError):
-        app.register_error_handler(busy, database_busy)
+    error_handlers.init_app(app)
     app.after_request(_security_headers)
+    transaction.init_app(app)  # last: the request's one commit runs before the other after_request hooks
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -85,7 +80,7 @@ def _blueprints() -> list[Blueprint]:
     from app.auth.views import bp as auth_bp
     from app.catalogue.views import bp as catalogue_bp
     from app.complaints.views import bp as complaints_bp
-    from app.designer.views import bp as designer_bp
+    from app.designer.views import bp as designer_bp  # with modeler_views and form_views: one blueprint
     from app.desk.views import bp as desk_bp
     from app.evidence.views import bp as evidence_bp
     from app.files.list_views import bp as file_list_bp

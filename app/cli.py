@@ -17,7 +17,7 @@ from app.auth.lanes import LANES
 from app.auth.services import UserError, create_user, get_user
 from app.container import Container, container
 from app.engine.definitions import deploy_directory, list_definitions
-from app.engine.errors import EngineError
+from app.errors import DomainError
 from app.files.services import file_state, open_file
 from app.forms.check import FormBroken
 from app.sla.services import assign_manager
@@ -172,7 +172,7 @@ def start_file(process_id: str, applicant: str, actor: str) -> None:
             get_user(session, actor)
             file = open_file(session, c.runtime, c.settings, process_id, applicant, actor)
             number = file.file_number
-    except (EngineError, UserError) as exc:
+    except (DomainError, UserError) as exc:
         _fail(str(exc))
     click.echo(f"opened {number}")
 
@@ -201,7 +201,7 @@ def task_form(task_id: int, actor: str) -> None:
     with c.db.unit_of_work() as session:
         try:
             task = get_task_for(session, task_id, get_user(session, actor))
-        except (EngineError, UserError) as exc:
+        except (DomainError, UserError) as exc:
             _fail(str(exc))
         try:
             schema = c.forms.schema(task.form) if task.form else {}
@@ -232,7 +232,7 @@ def complete_task(task_id: int, actor: str, raw: str) -> None:
         for e in exc.errors:
             click.echo(f"  {e.field or '(form)'}: {e.message}", err=True)
         _fail("the form has errors; nothing was changed")
-    except (EngineError, UserError, FormBroken) as exc:
+    except (DomainError, UserError, FormBroken) as exc:
         _fail(str(exc))
     click.echo(f"completed {task_id} {title}")
 
@@ -246,7 +246,7 @@ def show_file(file_number: str, as_json: bool) -> None:
     with c.db.unit_of_work() as session:
         try:
             st = file_state(session, c.runtime, file_number)
-        except EngineError as exc:
+        except DomainError as exc:
             _fail(str(exc))
         report: dict[str, Any] = {
             "file_number": st.file.file_number, "applicant": st.file.applicant_name, "status": st.status,
@@ -287,7 +287,7 @@ def retry(instance_id: int, actor: str) -> None:
         with c.db.unit_of_work() as session:
             instance = c.runtime.retry(session, instance_id, actor)
             status = instance.status
-    except EngineError as exc:
+    except DomainError as exc:
         _fail(str(exc))
     click.echo(f"instance {instance_id} is {status}")
 

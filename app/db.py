@@ -1,24 +1,34 @@
-"""Database plumbing: the declarative base, engines and the unit of work.
+"""Database plumbing: the declarative base, engines, the unit of work and the request's transaction.
 
-Services flush; the boundary (a request, a CLI command, a Celery task) commits
-once through :func:`unit_of_work`.
+Services flush; the boundary commits once: a CLI command or a Celery task through
+:func:`Database.unit_of_work`, a web request through :func:`finish_request` (registered by
+``app/web/transaction.py``): the request's session commits when the response is a success and
+rolls back otherwise. Views never commit.
 """
 from __future__ import annotations
 
 import json
+import logging
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from flask import current_app, g, request
+from flask import session as web_session
 from sqlalchemy import DateTime, LargeBinary, MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from flask import Response
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -185,3 +195,108 @@ def is_database_busy(error: BaseException) -> bool:
             return True
         return "database is locked" in str(error.orig)
     return False
+
+
+# -- the request's transaction ------------------------------------------------------------------
+# A web request has one session (``request_session``) and one transaction: it commits once at the
+# request boundary when the response is a success (status < 400, not streamed) and rolls back
+# otherwise. Jobs asked for with ``enqueue_after_commit`` and callbacks given to ``after_commit``
+# run only after that commit.
+
+_WROTE = "ptsp_wrote"  # session.info: this transaction has written (a flush or a DML statement)
+_AFTER_COMMIT = "ptsp_after_commit"  # session.info: callables to run once the transaction commits
+
+
+def request_session() -> Session:
+    """The request's database session: views call services, which flush; the request boundary
+    commits (:func:`finish_request`). Whatever is not committed is rolled back when the request ends."""
+    if "db_session" not in g:
+        # the container (app/container.py), by its Flask name; it has the CoreParts' ``db``
+        g.db_session = current_app.extensions["ptsp"].db.sessions()
+    db_session: Session = g.db_session
+    return db_session
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback()`` once ``session``'s transaction commits (never if it rolls back): work
+    outside the database that must follow the data, e.g. dropping kept uploads, clearing a cache."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def keep_on_error() -> None:
+    """This request's writes are committed even though its response is an error: for the few
+    answers that carry their own record (a task page refusing a submission still showed the
+    applicant's data, and who read it is logged).
+    Each caller says why."""
+    g.db_keep_on_error = True
+
+
+def commit_before_streaming() -> None:
+    """Commit the request's writes now, before a streamed response (a file sent from disk) that the
+    request boundary does not commit: the one explicit commit a view may ask for. Each caller says why."""
+    session = g.get("db_session")
+    if session is not None and _has_writes(session):
+        session.commit()
+
+
+def finish_request(response: Response) -> Response:
+    """The request boundary (an ``after_request`` hook): commit the request's session once when the
+    response is a success and something was written; otherwise leave it to :func:`close_request_session`
+    to roll back. A commit that fails is answered by the app's error handlers (e.g. 503 when busy)."""
+    session: Session | None = g.get("db_session")
+    if session is None or not _has_writes(session):
+        return response
+    success = response.status_code < 400 and not response.is_streamed
+    if response.is_streamed and response.status_code < 400:
+        log.error("%s wrote to the database but answered a streamed response; its writes are rolled back "
+                  "(call commit_before_streaming first)", request.endpoint)
+    if not (success or g.get("db_keep_on_error", False)):
+        return response
+    try:
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        web_session.pop("_flashes", None)  # a "saved" message would be a lie
+        return current_app.make_response(current_app.handle_user_exception(exc))
+    return response
+
+
+def close_request_session(_exc: BaseException | None = None) -> None:
+    """Teardown: roll back whatever the request did not commit, and give the connection back."""
+    db_session = g.pop("db_session", None)
+    g.pop("db_keep_on_error", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def _has_writes(session: Session) -> bool:
+    return session.in_transaction() and bool(
+        session.info.get(_WROTE) or session.new or session.dirty or session.deleted
+        or session.info.get("pending_jobs") or session.info.get(_AFTER_COMMIT))
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if not state.is_select:  # an INSERT/UPDATE/DELETE statement (or text(): counted as a write)
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # the data is committed; a failing follow-up must not turn it into an error
+            log.exception("after-commit callback %r failed", callback)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_writes(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+    session.info.pop(_AFTER_COMMIT, None)

@@ -9,16 +9,16 @@ from flask.typing import ResponseReturnValue
 from app.auth.services import UserError
 from app.engine.errors import (
     ConcurrentUpdate,
-    EngineError,
     InstanceNotRunning,
     NotFound,
     TaskAlreadyDone,
     TaskNotReady,
 )
+from app.errors import DomainError
 from app.worklist.completion import FormInvalid
 from app.worklist.rules import ClaimedByOther, DutiesSeparated, NotClaimed, NotYourLane, ReleaseRefused
 
-# Domain error -> (HTTP status, code); the first match wins.
+# Domain error -> (HTTP status, code); the first match wins, then the error's own status and code.
 ERROR_STATUS: list[tuple[type[Exception], int, str]] = [
     (FormInvalid, 422, "validation_failed"),
     (NotYourLane, 403, "forbidden"),
@@ -32,7 +32,6 @@ ERROR_STATUS: list[tuple[type[Exception], int, str]] = [
     (TaskNotReady, 409, "task_not_ready"),
     (InstanceNotRunning, 409, "instance_not_running"),
     (UserError, 400, "bad_request"),
-    (EngineError, 409, "conflict"),
 ]
 
 
@@ -51,4 +50,6 @@ def from_domain(exc: Exception) -> ApiError:
         if isinstance(exc, kind):
             details = [e.as_dict() for e in exc.errors] if isinstance(exc, FormInvalid) else []
             return ApiError(status, code, str(exc), details)
+    if isinstance(exc, DomainError):  # any other domain error: the status and code it carries
+        return ApiError(exc.status, exc.code, str(exc))
     raise exc

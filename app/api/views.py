@@ -17,13 +17,13 @@ from app.api.errors import ApiError, error_body, from_domain
 from app.api.openapi import openapi_document
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import commit, request_session
 from app.auth.services import UserError
 from app.auth.tokens import user_for_token
 from app.container import container
+from app.db import request_session
 from app.engine.definitions import list_definitions
-from app.engine.errors import EngineError
 from app.engine.models import HumanTask
+from app.errors import DomainError
 from app.files.intake import IntakeInvalid, intake_for, read_submission, register_application
 from app.files.services import file_state
 from app.forms.check import FormBroken
@@ -44,8 +44,6 @@ def token_required(view: F) -> F:
         user = user_for_token(request_session(), plain.strip(), container().clock) if scheme == "Bearer" else None
         if user is None:
             raise ApiError(401, "unauthorized", "a valid bearer token is required")
-        if request_session().dirty:
-            commit()  # last_used_at, at most once a minute per token
         g.api_user = user
         return view(*args, **kwargs)
 
@@ -62,8 +60,8 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
     return error_body(exc.status, exc.code, exc.message, exc.details)
 
 
-@bp.errorhandler(EngineError)
-def _domain_error(exc: EngineError) -> ResponseReturnValue:
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> ResponseReturnValue:
     request_session().rollback()
     return _api_error(from_domain(exc))
 
@@ -155,7 +153,6 @@ def complete(task_id: int) -> ResponseReturnValue:
         raise ApiError(400, "bad_request", 'send a JSON object {"data": {...}} with the form values')
     c = container()
     row = complete_task(request_session(), c.runtime, c.forms, task_id, payload["data"], api_user())
-    commit()
     return jsonify(_task_json(row))
 
 
@@ -163,7 +160,6 @@ def complete(task_id: int) -> ResponseReturnValue:
 @token_required
 def claim(task_id: int) -> ResponseReturnValue:
     row = claim_task(request_session(), task_id, api_user(), container().clock.now())
-    commit()
     return jsonify(_task_json(row))
 
 
@@ -171,7 +167,6 @@ def claim(task_id: int) -> ResponseReturnValue:
 @token_required
 def release(task_id: int) -> ResponseReturnValue:
     row = release_task(request_session(), task_id, api_user())
-    commit()
     return jsonify(_task_json(row))
 
 
@@ -194,7 +189,6 @@ def register_file() -> ResponseReturnValue:
     try:
         registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission, user,
                                             c.complete_step)
-        commit()
     except IntakeInvalid as invalid:
         db.rollback()
         raise ApiError(422, "validation_failed", "the registration cannot be accepted",

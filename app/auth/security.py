@@ -7,14 +7,14 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import abort, current_app, g, request
+from flask import abort, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import User
-from app.parts import CoreParts
+from app.db import request_session
 from app.ratelimit import Limit, RateLimits
 
 login_manager = LoginManager()
@@ -64,26 +64,6 @@ def authenticate(session: Session, username: str, password: str, ip: str, limit:
 def client_address() -> str:
     """The requesting client's address, for throttles (set PTSP_PROXY_HOPS behind a proxy)."""
     return request.remote_addr or "unknown"
-
-
-def request_session() -> Session:
-    """The request's database session: views call services, then :func:`commit` once.
-    Whatever is not committed is rolled back when the request ends."""
-    if "db_session" not in g:
-        parts: CoreParts = current_app.extensions["ptsp"]  # the container (app/container.py), by its Flask name
-        g.db_session = parts.db.sessions()
-    db_session: Session = g.db_session
-    return db_session
-
-
-def commit() -> None:
-    request_session().commit()
-
-
-def close_request_session(_exc: BaseException | None = None) -> None:
-    db_session = g.pop("db_session", None)
-    if db_session is not None:
-        db_session.close()
 
 
 def _load_user(user_id: str) -> User | None:

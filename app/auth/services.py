@@ -88,3 +88,33 @@ def get_user(session: Session, username: str) -> User:
     if user is None:
         raise UserError(f"no user {username!r}")
     return user
+
+
+# -- reads for the pages ------------------------------------------------------------------------
+def all_users(session: Session) -> list[User]:
+    """Every user, by username (the administrator's list)."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user with this username, or None."""
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def full_name_of(session: Session, username: str) -> str | None:
+    return session.scalar(select(User.full_name).where(User.username == username))
+
+
+def active_users_in_lane(session: Session, lane: str) -> list[User]:
+    """Active users who work in ``lane``, by full name (whom a step may be given to)."""
+    return [u for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name))
+            if lane in u.lane_names]
+
+
+def managers(session: Session) -> list[User]:
+    """Managers and administrators, by username (who may be responsible for a process or lane)."""
+    return list(session.scalars(select(User).where(User.role.in_(("manager", "admin"))).order_by(User.username)))

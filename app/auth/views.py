@@ -4,23 +4,31 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from app.auth.lanes import LANES
-from app.auth.models import ROLES, User
+from app.auth.models import ROLES
 from app.auth.security import (
     SignInRefused,
     authenticate,
     client_address,
-    commit,
     login_required,
-    request_session,
     role_required,
     sign_in_limit,
 )
-from app.auth.services import PasswordRefused, UserError, UsernameInvalid, create_user, set_lanes, set_nip, set_password
+from app.auth.services import (
+    PasswordRefused,
+    UserError,
+    UsernameInvalid,
+    all_users,
+    create_user,
+    set_lanes,
+    set_nip,
+    set_password,
+    user_by_id,
+)
 from app.auth.webforms import LanguageForm, SignInForm, UserForm
 from app.container import container
+from app.db import request_session
 from app.i18n import gettext, register
 from app.web.nav import add_nav
 from app.web.redirects import safe_next
@@ -120,7 +128,7 @@ def language() -> ResponseReturnValue:
 @bp.get("/admin/users")
 @role_required("admin")
 def users() -> ResponseReturnValue:
-    rows = request_session().scalars(select(User).order_by(User.username)).all()
+    rows = all_users(request_session())
     return render_template("auth/users.html", users=rows, lanes=LANES, role_labels=ROLE_LABELS)
 
 
@@ -129,7 +137,7 @@ def users() -> ResponseReturnValue:
 @role_required("admin")
 def edit_user(user_id: int | None = None) -> ResponseReturnValue:
     db = request_session()
-    user = db.get(User, user_id) if user_id else None
+    user = user_by_id(db, user_id) if user_id else None
     if user_id and user is None:
         abort(404)
     error = password_error = username_error = None
@@ -152,7 +160,6 @@ def edit_user(user_id: int | None = None) -> ResponseReturnValue:
                 set_nip(user, form.nip.data)
                 if form.password.data:
                     set_password(user, form.password.data)
-            commit()
         except _Invalid as invalid:
             db.rollback()
             username_error = gettext(invalid.errors["username"]) if "username" in invalid.errors else None

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 
-from app.auth.security import request_session
 from app.catalogue.fees import FeeLine, fee_breakdown_lines
 from app.catalogue.services import CatalogueEntry, UnknownPermitType, worked_example_results
 from app.container import container
+from app.db import request_session
 from app.engine.definitions import latest_definition
 from app.i18n import current_language, register
 from app.web.nav import add_nav

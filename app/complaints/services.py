@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.clock import Clock
 from app.complaints.models import CATEGORIES, Complaint
-from app.engine.errors import EngineError, NotFound
+from app.engine.errors import NotFound
+from app.errors import Forbidden, Invalid
 from app.files.intake import pin_matches
 from app.files.models import ApplicationFile
 from app.notify.models import Notice
@@ -29,7 +30,7 @@ ANSWERERS = ("manager", "admin")
 _CONTACT = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|(\+62|62|0)[0-9]{8,13})$")
 
 
-class ComplaintInvalid(EngineError):
+class ComplaintInvalid(Invalid):
     """What was entered cannot be accepted; ``errors`` maps field names to message keys. Nothing was saved."""
 
     def __init__(self, errors: dict[str, str]) -> None:
@@ -37,11 +38,11 @@ class ComplaintInvalid(EngineError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-class WrongFileOrPin(EngineError):
+class WrongFileOrPin(Invalid):
     """The tracking number or the PIN is wrong (the two are not told apart)."""
 
 
-class NotAllowed(EngineError):
+class NotAllowed(Forbidden):
     """The user may not do this; nothing was changed."""
 
 

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.auth.security import client_address, commit, request_session, role_required
+from app.auth.security import client_address, role_required
 from app.complaints.models import CATEGORIES, CATEGORY_LABELS
 from app.complaints.services import (
     ANSWERERS,
     ComplaintForm,
     ComplaintInvalid,
-    NotAllowed,
     WrongFileOrPin,
     answer_complaint,
     complaints_of_file,
@@ -23,7 +22,7 @@ from app.complaints.services import (
 )
 from app.complaints.webforms import AnswerForm, ComplaintStatusForm, ComplaintWebForm
 from app.container import container
-from app.engine.errors import NotFound
+from app.db import after_commit, request_session
 from app.i18n import gettext, register
 from app.ratelimit import Limit
 from app.web.nav import add_nav
@@ -133,8 +132,8 @@ def new() -> ResponseReturnValue:
         db.rollback()
         _guesses().hit(client_address(), subject)
         return _render_new(form, error=gettext("Nomor berkas atau PIN salah."))
-    commit()
-    _sent().hit(client_address(), subject)  # once stored: a complaint that failed to save does not count
+    address = client_address()
+    after_commit(db, lambda: _sent().hit(address, subject))  # once stored: a complaint that failed to save does not count
     return render_template("complaints/sent.html", complaint=complaint), 201
 
 
@@ -174,14 +173,9 @@ def answer(complaint_id: int) -> ResponseReturnValue:
         if not form.validate():
             raise ComplaintInvalid({"answer": str(form.answer.errors[0])})
         answer_complaint(db, complaint_id, current_user._get_current_object(), form.answer.data, container().clock)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
     except ComplaintInvalid as invalid:
         db.rollback()
         flash(gettext(invalid.errors["answer"]), "error")
         return redirect(url_for("complaints.index") + f"#complaint-{complaint_id}")
-    commit()
     flash(gettext("Jawaban disimpan dan dapat dilihat pemohon."), "ok")
     return redirect(url_for("complaints.index"))

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
@@ -24,7 +25,7 @@ from app.desk.charts import Point, ikm_by_quarter, on_time_by_month, received_by
 from app.desk.models import MonthlyReport
 from app.desk.rollup import DeskParts
 from app.desk.services import STATE_LABELS, Dashboard, dashboard, month_of
-from app.engine.errors import EngineError
+from app.errors import Invalid
 from app.publisher import enqueue_after_commit
 from app.skm.models import ELEMENT_LABELS
 from app.skm.services import SurveyIndex, format_score, period_index
@@ -35,8 +36,13 @@ KINDS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-class ReportInvalid(EngineError):
+class ReportInvalid(Invalid):
     """The month asked for is not a month (YYYY-MM); nothing was queued."""
+
+
+def recent_reports(session: Session, limit: int = 5) -> list[MonthlyReport]:
+    """The last reports ordered, newest first."""
+    return list(session.scalars(select(MonthlyReport).order_by(MonthlyReport.id.desc()).limit(limit)))
 
 
 def parse_month(text: str) -> tuple[date, date]:

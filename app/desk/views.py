@@ -8,15 +8,15 @@ from babel.dates import format_date
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
-from app.auth.security import commit, permission_required, request_session
+from app.auth.security import permission_required
 from app.container import container
+from app.db import request_session
 from app.desk.charts import bar_chart, ikm_by_quarter, on_time_by_month, received_by_week
 from app.desk.models import MonthlyReport
-from app.desk.report import KINDS, ReportInvalid, file_name, report_dir, request_report
+from app.desk.report import KINDS, ReportInvalid, file_name, recent_reports, report_dir, request_report
 from app.desk.services import (
     STATE_LABELS,
     Spread,
@@ -168,7 +168,7 @@ def index() -> ResponseReturnValue:
     skm = period_index(db, start, end, permit_type)
     charts = _charts(db, board.end, permit_type)
     heat_process = _heat_process(request.args.get("heat"), permit_type, board.steps, list(entries))
-    recent = list(db.scalars(select(MonthlyReport).order_by(MonthlyReport.id.desc()).limit(5)))
+    recent = recent_reports(db)
     status = 400 if errors else 200
     return render_template("desk/dashboard.html", recent_reports=recent, states_report=REPORT_STATES,
                            report_month=board.start.strftime("%Y-%m"), board=board, skm=skm, errors=errors, titles=titles,
@@ -248,7 +248,6 @@ def order_report() -> ResponseReturnValue:
         db.rollback()
         return render_template("desk/report.html", report=None, states=REPORT_STATES, kinds=KINDS, month=month,
                                error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
-    commit()
     return redirect(url_for("desk.report_page", report_id=report.id))
 
 

@@ -1,26 +1,44 @@
-"""Errors the engine reports to its callers; each message is meant for a person."""
+"""Errors the engine reports to its callers; each message is meant for a person.
+
+They are domain errors (``app/errors.py``): the web answers them with their status without each
+view catching them.
+"""
 from __future__ import annotations
 
+from app import errors
+from app.i18n import register
 
-class EngineError(Exception):
-    """Base of every error a caller of the engine can cause."""
+register({
+    "Langkah ini belum dapat diselesaikan.": "This step cannot be completed yet.",
+    "Langkah ini sudah selesai atau ditutup oleh proses; tidak ada yang disimpan.":
+        "This step is already done or was closed by the process; nothing was saved.",
+    "Berkas ini diubah orang lain pada saat yang sama; tidak ada yang disimpan. Muat ulang dan coba lagi.":
+        "Someone else changed this file at the same moment; nothing was saved. Reload and try again.",
+    "Proses berkas ini tidak sedang berjalan.": "This file's process is not running.",
+})
 
 
-class NotFound(EngineError):
+class EngineError(errors.Conflict):
+    """Base of every error a caller of the engine can cause (409 unless a subclass says otherwise)."""
+
+
+class NotFound(errors.NotFound, EngineError):
     pass
 
 
 class TaskNotReady(EngineError):
-    pass
+    message = "Langkah ini belum dapat diselesaikan."
 
 
 class TaskAlreadyDone(EngineError):
-    pass
+    message = "Langkah ini sudah selesai atau ditutup oleh proses; tidak ada yang disimpan."
 
 
 class ConcurrentUpdate(EngineError):
     """Someone else changed the same instance at the same moment; nothing was saved."""
 
+    message = "Berkas ini diubah orang lain pada saat yang sama; tidak ada yang disimpan. Muat ulang dan coba lagi."
+
 
 class InstanceNotRunning(EngineError):
-    pass
+    message = "Proses berkas ini tidak sedang berjalan."

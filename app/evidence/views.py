@@ -5,9 +5,10 @@ from flask import Blueprint, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from app.audit.models import ChainHead
-from app.auth.security import permission_required, request_session
+from app.auth.security import permission_required
 from app.chain import AUDIT_CHAIN
 from app.container import container
+from app.db import request_session
 from app.evidence.anchors import anchor_dir, list_anchors
 from app.evidence.keys import office_identity
 from app.evidence.services import recent_checks

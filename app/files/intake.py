@@ -26,10 +26,11 @@ from app.auth.models import User
 from app.auth.security import dummy_password_hash
 from app.config import Settings
 from app.engine.definitions import latest_definition, list_definitions, require_latest_definition
-from app.engine.errors import EngineError, NotFound
+from app.engine.errors import NotFound
 from app.engine.history import append_event
 from app.engine.models import HumanTask, ProcessDefinition
 from app.engine.runtime import Runtime
+from app.errors import Invalid
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
@@ -97,7 +98,7 @@ def _text(text: dict[str, str], lang: str) -> str:
 PIN_DIGITS = 6
 
 
-class IntakeInvalid(EngineError):
+class IntakeInvalid(Invalid):
     """What the officer entered cannot be registered; ``errors`` maps field paths to messages."""
 
     def __init__(self, errors: dict[str, str]) -> None:

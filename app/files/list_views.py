@@ -5,8 +5,9 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.auth.security import client_address, commit, permission_required, request_session
+from app.auth.security import client_address, permission_required
 from app.container import container
+from app.db import request_session
 from app.files.nik import mask_nik
 from app.files.search import FILE_STATES, FileQuery, SearchInvalid, search_files
 from app.files.services import STATUS_WORDS, may_read_files
@@ -68,7 +69,6 @@ def index() -> ResponseReturnValue:
         # Applicants' names and masked NIKs were shown: a search-result view of personal data (one INSERT).
         record_access_by_numbers(db, current_user.username, [f.file_number for f in page.rows], "search",
                                  client_address(), c.clock.now())
-        commit()
     except SearchInvalid as exc:
         error = exc
         query = FileQuery(text=(request.args.get("q") or "")[:200])

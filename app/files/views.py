@@ -23,9 +23,9 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.lanes import LANES
-from app.auth.security import client_address, commit, permission_required, request_session
+from app.auth.security import client_address, permission_required
 from app.container import container
-from app.engine.errors import NotFound
+from app.db import after_commit, commit_before_streaming, request_session
 from app.files.intake import (
     IntakeInvalid,
     initial_data,
@@ -180,10 +180,7 @@ _file_reader_required = permission_required(may_read_files)
 
 
 def _file(file_number: str) -> ApplicationFile:
-    try:
-        return get_file(request_session(), file_number)
-    except NotFound:
-        abort(404)
+    return get_file(request_session(), file_number)
 
 
 # -- intake ---------------------------------------------------------------------------
@@ -195,10 +192,7 @@ def intake() -> ResponseReturnValue:
     options = intake_options(db)
     if not options:
         return render_template("files/intake.html", options=[], fields=[], errors={}), 200
-    try:
-        chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
-    except NotFound:
-        abort(404)
+    chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
     try:
         schema = c.forms.schema(form_name)
     except FormBroken as broken:  # the form check refused this permit type's form: say so, never a 500
@@ -216,7 +210,6 @@ def intake() -> ResponseReturnValue:
             try:
                 registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission,
                                                     current_user._get_current_object(), c.complete_step)
-                commit()
             except IntakeInvalid as invalid:
                 db.rollback()
                 data = redisplay_data(chosen, submission.data, submission.uploads,
@@ -225,7 +218,7 @@ def intake() -> ResponseReturnValue:
                 errors, status = invalid.errors, 400
                 uploads_dropped = any(u.error for u in submission.uploads.values())
             else:
-                discard_kept_uploads(var, restored.tokens)
+                after_commit(db, partial(discard_kept_uploads, var, list(restored.tokens)))
                 session[RECEIPT_PIN_KEY] = {"file": registration.file.file_number, "pin": registration.pin}
                 return redirect(url_for("files.receipt_page", file_number=registration.file.file_number))
         finally:
@@ -260,10 +253,7 @@ def _label_document_types(fields: list[Field], labels: dict[str, str]) -> list[F
 @_file_reader_required
 def receipt_page(file_number: str) -> ResponseReturnValue:
     c = container()
-    try:
-        shown = receipt(request_session(), c.settings, file_number)
-    except NotFound:
-        abort(404)
+    shown = receipt(request_session(), c.settings, file_number)
     pin = None
     given = session.get(RECEIPT_PIN_KEY)
     if isinstance(given, dict) and given.get("file") == file_number:
@@ -282,12 +272,8 @@ def receipt_page(file_number: str) -> ResponseReturnValue:
 @_front_office_required
 def reissue_pin(file_number: str) -> ResponseReturnValue:
     """The front desk gives a new tracking PIN (the old one stops working) and prints it on a receipt."""
-    try:
-        file, pin = reissue_tracking_pin(request_session(), file_number, current_user._get_current_object(),
-                                         container().clock.now())
-    except NotFound:
-        abort(404)
-    commit()
+    file, pin = reissue_tracking_pin(request_session(), file_number, current_user._get_current_object(),
+                                     container().clock.now())
     session[RECEIPT_PIN_KEY] = {"file": file.file_number, "pin": pin}
     return redirect(url_for("files.receipt_page", file_number=file.file_number))
 
@@ -317,7 +303,6 @@ def _file_page(file_number: str, show_nik: bool) -> ResponseReturnValue:
     file = _file(file_number)
     record_access(db, current_user.username, [file.id], "nik" if show_nik else "file_page", client_address(),
                   c.clock.now())
-    commit()
     timeline = file_timeline(db, file)
     instance = file.instance
     now = c.clock.now()
@@ -352,15 +337,14 @@ def diagram(file_number: str) -> ResponseReturnValue:
 @_file_reader_required
 def download(file_number: str, attachment_id: int) -> ResponseReturnValue:
     file = _file(file_number)
-    try:
-        attachment = get_attachment(request_session(), file, attachment_id)
-    except NotFound:
-        abort(404)
+    attachment = get_attachment(request_session(), file, attachment_id)
     if attachment.removed_at is not None:  # removed by the retention policy (ptsp retention)
         abort(410)
     record_access(request_session(), current_user.username, [file.id], "attachment", client_address(),
                   container().clock.now(), f"{attachment.id} {attachment.document_type}")
-    commit()
+    # The one view that commits itself: the document is streamed from disk (the boundary commits no
+    # streamed response), and who read an identity document must be on record before its bytes leave.
+    commit_before_streaming()
     path = attachment_path(container().settings.var_dir, attachment)
     if not path.is_file():
         log.error("document %s of file %s is missing from storage (%s)", attachment.id, file_number, path)

@@ -11,13 +11,16 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
 from app.clock import Clock
-from app.engine.errors import EngineError, NotFound
+from app.engine.errors import ConcurrentUpdate, NotFound
 from app.engine.history import append_event
 from app.engine.models import HumanTask
+from app.errors import Conflict, Forbidden, Invalid
 from app.notify.delivery import DELIVER_JOB
 from app.notify.models import Delivery, Notice
 from app.publisher import enqueue_after_commit
@@ -25,15 +28,15 @@ from app.publisher import enqueue_after_commit
 REASSIGNERS = ("manager", "admin")
 
 
-class NotAllowed(EngineError):
+class NotAllowed(Forbidden):
     """The user may not do this; nothing was changed."""
 
 
-class InvalidReassignment(EngineError):
+class InvalidReassignment(Invalid):
     """The step cannot go to that officer; nothing was changed."""
 
 
-class NotRetryable(EngineError):
+class NotRetryable(Conflict):
     """Only a delivery that failed for good can be sent again."""
 
 
@@ -129,6 +132,14 @@ def unread_count(session: Session, user: User) -> int:
         Notice.recipient_id == user.id, Notice.read_at.is_(None))) or 0
 
 
+def open_tasks_by_id(session: Session, task_ids: Sequence[int]) -> dict[int, HumanTask]:
+    """The still-open steps among ``task_ids`` (those a notice may offer to reassign), by id."""
+    if not task_ids:
+        return {}
+    return {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids),
+                                                                    HumanTask.status == "open"))}
+
+
 def _own_notice(session: Session, notice_id: int, user: User) -> Notice:
     notice = session.get(Notice, notice_id)
     if notice is None:
@@ -172,14 +183,21 @@ def reassign_task(session: Session, task_id: int, to_user: User, by_user: User, 
     if not to_user.active or task.lane not in to_user.lane_names:
         raise InvalidReassignment(
             f"{to_user.username!r} is not an active officer of lane {task.lane!r}; choose a member of that lane")
-    previous = getattr(task, "claimed_by", None)
+    previous, title = task.claimed_by, task.title
     now = clock.now()
     task.claimed_by = to_user.username
     task.claimed_at = now
-    # Moving the history head updates the instance row: a step completed meanwhile makes this fail, not fork.
+    # Moving the history head updates the instance row: a step completed (or reassigned) meanwhile makes
+    # this fail, not fork; the loser of that race is told so (409), and nothing is saved.
     append_event(session, task.instance, "reassigned", by_user.username, now, task.task_name,
                  {"task_id": task.id, "from": previous, "to": to_user.username})
-    session.flush()
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        if isinstance(exc, IntegrityError) and "instance_event" not in str(exc):
+            raise
+        raise ConcurrentUpdate(f"task {title!r} was changed by someone else at the same moment; "
+                               "nothing was reassigned, please reload") from exc
     return task
 
 

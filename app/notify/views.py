@@ -9,17 +9,26 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import commit, login_required, request_session, role_required
+from app.auth.security import login_required, role_required
+from app.auth.services import active_users_in_lane, find_user
+from app.auth.services import managers as office_managers
 from app.complaints.models import CATEGORY_LABELS
 from app.container import container
-from app.engine.errors import EngineError
-from app.engine.models import HumanTask
+from app.db import after_commit, request_session
+from app.errors import DomainError
 from app.i18n import fmt_number, gettext, register
-from app.notify.services import acknowledge, failed_deliveries, inbox_for, reassign_task, retry_delivery
+from app.notify.services import (
+    InvalidReassignment,
+    acknowledge,
+    failed_deliveries,
+    inbox_for,
+    open_tasks_by_id,
+    reassign_task,
+    retry_delivery,
+)
 from app.notify.webforms import CalendarDayForm, ReassignForm, ResponsibilityForm
 from app.sla.hours import working_time_between
 from app.sla.services import (
@@ -137,13 +146,11 @@ def index() -> ResponseReturnValue:
     show_all = request.args.get("all") == "1"
     notices = inbox_for(db, current_user, include_acknowledged=show_all)
     task_ids = [n.human_task_id for n in notices if n.human_task_id]
-    open_tasks = {t.id: t for t in db.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids),
-                                                                      HumanTask.status == "open"))}
+    open_tasks = open_tasks_by_id(db, task_ids)
     lane_officers: dict[str, list[User]] = {}
     if current_user.role in ("manager", "admin"):
         for lane in {t.lane for t in open_tasks.values()}:
-            lane_officers[lane] = [u for u in db.scalars(select(User).where(User.active.is_(True))
-                                                          .order_by(User.full_name)) if lane in u.lane_names]
+            lane_officers[lane] = active_users_in_lane(db, lane)
     return render_template("inbox/index.html", notices=notices, open_tasks=open_tasks, levels=LEVELS,
                            categories=CATEGORY_LABELS, lane_officers=lane_officers, show_all=show_all,
                            time_left=time_left_text)
@@ -152,11 +159,7 @@ def index() -> ResponseReturnValue:
 @bp.post("/inbox/<int:notice_id>/acknowledge")
 @login_required
 def acknowledge_notice(notice_id: int) -> ResponseReturnValue:
-    try:
-        acknowledge(request_session(), notice_id, current_user, container().clock)
-    except EngineError as exc:
-        abort(403 if "someone else" in str(exc) else 404)
-    commit()
+    acknowledge(request_session(), notice_id, current_user, container().clock)  # 404 / 403: the error handlers
     flash(gettext("Pemberitahuan ditindaklanjuti."), "success")
     # Still in view, with its reassign control at hand (the default inbox lists only what is not acted on).
     return redirect(url_for("inbox.index", all="1", _anchor=f"notice-{notice_id}"))
@@ -167,16 +170,15 @@ def acknowledge_notice(notice_id: int) -> ResponseReturnValue:
 def reassign(task_id: int) -> ResponseReturnValue:
     db = request_session()
     form = ReassignForm(request.form)
-    to_user = db.scalars(select(User).where(User.username == form.username.data)).first() if form.validate() else None
+    to_user = find_user(db, form.username.data) if form.validate() else None
     if to_user is None:
         abort(400)
     try:
         reassign_task(db, task_id, to_user, current_user, container().clock)
-    except EngineError as exc:
+    except InvalidReassignment as exc:  # said on the inbox; a lost race (409), 403 and 404 are the error handlers'
         db.rollback()
         flash(str(exc), "error")
         return redirect(url_for("inbox.index"))
-    commit()
     flash(gettext("Tahap dialihkan ke {who}.", who=to_user.full_name), "success")
     return redirect(url_for("inbox.index"))
 
@@ -201,9 +203,9 @@ def calendar() -> ResponseReturnValue:
                 remove_holiday(db, day, reason, current_user.username, c.clock)
             else:
                 clear_calendar_day(db, day, c.clock)
-            commit()
-            c.office_calendar.invalidate()  # this process at once; the others within their refresh interval
-        except (ValueError, EngineError) as exc:
+            # this process at once once committed; the others within their refresh interval
+            after_commit(db, c.office_calendar.invalidate)
+        except (ValueError, DomainError) as exc:
             db.rollback()
             error = str(exc)
         else:
@@ -227,10 +229,9 @@ def retry(delivery_id: int) -> ResponseReturnValue:
     c = container()
     try:
         retry_delivery(request_session(), delivery_id, c.clock, timedelta(seconds=c.settings.notify_requeue_seconds))
-    except EngineError as exc:
+    except DomainError as exc:
         flash(str(exc), "error")
         return redirect(url_for("inbox.deliveries"))
-    commit()
     flash(gettext("Dikirim ulang."), "success")
     return redirect(url_for("inbox.deliveries"))
 
@@ -244,7 +245,7 @@ def responsibilities() -> ResponseReturnValue:
     if request.method == "POST":
         form = ResponsibilityForm(request.form)
         valid = form.validate()
-        user = db.scalars(select(User).where(User.username == form.username.data)).first() if valid else None
+        user = find_user(db, form.username.data) if valid else None
         process_id, lane = form.process_id.data, form.lane.data
         try:
             if user is None:
@@ -253,8 +254,7 @@ def responsibilities() -> ResponseReturnValue:
                 unassign_manager(db, user, process_id, lane)
             else:
                 assign_manager(db, user, process_id, lane, current_user.username, c.clock)
-            commit()
-        except (ValueError, EngineError) as exc:
+        except (ValueError, DomainError) as exc:
             db.rollback()
             error = str(exc)
         else:
@@ -262,7 +262,7 @@ def responsibilities() -> ResponseReturnValue:
             return redirect(url_for("inbox.responsibilities"))
     from app.engine.definitions import list_definitions
 
-    managers = [u for u in db.scalars(select(User).where(User.role.in_(("manager", "admin"))).order_by(User.username))]
+    managers = office_managers(db)
     processes = [d for d, _ in list_definitions(db)]
     coverage = responsibility_coverage(db, [d.process_id for d in processes], list(LANES))
     return render_template("admin/responsibilities.html", rows=list_responsibilities(db), managers=managers,

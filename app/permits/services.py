@@ -34,11 +34,13 @@ from app.auth.models import User
 from app.catalogue.services import Catalogue, CatalogueEntry, get_path
 from app.clock import Clock
 from app.config import Settings
-from app.engine.errors import EngineError, NotFound
+from app.engine.errors import NotFound
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, SIGNATURE, context_kind
+from app.errors import Conflict, Forbidden, Invalid
 from app.files.models import ApplicationFile
+from app.i18n import register
 from app.permits.models import Permit
 
 log = logging.getLogger(__name__)
@@ -47,12 +49,26 @@ _TOKEN = re.compile(r"^([0-9a-f]{24})\.([A-Za-z0-9_-]{24})$")
 REVOKERS_LANE = "head"
 
 
-class NotAllowed(EngineError):
+register({
+    "Alasan pencabutan paling sedikit 10 karakter.": "The reason must have at least 10 characters.",
+    "Izin ini sudah dicabut.": "This permit was already revoked.",
+})
+
+
+class NotAllowed(Forbidden):
     """The user may not do this; nothing was changed."""
 
 
-class RevocationInvalid(EngineError):
+class RevocationInvalid(Invalid):
     """The revocation cannot be recorded as asked; nothing was changed."""
+
+    message = "Alasan pencabutan paling sedikit 10 karakter."
+
+
+class AlreadyRevoked(Conflict, RevocationInvalid):
+    """The permit was revoked before (perhaps a moment ago, by someone else); nothing was changed."""
+
+    message = "Izin ini sudah dicabut."
 
 
 # -- issuing ---------------------------------------------------------------------------------------
@@ -324,7 +340,7 @@ def revoke_permit(session: Session, permit_id: int, user: User, reason: str, clo
         raise RevocationInvalid("a revocation needs a written reason of at least 10 characters")
     permit = get_permit(session, permit_id)
     if permit.revoked_at is not None:
-        raise RevocationInvalid(f"permit {permit.permit_number} was already revoked")
+        raise AlreadyRevoked(f"permit {permit.permit_number} was already revoked")
     permit.revoked_at = clock.now()
     permit.revoked_by = user.username
     permit.revocation_reason = reason[:2000]

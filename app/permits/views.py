@@ -10,18 +10,17 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.auth.security import commit, permission_required, request_session
+from app.auth.security import permission_required
 from app.catalogue.fees import fee_breakdown_lines
 from app.catalogue.services import CatalogueEntry
 from app.container import container
-from app.engine.errors import NotFound
+from app.db import request_session
 from app.evidence.documents import signed_permit, stored_document
 from app.files.models import ApplicationFile
 from app.files.services import get_file, may_read_files
 from app.i18n import current_language, fmt_date, gettext, register
 from app.permits.models import Permit
 from app.permits.services import (
-    NotAllowed,
     PrintedPermit,
     RevocationInvalid,
     draft_permits,
@@ -84,8 +83,6 @@ register({
     "Cabut izin": "Revoke the permit",
     "Alasan pencabutan": "Reason for revoking",
     "Izin dicabut.": "The permit was revoked.",
-    "Alasan pencabutan paling sedikit 10 karakter.": "The reason must have at least 10 characters.",
-    "Izin ini sudah dicabut.": "This permit was already revoked.",
     "Verifikasi izin": "Permit verification",
     "Izin ini ASLI dan BERLAKU.": "This permit is GENUINE and VALID.",
     "Izin ini asli, tetapi belum berlaku.": "This permit is genuine but not valid yet.",
@@ -143,10 +140,7 @@ _file_reader_required = permission_required(may_read_files)
 
 
 def _file(file_number: str) -> ApplicationFile:
-    try:
-        return get_file(request_session(), file_number)
-    except NotFound:
-        abort(404)
+    return get_file(request_session(), file_number)
 
 
 def _file_with_process(file_number: str) -> tuple[ApplicationFile, dict[str, Any]]:
@@ -158,10 +152,7 @@ def _file_with_process(file_number: str) -> tuple[ApplicationFile, dict[str, Any
 
 
 def _permit(permit_id: int) -> Permit:
-    try:
-        return get_permit(request_session(), permit_id)
-    except NotFound:
-        abort(404)
+    return get_permit(request_session(), permit_id)
 
 
 def _entry(process_id: str) -> CatalogueEntry | None:
@@ -265,7 +256,6 @@ def _signed_pdf_response(permit: Permit) -> ResponseReturnValue:
     # The official document is in Indonesian, whatever the language of who downloads it first.
     g.lang = "id"
     document = signed_permit(request_session(), container().settings, permit, lambda: permit_pdf(_printed(permit)))
-    commit()
     response = Response(document.data, mimetype="application/pdf")
     safe = permit.permit_number.replace("/", "-")
     response.headers["Content-Disposition"] = f'inline; filename="izin-{safe}.pdf"'
@@ -312,17 +302,10 @@ def revoke(permit_id: int) -> ResponseReturnValue:
         return redirect(url_for("permits.show", permit_id=permit_id))
     try:
         revoke_permit(request_session(), permit_id, current_user._get_current_object(), form.reason.data, c.clock)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
-    except RevocationInvalid as refused:
+    except RevocationInvalid as refused:  # said on the permit's page, not an error page
         request_session().rollback()
-        message = ("Izin ini sudah dicabut." if "already" in str(refused)
-                   else "Alasan pencabutan paling sedikit 10 karakter.")
-        flash(gettext(message), "error")
+        flash(refused.user_message(), "error")
         return redirect(url_for("permits.show", permit_id=permit_id))
-    commit()
     flash(gettext("Izin dicabut."), "ok")
     return redirect(url_for("permits.show", permit_id=permit_id))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from app.auth.security import permission_required, request_session
+from app.auth.security import permission_required
+from app.db import request_session
 from app.i18n import register
 from app.privacy.services import access_log, accesses_by_officer
 from app.web.nav import add_nav

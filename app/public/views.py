@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from app.auth.security import client_address, request_session
+from app.auth.security import client_address
 from app.container import container
+from app.db import request_session
 from app.i18n import gettext, register
 from app.public.services import track_file
 from app.public.webforms import TrackForm

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.engine.errors import EngineError
+from app.errors import Invalid
 from app.files.models import ApplicationFile
 from app.skm.models import ELEMENTS, SurveyResponse, SurveyTokenUse
 
@@ -38,7 +38,7 @@ BANDS = ((Decimal("88.31"), "A", "Sangat baik"), (Decimal("76.61"), "B", "Baik")
          (Decimal("65.00"), "C", "Kurang baik"), (Decimal("25.00"), "D", "Tidak baik"))
 
 
-class SurveyInvalid(EngineError):
+class SurveyInvalid(Invalid):
     """The answers cannot be taken as given; nothing was stored. ``errors`` maps field -> message key."""
 
     def __init__(self, errors: dict[str, str]) -> None:

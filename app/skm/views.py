@@ -6,8 +6,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from app.auth.security import commit, permission_required, request_session
+from app.auth.security import permission_required
 from app.container import container
+from app.db import request_session
 from app.files.models import ApplicationFile
 from app.files.services import may_read_files
 from app.i18n import current_language, gettext, register
@@ -154,7 +155,6 @@ def survey(token: str) -> ResponseReturnValue:
         errors = {k: messages.get(v, v) for k, v in refused.errors.items()}
         return render_template("skm/survey.html", state="open", token=token, form=request.form, errors=errors,
                                **_form_texts()), 422, headers
-    commit()
     return render_template("skm/survey.html", state="thanks", token=token, form={}, errors={},
                            **_form_texts()), 201, headers
 

@@ -26,7 +26,8 @@ from app.auth.models import User
 from app.clock import Clock
 from app.config import Settings
 from app.db import Database
-from app.engine.errors import EngineError, NotFound
+from app.engine.errors import NotFound
+from app.errors import Invalid
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours
 from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
@@ -34,11 +35,11 @@ from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
 _REVISION_ID = 1
 
 
-class CalendarError(EngineError):
+class CalendarError(Invalid):
     """A calendar change that cannot be made; nothing was changed."""
 
 
-class ResponsibilityError(EngineError):
+class ResponsibilityError(Invalid):
     """A manager responsibility that cannot be assigned; nothing was changed."""
 
 

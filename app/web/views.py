@@ -34,6 +34,8 @@ register({
     "Terjadi kesalahan pada server": "Something went wrong on the server",
     "Terlalu banyak permintaan": "Too many requests",
     "Layanan sedang sibuk": "The service is busy",
+    "Sudah berubah atau tidak lagi berlaku": "Changed meanwhile or no longer possible",
+    "Isian tidak dapat diterima": "The input cannot be accepted",
     "Layanan sedang sibuk; coba lagi dalam beberapa detik.": "The service is busy; try again in a few seconds.",
     "Kembali ke beranda": "Back to the home page",
     "Sesi formulir kedaluwarsa. Muat ulang halaman dan coba lagi.":
@@ -44,6 +46,8 @@ ERROR_TITLES = {
     400: "Permintaan tidak valid",
     403: "Anda tidak berhak membuka halaman ini",
     404: "Halaman tidak ditemukan",
+    409: "Sudah berubah atau tidak lagi berlaku",
+    422: "Isian tidak dapat diterima",
     429: "Terlalu banyak permintaan",
     503: "Layanan sedang sibuk",
     500: "Terjadi kesalahan pada server",

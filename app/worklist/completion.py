@@ -22,9 +22,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from app import catalogue
 from app.auth.models import User
 from app.config import Settings
-from app.engine.errors import ConcurrentUpdate, EngineError, NotFound, TaskAlreadyDone
+from app.engine.errors import ConcurrentUpdate, NotFound, TaskAlreadyDone
 from app.engine.models import HumanTask
 from app.engine.runtime import Runtime
+from app.errors import Invalid
 from app.files.models import ApplicationFile, Attachment
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
 from app.forms.registry import FieldError, FormRegistry
@@ -43,7 +44,7 @@ from app.worklist.rules import (
 )
 
 
-class FormInvalid(EngineError):
+class FormInvalid(Invalid):
     """Data that does not fit the task's form; ``errors`` has every field's error."""
 
     def __init__(self, errors: list[FieldError]) -> None:

@@ -25,6 +25,24 @@ from app.worklist.rules import separated_steps, separation_conflicts, step_title
 
 # ---------------------------------------------------------------------------
 # Reading tasks
+def task_by_id(session: Session, task_id: int) -> HumanTask | None:
+    return session.get(HumanTask, task_id)
+
+
+def file_number_of(session: Session, task: HumanTask) -> str | None:
+    """The number of the file ``task`` is a step of (None for a process without a file)."""
+    return session.scalar(select(ApplicationFile.file_number)
+                          .where(ApplicationFile.instance_id == task.instance_id).limit(1))
+
+
+def files_of_tasks(session: Session, tasks: Iterable[HumanTask]) -> list[ApplicationFile]:
+    """The files the given steps belong to."""
+    instance_ids = {task.instance_id for task in tasks}
+    if not instance_ids:
+        return []
+    return list(session.scalars(select(ApplicationFile).where(ApplicationFile.instance_id.in_(instance_ids))))
+
+
 def open_tasks(session: Session, lanes: Iterable[str], limit: int = 200) -> list[HumanTask]:
     """Open tasks in ``lanes``, oldest first."""
     return list(session.scalars(

@@ -19,19 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
-from app.engine.errors import EngineError, NotFound, TaskAlreadyDone
+from app.engine.errors import NotFound, TaskAlreadyDone
 from app.engine.models import HumanTask
+from app.errors import Conflict, Forbidden
 
 # The lane whose members supervise: they may release anyone's claim (as may managers).
 SUPERVISOR_LANE = "head"
 SEPARATE_FROM = "separateFrom"
 
 
-class NotYourLane(EngineError):
+class NotYourLane(Forbidden):
     """The task belongs to a lane the user is not a member of."""
 
 
-class ClaimedByOther(EngineError):
+class ClaimedByOther(Conflict):
     """Another officer holds (has claimed) the task."""
 
     def __init__(self, task: HumanTask, holder: str) -> None:
@@ -39,7 +40,7 @@ class ClaimedByOther(EngineError):
         super().__init__(f"task {task.title!r} is claimed by {holder!r}; only they can complete it or release it")
 
 
-class DutiesSeparated(EngineError):
+class DutiesSeparated(Forbidden):
     """Segregation of duties: the user did a step of this file that excludes this one."""
 
     def __init__(self, task: HumanTask, done_titles: list[str]) -> None:
@@ -48,11 +49,11 @@ class DutiesSeparated(EngineError):
                          "must be done by someone else (segregation of duties)")
 
 
-class NotClaimed(EngineError):
+class NotClaimed(Conflict):
     """Releasing a task nobody holds."""
 
 
-class ReleaseRefused(EngineError):
+class ReleaseRefused(Forbidden):
     """Only the claimant, a member of the head lane or a manager may release a claim."""
 
 

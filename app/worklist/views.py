@@ -8,23 +8,17 @@ from typing import Any, cast
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth.lanes import LANES
 from app.auth.models import User
-from app.auth.security import (
-    client_address,
-    commit,
-    login_required,
-    officer_required,
-    permission_required,
-    request_session,
-)
+from app.auth.security import client_address, login_required, officer_required, permission_required
+from app.auth.services import full_name_of
 from app.container import container
-from app.engine.errors import ConcurrentUpdate, EngineError, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
+from app.db import after_commit, keep_on_error, request_session
+from app.engine.errors import ConcurrentUpdate, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
 from app.engine.models import HumanTask
+from app.errors import DomainError
 from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
-from app.files.models import ApplicationFile
 from app.files.storage import UploadRefused
 from app.forms.check import FormBroken
 from app.forms.registry import FieldError, FormNotFound
@@ -45,7 +39,17 @@ from app.worklist.completion import (
     release_task,
 )
 from app.worklist.context import step_context
-from app.worklist.queries import CLAIM_FILTERS, PageRequest, WorklistFilters, task_details, worklist, worklist_options
+from app.worklist.queries import (
+    CLAIM_FILTERS,
+    PageRequest,
+    WorklistFilters,
+    file_number_of,
+    files_of_tasks,
+    task_by_id,
+    task_details,
+    worklist,
+    worklist_options,
+)
 from app.worklist.rules import ClaimedByOther, DutiesSeparated, NotClaimed, NotYourLane, ReleaseRefused, get_task_for
 
 bp = Blueprint("worklist", __name__)
@@ -206,10 +210,8 @@ def index() -> ResponseReturnValue:
     # The list shows applicants' names: logged as a search result view (one statement).
     record_access_by_numbers(db, user.username, [row.file_number for row in page.rows if row.applicant],
                              "search", client_address(), container().clock.now())
-    commit()
     c = container()
-    files = list(db.scalars(select(ApplicationFile).where(
-        ApplicationFile.instance_id.in_({row.task.instance_id for row in page.rows})))) if page.rows else []
+    files = files_of_tasks(db, [row.task for row in page.rows])
     promises = {f.instance_id: promise_of(f, c.office_calendar, c.settings, c.clock.now()) for f in files}
     return render_template("worklist/index.html", page=page, filters=filters,
                            options=worklist_options(db, user, lanes_shown), read_only=read_only,
@@ -227,12 +229,11 @@ def claim(task_id: int) -> ResponseReturnValue:
         abort(404)
     except NotYourLane:
         abort(403)
-    except EngineError as exc:
+    except DomainError as exc:
         db.rollback()
         flash(_refusal(exc, task_id), "error")
         return redirect(back)
     number = _file_number_of(task)
-    commit()
     flash(gettext('Tugas "{title}" berkas {number} sekarang Anda pegang.', title=task.title,
                   number=number or "\u2013"), "success")
     return redirect(back)
@@ -249,11 +250,10 @@ def release(task_id: int) -> ResponseReturnValue:
         abort(404)
     except NotYourLane:
         abort(403)
-    except EngineError as exc:
+    except DomainError as exc:
         db.rollback()
         flash(_refusal(exc, task_id), "error")
         return redirect(back)
-    commit()
     flash(gettext('Tugas "{title}" dilepas kembali ke jalurnya.', title=task.title), "success")
     return redirect(back)
 
@@ -264,12 +264,7 @@ def task(task_id: int) -> ResponseReturnValue:
     db = request_session()
     c = container()
     user = _me()
-    try:
-        row = get_task_for(db, task_id, user)
-    except NotFound:
-        abort(404)
-    except NotYourLane:
-        abort(403)
+    row = get_task_for(db, task_id, user)
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
     problem: str | None = None
@@ -301,13 +296,12 @@ def task(task_id: int) -> ResponseReturnValue:
             except (NotYourLane, DutiesSeparated) as refused:
                 db.rollback()
                 problem, status, data = _refusal(refused, task_id), 403, redisplay_data(submission)
-            except EngineError as conflict:
+            except DomainError as conflict:
                 db.rollback()
                 problem, status, data = _refusal(conflict, task_id), 409, redisplay_data(submission, keep)
             else:
                 number = _file_number_of(row)
-                commit()
-                discard_kept_uploads(c.settings.var_dir, restored.tokens)
+                after_commit(db, partial(discard_kept_uploads, c.settings.var_dir, list(restored.tokens)))
                 flash(gettext('Tugas "{title}" berkas {number} selesai.', title=row.title,
                               number=number or "\u2013"), "success")
                 return redirect(url_for("worklist.index"))
@@ -325,7 +319,9 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
     if details.file_number:
         record_access_by_numbers(db, current_user.username, [details.file_number], "task_page", client_address(),
                                  c.clock.now())
-        commit()
+        # The page shows the applicant's data even when it answers a refused submission (422/403/409, whose
+        # writes were rolled back above): who read it stays on record.
+        keep_on_error()
     first_view = not errors and not problem
     if first_view and schema and not data:  # values the office already has: the intake's and earlier steps'
         data = prefill(schema, [entry.data for entry in details.history if entry.data])
@@ -349,7 +345,7 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
         holder = gettext("Dipegang oleh {name} sejak {when}.", name=_person(row.claimed_by, details.claimed_by_name),
                          when=fmt_datetime(row.claimed_at))
     now = c.clock.now()
-    due = getattr(row, "due_at", None)
+    due = row.due_at  # None for a step with no deadline
     return render_template(
         "worklist/task.html", task=row, details=details, fields=fields, loose_errors=loose, problem=problem,
         error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema,
@@ -381,13 +377,12 @@ def _separated_message(steps: list[str]) -> str:
 
 
 def _file_number_of(task: HumanTask) -> str | None:
-    return request_session().scalar(select(ApplicationFile.file_number)
-                                    .where(ApplicationFile.instance_id == task.instance_id).limit(1))
+    return file_number_of(request_session(), task)
 
 
 def _refusal(exc: Exception, task_id: int) -> str:
     """What an officer is told when a claim, release or completion is refused."""
-    task = request_session().get(HumanTask, task_id)
+    task = task_by_id(request_session(), task_id)
     if isinstance(exc, ClaimedByOther):
         return gettext("Tugas ini sedang dipegang oleh {name}. Hanya dia yang dapat menyelesaikan atau melepasnya.",
                        name=_name_of(exc.holder))
@@ -418,7 +413,7 @@ def _name_of(username: str | None) -> str:
         return "\u2013"
     if username == current_user.username:
         return gettext("Anda sendiri")
-    name = request_session().scalar(select(User.full_name).where(User.username == username))
+    name = full_name_of(request_session(), username)
     return name or username
 
 

@@ -1,0 +1,62 @@
+"""The errors a user can cause, one base for every room: each carries its HTTP status, a code for
+the API and a message for a person (Indonesian, with its English registered).
+
+A service raises them and changes nothing; ``app/web/error_handlers.py`` answers them (an error page
+with the right status and the message, or the API's JSON error body under ``/api/``), so a view
+catches one only when it answers differently (e.g. shows the form again with the fields marked).
+The engine keeps its own errors (``app/engine/errors.py``), which are domain errors too.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from app.i18n import gettext, register
+
+register({
+    "Permintaan ini tidak dapat diproses.": "This request cannot be carried out.",
+    "Yang dicari tidak ditemukan.": "What you asked for was not found.",
+    "Anda tidak berwenang melakukan ini.": "You are not allowed to do this.",
+    "Sudah diubah orang lain atau tidak lagi dalam keadaan yang sesuai; tidak ada yang disimpan. Muat ulang dan coba lagi.":
+        "Someone else changed it or it is no longer in a suitable state; nothing was saved. Reload and try again.",
+    "Isian tidak dapat diterima; periksa kembali.": "The input cannot be accepted; please check it.",
+})
+
+
+class DomainError(Exception):
+    """Base of every error a user can cause; nothing was changed. ``str(error)`` is the detail for
+    logs and the API (English); :meth:`user_message` is what a person reads."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    # Indonesian, registered with its English; subclasses give their own.
+    message: ClassVar[str] = "Permintaan ini tidak dapat diproses."
+
+    def user_message(self) -> str:
+        """The message in the reader's language."""
+        return gettext(self.message, **self.message_params())
+
+    def message_params(self) -> dict[str, Any]:
+        return {}
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+    message = "Yang dicari tidak ditemukan."
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+    message = "Anda tidak berwenang melakukan ini."
+
+
+class Conflict(DomainError):
+    """The thing changed meanwhile (another user won the race) or is no longer in a state that allows it."""
+
+    status, code = 409, "conflict"
+    message = ("Sudah diubah orang lain atau tidak lagi dalam keadaan yang sesuai; tidak ada yang disimpan. "
+               "Muat ulang dan coba lagi.")
+
+
+class Invalid(DomainError):
+    status, code = 422, "validation_failed"
+    message = "Isian tidak dapat diterima; periksa kembali."
