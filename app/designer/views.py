@@ -25,7 +25,7 @@ from app.engine.errors import ConcurrentUpdate, NotFound
 from app.forms import builder as form_services
 from app.forms.builder import FormInvalid
 from app.forms.registry import FormNotFound
-from app.i18n import current_language, gettext, register
+from app.i18n import current_language, gettext, ngettext, register
 from app.web.nav import add_nav
 
 # cli_group=None: `ptsp export-definitions`, not `ptsp designer export-definitions`.
@@ -269,9 +269,10 @@ def migration(process_id: str) -> ResponseReturnValue:
         if request.form.get("action") == "migrate":
             plan = services.migrate_files(db, c.runtime, process_id, chosen, target, _actor(), c.clock)
             commit()
-            flash(gettext("{n} berkas dipindahkan ke versi {v}.", n=len(plan.movable), v=target), "success")
+            flash(ngettext("{n} berkas dipindahkan ke versi {v}.", "{n} berkas dipindahkan ke versi {v}.",
+                           len(plan.movable), v=target), "success")
             if plan.staying:
-                flash(gettext("{n} berkas tetap di versinya.", n=len(plan.staying)), "error")
+                flash(ngettext("{n} berkas tetap di versinya.", "{n} berkas tetap di versinya.", len(plan.staying)), "error")
         else:
             plan = services.plan_migration(db, c.runtime, process_id, chosen, target)
             db.rollback()  # a dry run writes nothing
@@ -363,7 +364,11 @@ def modeler() -> ResponseReturnValue:
             "Diagram siap dipasang.", "Draf disimpan.", "Diagram tidak dapat dibuka.", "Permintaan gagal",
             "(tidak ada)", "Pilih tugas pengguna pada diagram untuk mengatur jalur, formulir dan tenggatnya.")},
         "noPool": gettext("Diagram belum memiliki kolam (pool); tambahkan dulu untuk membuat jalur."),
-        "problemsText": gettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", n="{n}"),
+        # The page fills {n}: it gets the English for one problem and for more.
+        "problemText": ngettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.",
+                                "{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", 1, n="{n}"),
+        "problemsText": ngettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.",
+                                 "{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", 2, n="{n}"),
         "deployedText": gettext("Versi {n} dipasang.", n="{n}"),
         "versionText": gettext("versi {n}", n="{n}"),
         "unchangedText": gettext("Tidak ada perubahan; versi {n} tetap yang terbaru.", n="{n}"),
