@@ -226,7 +226,7 @@ def init_app(app: Flask, *, timezone: str) -> None:
     # Templates call our gettext ({name} placeholders), not the jinja2 i18n extension's (%(name)s).
     flask_babel.Babel(app, default_locale=DEFAULT_LANGUAGE, default_translation_directories=str(TRANSLATIONS),
                       default_timezone=timezone, locale_selector=current_language, configure_jinja=False)
-    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, current_language=current_language,
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, N_=N_, current_language=current_language,
                                  LANGUAGES=LANGUAGES)
     app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, number=fmt_number, rupiah=fmt_rupiah,
                                  duration=fmt_duration)

@@ -1,6 +1,7 @@
 """Every Indonesian text of the interface has its English in the catalogue, and formats are Indonesian by default."""
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -73,6 +74,19 @@ def test_extraction_finds_the_interface_texts() -> None:
     assert texts["Keluar"].where.startswith("app/templates/")
     assert texts["{n} hari"].plural
     assert "Loket Pelayanan" in texts  # labels defined away from their _() call are marked N_()
+    assert "jalur" in texts  # ... in templates too
+
+
+def test_no_text_is_translated_inside_an_f_string() -> None:
+    """Extraction does not look inside f-strings: a text translated there would have no English."""
+    hidden = []
+    for path in (ROOT / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                hidden += [f"{path.relative_to(ROOT)}:{call.lineno}" for call in ast.walk(node)
+                           if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                           and call.func.id in {"_", "gettext", "ngettext", "N_"}]
+    assert hidden == [], "translate outside the f-string and put the result in it"
 
 
 def test_every_interface_text_has_its_english() -> None:
