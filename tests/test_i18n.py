@@ -120,11 +120,18 @@ def test_english_has_the_same_placeholders() -> None:
 
 
 def test_the_compiled_catalogue_is_the_po() -> None:
+    def text(value: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+        return value if isinstance(value, str) else tuple(value)  # plural forms: a list in a .mo
+
     with (CATALOGUE / "messages.mo").open("rb") as mo:
-        compiled = {message.id: message.string for message in read_mo(mo) if message.id}
-    translated = {message.id: message.string for message in catalogue()
-                  if message.id and message.string and not message.fuzzy}
+        compiled = {text(message.id): text(message.string) for message in read_mo(mo) if message.id}
+    translated = {text(message.id): text(message.string) for message in catalogue()
+                  if message.id and all(_forms(message.string)) and not message.fuzzy}
     assert compiled == translated, "messages.mo is out of date: run `make i18n`"
+
+
+def _forms(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return string if isinstance(string, tuple) else (string,)
 
 
 def test_dates_money_and_durations_are_indonesian_by_default_and_english_on_request() -> None:
