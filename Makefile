@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 5000
 export PORT
 
-.PHONY: install browser run test bench lint typecheck clean lock
+.PHONY: install browser run test bench lint typecheck clean lock i18n
 
 # requirements.lock pins every Python package (`make lock` writes it): a fresh machine
 # installs the same versions. pyproject.toml says what we need, the lock what we tested.
@@ -54,6 +54,16 @@ test: typecheck browser
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+# Texts: extract the Indonesian msgids of app/ (babel.cfg) into var/messages.pot, bring the English
+# catalogue up to date with them (new texts arrive with an empty msgstr: write their English), and
+# compile its .mo. The .mo is committed so a fresh clone runs without this step; tests/test_i18n.py
+# fails when a text has no English or the .mo is older than the .po.
+i18n: $(BIN)/.installed
+	mkdir -p var
+	$(BIN)/pybabel -q extract -F babel.cfg --sort-output --add-location=file --project=PTSP -o var/messages.pot app
+	$(BIN)/pybabel -q update -i var/messages.pot -d app/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel compile --statistics -d app/translations -l en
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,20 +1,32 @@
 """Bahasa Indonesia first, English available.
 
-Texts are written in Indonesian in templates and code (``_("Daftar tugas")``);
-each feature registers the English of its own texts with :func:`register`, so
-features never edit a shared catalogue. Dates, numbers and Rupiah amounts are
-formatted for the chosen language with Babel.
+Texts are written in Indonesian in templates and code (``_("Daftar tugas")``):
+the Indonesian text is the gettext msgid, and its English lives in the catalogue
+``app/translations/en/LC_MESSAGES/messages.po`` (compiled to ``messages.mo``
+beside it, committed; ``make i18n`` extracts, updates and compiles, and
+tests/test_i18n.py checks that every text has its English and the ``.mo`` is
+current). Flask-Babel loads the catalogue for the language :func:`current_language`
+chooses. A text defined away from its ``_()`` call (a list of labels) is marked
+with :func:`N_` so extraction finds it. ``{name}`` placeholders are filled with
+``str.format``. Dates, numbers and Rupiah amounts are formatted for the chosen
+language with Babel.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import flask_babel
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from flask import Flask, current_app, g, has_request_context, request, session
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+
+TRANSLATIONS = Path(__file__).parent / "translations"
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "id"
@@ -39,8 +51,21 @@ def register_singular(english: dict[str, str]) -> None:
     _ENGLISH_ONE.update(english)
 
 
+def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a no-op marker)
+    """Mark a text defined away from its ``_()`` call (a list of labels) so extraction finds it."""
+    return text
+
+
+@cache
+def _english() -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), ["en"])
+
+
 def english_of(indonesian: str) -> str | None:
-    return _ENGLISH.get(indonesian)
+    """The English of a text whatever the request's language (``None`` when it has none)."""
+    catalogue = getattr(_english(), "_catalog", {})
+    text = catalogue.get(indonesian) or _ENGLISH.get(indonesian)
+    return str(text) if text else None
 
 
 def current_language() -> str:
@@ -53,13 +78,58 @@ def current_language() -> str:
     return lang
 
 
+def _translations() -> NullTranslations | None:
+    """Flask-Babel's catalogue for the current language; ``None`` for Indonesian (the texts themselves)."""
+    lang = current_language()
+    if lang == DEFAULT_LANGUAGE or not has_app_context():
+        return None
+    locale = flask_babel.get_locale()
+    if locale is None or str(locale) != lang:  # the language changed within the request (a PDF is always Indonesian)
+        flask_babel.refresh()
+    translations: NullTranslations = flask_babel.get_translations()
+    return translations
+
+
 def gettext(indonesian: str, **values: Any) -> str:
     """The text in the current language; ``{name}`` placeholders are filled from ``values``."""
     text = indonesian
-    if current_language() == "en":
-        one = _ENGLISH_ONE.get(indonesian) if values.get("n") in (1, "1") else None
-        text = one or _ENGLISH.get(indonesian, indonesian)
+    translations = _translations()
+    if translations is not None:
+        text = translations.gettext(indonesian)
+        if text == indonesian and "n" in values:  # a text the catalogue holds with its plural
+            text = translations.ngettext(indonesian, indonesian, _count(values["n"]))
+        if text == indonesian:
+            one = _ENGLISH_ONE.get(indonesian) if _count(values.get("n")) == 1 else None
+            text = one or _ENGLISH.get(indonesian, indonesian)
     return text.format(**values) if values else text
+
+
+def ngettext(singular: str, plural: str, num: int | str, **values: Any) -> str:
+    """The text for ``num`` things in the current language: English says "1 day" but "2 days".
+
+    Indonesian has no plural, so ``singular`` and ``plural`` are usually the same text. ``{n}`` is
+    filled with ``num`` unless ``values`` gives it (a formatted number, say).
+    """
+    values.setdefault("n", num)
+    count = _count(num)
+    text = singular if count == 1 else plural
+    translations = _translations()
+    if translations is not None:
+        text = translations.ngettext(singular, plural, count)
+        if text in (singular, plural):
+            one = _ENGLISH_ONE.get(singular) if count == 1 else None
+            text = one or _ENGLISH.get(text, text)
+    return text.format(**values)
+
+
+def _count(num: object) -> int:
+    """How many things ``num`` counts (a count may come formatted, as text; "{n}" for a page to fill counts many)."""
+    if isinstance(num, int):
+        return num
+    try:
+        return int(str(num).replace(".", "").replace(",", ""))
+    except ValueError:
+        return 0
 
 
 _ = gettext
@@ -119,11 +189,11 @@ def fmt_duration(value: timedelta | None) -> str:
     minutes = rest // 60
     parts = []
     if days:
-        parts.append(gettext("{n} hari", n=days))
+        parts.append(ngettext("{n} hari", "{n} hari", days))
     if hours:
-        parts.append(gettext("{n} jam", n=hours))
+        parts.append(ngettext("{n} jam", "{n} jam", hours))
     if not days and (minutes or not hours):
-        parts.append(gettext("{n} menit", n=minutes))
+        parts.append(ngettext("{n} menit", "{n} menit", minutes))
     text = " ".join(parts[:2])
     return ("-" + text) if value.total_seconds() < 0 else text
 
@@ -150,8 +220,13 @@ register_singular({
 
 
 def init_app(app: Flask, *, timezone: str) -> None:
-    """Templates get ``_`` and the formatting filters; dates are shown in ``timezone`` (the office's)."""
+    """Flask-Babel with the catalogues of app/translations; templates get ``_``, ``gettext``, ``ngettext``
+    and the formatting filters; dates are shown in ``timezone`` (the office's)."""
     app.config["BABEL_DEFAULT_TIMEZONE"] = timezone
-    app.jinja_env.globals.update(_=gettext, current_language=current_language, LANGUAGES=LANGUAGES)
+    # Templates call our gettext ({name} placeholders), not the jinja2 i18n extension's (%(name)s).
+    flask_babel.Babel(app, default_locale=DEFAULT_LANGUAGE, default_translation_directories=str(TRANSLATIONS),
+                      default_timezone=timezone, locale_selector=current_language, configure_jinja=False)
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, N_=N_, current_language=current_language,
+                                 LANGUAGES=LANGUAGES)
     app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, number=fmt_number, rupiah=fmt_rupiah,
                                  duration=fmt_duration)

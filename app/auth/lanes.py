@@ -1,19 +1,43 @@
 """The lanes of the office's diagrams: each names a role officers are members of."""
 from __future__ import annotations
 
-LANES: dict[str, dict[str, str]] = {
-    "front_office": {"id": "Loket Pelayanan", "en": "Front desk"},
-    "verifier": {"id": "Verifikator Berkas", "en": "Document verifier"},
-    "technical_team": {"id": "Tim Teknis", "en": "Technical team"},
-    "cashier": {"id": "Kasir", "en": "Cashier"},
-    "head": {"id": "Kepala Dinas", "en": "Head of office"},
+from collections.abc import Iterator, Mapping
+
+from app.i18n import LANGUAGES, N_, english_of, register
+
+
+class LaneTitle(Mapping[str, str]):
+    """A lane's title by language: ``["id"]`` as officers read it, ``["en"]`` from the English catalogue."""
+
+    def __init__(self, indonesian: str) -> None:
+        self.indonesian = indonesian
+
+    def __getitem__(self, language: str) -> str:
+        if language == "id":
+            return self.indonesian
+        if language == "en":
+            return english_of(self.indonesian) or self.indonesian
+        raise KeyError(language)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+LANES: dict[str, Mapping[str, str]] = {
+    "front_office": LaneTitle(N_("Loket Pelayanan")),
+    "verifier": LaneTitle(N_("Verifikator Berkas")),
+    "technical_team": LaneTitle(N_("Tim Teknis")),
+    "cashier": LaneTitle(N_("Kasir")),
+    "head": LaneTitle(N_("Kepala Dinas")),
 }
 
-
-def _register_labels() -> None:
-    from app.i18n import register
-
-    register({lane["id"]: lane["en"] for lane in LANES.values()})
-
-
-_register_labels()
+register({
+    "Loket Pelayanan": "Front desk",
+    "Verifikator Berkas": "Document verifier",
+    "Tim Teknis": "Technical team",
+    "Kasir": "Cashier",
+    "Kepala Dinas": "Head of office",
+})

@@ -17,7 +17,7 @@ from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
 from app.desk.services import may_view_heat
 from app.engine.errors import NotFound
-from app.i18n import current_language, gettext, register
+from app.i18n import current_language, gettext, ngettext, register
 
 register({
     "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, "
@@ -107,7 +107,11 @@ def modeler() -> ResponseReturnValue:
             "Diagram siap dipasang.", "Draf disimpan.", "Diagram tidak dapat dibuka.", "Permintaan gagal",
             "(tidak ada)", "Pilih tugas pengguna pada diagram untuk mengatur jalur, formulir dan tenggatnya.")},
         "noPool": gettext("Diagram belum memiliki kolam (pool); tambahkan dulu untuk membuat jalur."),
-        "problemsText": gettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", n="{n}"),
+        # The page fills {n}: it gets the English for one problem and for more.
+        "problemText": ngettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.",
+                                "{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", 1, n="{n}"),
+        "problemsText": ngettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.",
+                                 "{n} masalah ditemukan; perbaiki yang ditandai pada diagram.", 2, n="{n}"),
         "deployedText": gettext("Versi {n} dipasang.", n="{n}"),
         "versionText": gettext("versi {n}", n="{n}"),
         "unchangedText": gettext("Tidak ada perubahan; versi {n} tetap yang terbaru.", n="{n}"),

@@ -93,8 +93,9 @@ def validate_nik(nik: str, birth_date: date | str | None, sex: str | None, today
     born, nik_sex = decoded
     entered = _as_date(birth_date)
     if entered is not None and (entered.day, entered.month, entered.year % 100) != (born.day, born.month, born.year % 100):
+        nik_date = f"{born.day:02d}-{born.month:02d}-{born.year % 100:02d}"  # an f-string in the call upsets extraction
         problems.append(gettext("Tanggal lahir pada NIK ({nik_date}) tidak sama dengan tanggal lahir yang diisi.",
-                                nik_date=f"{born.day:02d}-{born.month:02d}-{born.year % 100:02d}"))
+                                nik_date=nik_date))
     if sex == "L" and nik_sex == "P":
         problems.append(gettext("NIK ini milik perempuan (tanggal lahir ditambah 40), tetapi jenis kelamin diisi laki-laki."))
     elif sex == "P" and nik_sex == "L":

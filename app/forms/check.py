@@ -61,7 +61,8 @@ class FormProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.form}: {self.field or gettext('(seluruh formulir)')}: {self.reason}"
+        field = self.field or gettext("(seluruh formulir)")  # outside the f-string, where extraction sees it
+        return f"{self.form}: {field}: {self.reason}"
 
 
 class FormBroken(ValueError):

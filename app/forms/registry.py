@@ -84,7 +84,8 @@ class FormRegistry:
         for name in sorted(self.names()):
             problems = self.problems(name)
             if problems:
-                found[name] = "; ".join(f"{p.field or gettext('(seluruh formulir)')}: {p.reason}" for p in problems)
+                whole = gettext("(seluruh formulir)")
+                found[name] = "; ".join(f"{p.field or whole}: {p.reason}" for p in problems)
         return found
 
     def _load(self, name: str) -> tuple[dict[str, Any], Draft202012Validator]:

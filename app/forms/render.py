@@ -94,7 +94,8 @@ def place_errors(errors: Mapping[str, str], shown: set[str]) -> dict[str, str]:
         if not target:
             target, rest = path, ""
         if rest.split("/", 1)[0].isdigit():
-            message = f"{gettext('baris {n}', n=int(rest.split('/', 1)[0]) + 1)}: {message}"
+            row = gettext("baris {n}", n=int(rest.split("/", 1)[0]) + 1)
+            message = f"{row}: {message}"
         placed[target] = f"{placed[target]}; {message}" if target in placed and message not in placed[target] \
             else placed.get(target, message)
     return placed

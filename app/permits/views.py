@@ -286,7 +286,7 @@ def _printed(permit: Permit) -> PrintedPermit:
         office_name=container().settings.office_name, title=title, permit_number=permit.permit_number, facts=facts,
         conditions_title=gettext("Ketentuan"), conditions=list(permit.conditions),
         verify_note=gettext("Pindai kode QR untuk memeriksa keaslian dan masa berlaku izin ini."),
-        verify_url=_verify_url(permit), issued_line=f"{gettext('Diterbitkan')}: {fmt_date(permit.issued_at)}",
+        verify_url=_verify_url(permit), issued_line=gettext("Diterbitkan") + ": " + fmt_date(permit.issued_at),
         signer_title=gettext("Kepala Dinas"))
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.auth.lanes import LANES
 from app.auth.models import LaneMembership, User
 from app.engine.models import HumanTask, ProcessDefinition
+from app.i18n import english_of
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours, working_days_left
 from app.sla.models import ManagerResponsibility
@@ -122,7 +123,7 @@ class Directory:
         if user is not None:
             return user.full_name
         lane = LANES.get(task.lane)
-        return f"{lane['id']} / {lane['en']}" if lane else task.lane
+        return f"{lane['id']} / {english_of(lane['id']) or lane['id']}" if lane else task.lane
 
 
 def notice_detail(directory: Directory, calendar: WorkingCalendar, hours: OfficeHours, *, file_number: str | None,

@@ -16,6 +16,7 @@
 
   function t(key) { return texts[key] || key; }
   function fill(template, n) { return String(template).replace("{n}", String(n)); }
+  function problems(n) { return fill(n === 1 ? config.problemText : config.problemsText, n); }
 
   function status(message, kind) {
     statusNode.textContent = message || "";
@@ -368,7 +369,7 @@
       if (response.data.ok) {
         status(t("Diagram siap dipasang."), "ok");
       } else {
-        status(fill(config.problemsText, response.data.problems.length), "error");
+        status(problems(response.data.problems.length), "error");
       }
     }).catch(failed);
   }
@@ -381,7 +382,7 @@
       if (!response.data) { throw new Error(String(response.status)); }
       showProblems(response.data.problems);
       if (!response.data.ok) {
-        status(fill(config.problemsText, (response.data.problems || []).length), "error");
+        status(problems((response.data.problems || []).length), "error");
         return;
       }
       var outcome = (response.data.outcomes || [])[0];
