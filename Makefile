@@ -48,8 +48,11 @@ run: install
 	@echo ">> Menjalankan web, worker, beat; alamatnya muncul begitu /healthz menjawab / starting; the address shows once /healthz answers"
 	$(BIN)/python -m app.supervisor
 
+# PYTEST_WORKERS pytest-xdist processes (`auto`: one per core; 1 for a serial run). Each worker has its own
+# PostgreSQL database and Redis database (tests/conftest.py: worker_broker_url).
+PYTEST_WORKERS ?= 2
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 bench: install
 	$(BIN)/python -m benchmarks.run

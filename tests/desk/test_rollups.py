@@ -194,6 +194,7 @@ def test_a_step_committed_late_is_counted_exactly_once(web_app: Flask, deployed:
     assert_running_figures_equal_history(deployed, files, steps)
 
 
+@pytest.mark.commits
 def test_two_runs_at_once_count_each_step_once(web_app: Flask, deployed: Container, clock: FixedClock) -> None:
     """Overlapping runs (two beat workers) never double count: the second waits for the first's
     transaction, then finds every step already flagged."""

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -38,6 +39,7 @@ def _documents(var_dir: Path) -> list[str]:
     return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()) if base.exists() else []
 
 
+@pytest.mark.commits
 def test_officers_racing_on_one_task_with_a_photo_one_wins_the_others_get_409(web_app: Flask) -> None:
     from app.auth.models import User
 
@@ -141,6 +143,7 @@ def _kill_uploader(settings: Any, mode: str, wait_for: str) -> None:
             proc.stdout.close()
 
 
+@pytest.mark.commits
 def test_a_process_killed_before_its_commit_leaves_no_document_and_the_sweep_clears_the_rest(
         deployed: Container) -> None:
     _kill_uploader(deployed.settings, "before-commit", "stored, not committed")
@@ -158,6 +161,7 @@ def test_a_process_killed_before_its_commit_leaves_no_document_and_the_sweep_cle
     assert _documents(var_dir) == []
 
 
+@pytest.mark.commits
 def test_a_process_killed_mid_upload_leaves_only_a_partial_staged_file_which_is_swept(deployed: Container) -> None:
     _kill_uploader(deployed.settings, "mid-upload", "halfway")
     var_dir = deployed.settings.var_dir

@@ -30,7 +30,7 @@ from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.models import InstanceEvent, ProcessInstance
 from app.publisher import CeleryPublisher
 from tests import samples
-from tests.conftest import _truncate_postgres, service_url
+from tests.conftest import worker_broker_url
 from tests.sla.office import LANE_OFFICER, open_pbg, open_step
 from tests.workers.test_sla_delivery import (
     Mailbox,
@@ -85,13 +85,12 @@ class Web:
 
 
 @pytest.fixture
-def production_pair(postgres_url: str, tmp_path: Path) -> Settings:
-    broker_url = service_url("TEST_BROKER_URL")
+def production_pair(committed_postgres: str, tmp_path: Path) -> Settings:
+    broker_url = worker_broker_url()
     import redis
 
     redis.Redis.from_url(broker_url).flushdb()
-    _truncate_postgres(postgres_url)
-    return Settings(database_url=postgres_url, broker_url=broker_url, var_dir=tmp_path / "var")
+    return Settings(database_url=committed_postgres, broker_url=broker_url, var_dir=tmp_path / "var")
 
 
 @pytest.fixture

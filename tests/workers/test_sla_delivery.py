@@ -38,7 +38,6 @@ from app.publisher import RecordingPublisher
 from app.sla.hours import add_working_time
 from app.sla.sweep import sla_sweep
 from tests import samples
-from tests.conftest import _truncate_postgres
 from tests.sla.office import do, make_office, open_pbg, open_step
 
 pytestmark = pytest.mark.slow
@@ -306,12 +305,12 @@ def _pings(client: Any) -> bool:
         return False
 
 
-def test_notices_go_out_once_after_redis_was_down(postgres_url: str, mailbox: tuple[Mailbox, int],
+def test_notices_go_out_once_after_redis_was_down(committed_postgres: str, mailbox: tuple[Mailbox, int],
                                                   workers: list[Worker], tmp_path: Path) -> None:
     from app import create_app
 
     box, port = mailbox
-    _truncate_postgres(postgres_url)
+    postgres_url = committed_postgres
     broker = PrivateRedis(tmp_path)
     broker.start()
     # As the worker's: a pending delivery is enqueued again 2 s after its job should have run.

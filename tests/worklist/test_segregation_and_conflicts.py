@@ -103,6 +103,7 @@ def test_two_officers_submitting_the_same_task_one_wins_the_other_is_told(web_ap
     assert open_task(office, number).title == "Pemeriksaan lapangan (BAP)"
 
 
+@pytest.mark.commits
 def test_completing_at_the_same_moment_exactly_one_succeeds(office: Container, web_app: Flask) -> None:
     number = open_pbg(office)
     do_step(office, number, "loket", samples.REGISTRATION)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -174,6 +175,7 @@ def test_another_lanes_task_cannot_be_claimed(web_app: Flask, office: Container)
         assert session.get(HumanTask, task_id).claimed_by is None  # type: ignore[union-attr]
 
 
+@pytest.mark.commits
 def test_two_officers_claiming_at_once_exactly_one_wins(office: Container, web_app: Flask) -> None:
     number = open_pbg(office)
     do_step(office, number, "loket", samples.REGISTRATION)
