@@ -21,8 +21,8 @@ from app.desk.services import histograms
 from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
 from app.sla.hours import working_time_between
-from tests.catalogue.walk import do, open_new, state
 from tests.desk.history import HO_STEPS, SIUP_STEPS, bucket_median, bucket_p90, quantised
+from tests.walking import do, open_new, state
 
 DATA = {"trade_licence": dict(SIUP_STEPS), "nuisance_permit": dict(HO_STEPS)}
 ACTIONS = st.lists(st.one_of(

@@ -20,7 +20,7 @@ from app.evidence.keys import office_identity
 from app.evidence.services import check_integrity, run_daily
 from app.notify.models import Notice
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
+from tests.walking import do, open_new
 
 
 def file_with_history(c: Container) -> tuple[str, int]:

@@ -16,7 +16,7 @@ from app.evidence.services import check_integrity
 from app.migrate import upgrade
 from app.publisher import RecordingPublisher
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
+from tests.walking import do, open_new
 
 
 def test_a_completion_writes_its_history_links_with_no_statement_of_their_own(web_app: Flask,

@@ -27,8 +27,9 @@ from app.files.models import Attachment
 from app.files.storage import attachments_dir, staging_dir, sweep_attachments
 from tests import samples
 from tests.conftest import _demo_password_hash
+from tests.walking import open_pbg, open_task, walk
 from tests.web import csrf_token, signed_in
-from tests.worklist.conftest import browser_form, open_pbg, open_task, walk
+from tests.worklist.conftest import browser_form
 
 JPEG = b"\xff\xd8\xff\xe0" + b"foto tampak depan " * 4000 + b"\xff\xd9"
 

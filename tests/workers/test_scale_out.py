@@ -31,7 +31,7 @@ from app.engine.models import InstanceEvent, ProcessInstance
 from app.publisher import CeleryPublisher
 from tests import samples
 from tests.conftest import worker_broker_url
-from tests.sla.office import LANE_OFFICER, open_pbg, open_step
+from tests.walking import LANE_OFFICERS, open_pbg, open_task
 from tests.workers.test_sla_delivery import (
     Mailbox,
     Worker,
@@ -122,7 +122,7 @@ def test_two_web_and_three_workers_fire_each_timer_and_mail_each_notice_once(
         with c.db.unit_of_work() as session:
             deploy_diagram(session, WAIT, "wait_with_timer.bpmn", "test", c.clock)
             tokens = {lane: issue_token(session, session.scalars(select(User).where(User.username == name)).one(),
-                                        "scale-out test", c.clock) for lane, name in LANE_OFFICER.items()}
+                                        "scale-out test", c.clock) for lane, name in LANE_OFFICERS.items()}
         env = Worker(production_pair, port, tmp_path / "unused.log").env
         webs = [Web(env, tmp_path / f"web{i}.log") for i in range(2)]
         hosts.extend(webs)
@@ -136,12 +136,12 @@ def test_two_web_and_three_workers_fire_each_timer_and_mail_each_notice_once(
         turn = 0
         for step, data in (("register_application", samples.REGISTRATION), ("check_documents", samples.CHECK_COMPLETE)):
             for number in numbers:
-                task = open_step(c, number)
+                task = open_task(c, number)
                 assert task.task_name == step
                 done = webs[turn % 2].call("POST", f"/api/v1/tasks/{task.id}/complete", tokens[task.lane], {"data": data})
                 assert done["status"] == "completed"
                 turn += 1
-        assert all(open_step(c, n).task_name == "field_survey" for n in numbers)
+        assert all(open_task(c, n).task_name == "field_survey" for n in numbers)
         for number, state in zip(numbers, ("warning", "critical", "breached"), strict=True):
             escalate_now(c, number, state)
 

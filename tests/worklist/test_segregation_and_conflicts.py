@@ -16,8 +16,9 @@ from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.worklist.completion import complete_task
 from app.worklist.rules import DutiesSeparated
 from tests import samples
+from tests.walking import do_step, open_pbg, open_task, walk
 from tests.web import post_form, signed_in
-from tests.worklist.conftest import browser_form, do_step, open_pbg, open_task, row_html, submit_task, walk
+from tests.worklist.conftest import browser_form, row_html, submit_task
 
 
 def state_of(c: Container, task_id: int) -> tuple:

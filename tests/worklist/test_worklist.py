@@ -17,8 +17,9 @@ from app.worklist.completion import claim_task
 from app.worklist.queries import PageRequest, WorklistFilters, worklist
 from app.worklist.rules import ClaimedByOther
 from tests import samples
+from tests.walking import do_step, open_pbg, open_task
 from tests.web import post_form, signed_in
-from tests.worklist.conftest import do_step, open_pbg, open_task, row_html, set_due, start_waiting_process, worklist_ids
+from tests.worklist.conftest import row_html, set_due, start_waiting_process, worklist_ids
 
 
 def test_officers_see_only_the_open_tasks_of_their_lanes(web_app: Flask, office: Container) -> None:
