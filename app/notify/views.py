@@ -17,7 +17,7 @@ from app.auth.security import commit, request_session, role_required
 from app.complaints.models import CATEGORY_LABELS
 from app.container import container
 from app.engine.errors import EngineError
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, TaskStatus
 from app.i18n import fmt_number, gettext, register
 from app.notify.services import acknowledge, failed_deliveries, inbox_for, reassign_task, retry_delivery
 from app.sla.hours import working_time_between
@@ -137,7 +137,7 @@ def index() -> ResponseReturnValue:
     notices = inbox_for(db, current_user, include_acknowledged=show_all)
     task_ids = [n.human_task_id for n in notices if n.human_task_id]
     open_tasks = {t.id: t for t in db.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids),
-                                                                      HumanTask.status == "open"))}
+                                                                      HumanTask.status == TaskStatus.OPEN))}
     lane_officers: dict[str, list[User]] = {}
     if current_user.role in ("manager", "admin"):
         for lane in {t.lane for t in open_tasks.values()}:
