@@ -242,8 +242,8 @@ def order_report() -> ResponseReturnValue:
         report = request_report(db, month, current_user.username, c.clock.now())
     except ReportInvalid:
         db.rollback()
-        return render_template("desk/report.html", report=None, states=REPORT_STATES, kinds=KINDS, month=month,
-                               error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
+        return render_template("desk/report.html", report=None, ReportStatus=ReportStatus, states=REPORT_STATES,
+                               kinds=KINDS, month=month, error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
     commit()
     return redirect(url_for("desk.report_page", report_id=report.id))
 
@@ -259,8 +259,8 @@ def _report(report_id: int) -> MonthlyReport:
 @permission_required(may_view_dashboard)
 def report_page(report_id: int) -> ResponseReturnValue:
     report = _report(report_id)
-    response = Response(render_template("desk/report.html", report=report, states=REPORT_STATES, kinds=KINDS,
-                                        month=report.month, error=None))
+    response = Response(render_template("desk/report.html", report=report, ReportStatus=ReportStatus,
+                                        states=REPORT_STATES, kinds=KINDS, month=report.month, error=None))
     response.headers["Cache-Control"] = "no-store"
     if report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING):
         response.headers["Refresh"] = "2"  # the page follows the worker's progress without a script
