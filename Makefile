@@ -49,8 +49,11 @@ run: install
 	$(BIN)/python -m app.supervisor
 
 # mypy --strict first (its settings are in pyproject.toml): a type error fails the run, as a failing test does.
+# PYTEST_WORKERS pytest-xdist processes (`auto`: one per core; 1 for a serial run). Each worker has its own
+# PostgreSQL database and Redis database (tests/conftest.py: worker_broker_url).
+PYTEST_WORKERS ?= 2
 test: typecheck browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 bench: install
 	$(BIN)/python -m benchmarks.run

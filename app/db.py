@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, g, request
 from flask import session as web_session
-from sqlalchemy import DateTime, LargeBinary, MetaData, create_engine, event
+from sqlalchemy import DateTime, LargeBinary, MetaData, String, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
@@ -115,6 +116,28 @@ class HexDigest(TypeDecorator[str]):
         if value is None or isinstance(value, str):
             return value
         return bytes(value).hex()
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StatusColumn(TypeDecorator[E]):
+    """A status column typed by a :class:`~enum.StrEnum`: stored as the member's plain text in a
+    ``VARCHAR(20)`` (the same column and values as before, so no data migration), read back as the
+    member; a value that is not a member is refused before it reaches the database."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def __init__(self, statuses: type[E]) -> None:
+        super().__init__()
+        self.statuses = statuses
+
+    def process_bind_param(self, value: E | str | None, dialect: object) -> str | None:
+        return None if value is None else self.statuses(value).value
+
+    def process_result_value(self, value: str | None, dialect: object) -> E | None:
+        return None if value is None else self.statuses(value)
 
 
 @dataclass(frozen=True)

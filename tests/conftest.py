@@ -11,13 +11,16 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import app.models  # noqa: F401  (every table on Base.metadata, for TRUNCATE)
 from app.clock import FixedClock
 from app.config import ROOT, Settings
 from app.container import Container
@@ -40,6 +43,27 @@ def service_url(name: str) -> str:
             pytest.fail(f"{message}, and PTSP_REQUIRE_SERVICES=1 says this run needs it")
         pytest.skip(message)
     return url
+
+
+def xdist_worker_index() -> int:
+    """0 for the first (or only) pytest process, n for pytest-xdist's worker ``gw<n>``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def worker_broker_url() -> str:
+    """This pytest process's Redis database: TEST_BROKER_URL is a comma-separated list (one per
+    xdist worker) or one URL whose database number is counted up per worker, wrapping past 15
+    (Redis has 16 databases by default). Tests flush it, so two workers never share one."""
+    urls = [u.strip() for u in service_url("TEST_BROKER_URL").split(",") if u.strip()]
+    index = xdist_worker_index()
+    if len(urls) > 1:
+        if index >= len(urls):
+            pytest.fail(f"TEST_BROKER_URL lists {len(urls)} Redis URLs for more pytest-xdist workers (gw{index})")
+        return urls[index]
+    url = urlsplit(urls[0])
+    database = (int(url.path.strip("/") or 0) + index) % 16
+    return urlunsplit(url._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="session")
@@ -75,16 +99,78 @@ def _truncate_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def committed_postgres(postgres_url: str) -> Iterator[str]:
+    """The PostgreSQL database, empty, for a test whose writes must really commit (other
+    processes, threads or connections read them): emptied before and after the test."""
+    _truncate_postgres(postgres_url)
+    yield postgres_url
+    _truncate_postgres(postgres_url)
+
+
+def _tables_with_rows(url: str) -> list[str]:
+    """The tables that hold a committed row (one cheap query over every table)."""
+    engine = create_engine(url)
+    probe = " UNION ALL ".join(f"(SELECT '{t.name}' FROM \"{t.name}\" LIMIT 1)" for t in Base.metadata.sorted_tables)
+    try:
+        with engine.connect() as conn:
+            return [row[0] for row in conn.execute(text(probe))]
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _inside_one_transaction(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every :class:`Database` the test opens on ``url`` works inside one outer transaction on one
+    connection; their commits become savepoints (SQLAlchemy's ``join_transaction_mode=
+    "create_savepoint"``), and the outer transaction is rolled back after the test, so the next
+    test finds the database empty without a TRUNCATE."""
+    from app.db import Database, make_engine
+
+    engine = make_engine(url)
+    connection = engine.connect()
+    outer = connection.begin()
+    original_init = Database.__init__
+
+    def joined_init(self: Database, db_url: str, *args: Any, **kwargs: Any) -> None:
+        original_init(self, db_url, *args, **kwargs)
+        if db_url == url:
+            self.engine.dispose()
+            self.engine = engine  # so `session.get_bind().engine is db.engine` holds, as in production
+            self.dispose = lambda: None  # type: ignore[method-assign]  # the fixture closes the engine
+            self.sessions.configure(bind=connection, join_transaction_mode="create_savepoint")
+
+    monkeypatch.setattr(Database, "__init__", joined_init)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(Database, "__init__", original_init)
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+        engine.dispose()
+    leftovers = _tables_with_rows(url)
+    if leftovers:
+        _truncate_postgres(url)
+        pytest.fail(f"this test committed rows outside its transaction ({', '.join(leftovers)}): another "
+                    "process, thread or connection wrote them; mark it @pytest.mark.commits")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty migrated database. On PostgreSQL the test runs inside one transaction rolled back
+    at its end (:func:`_inside_one_transaction`), or, marked ``commits``, on an emptied database."""
     if request.param == "sqlite":
         path = tmp_path / "ptsp.sqlite"
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
+    elif request.node.get_closest_marker("commits"):
+        yield request.getfixturevalue("committed_postgres")
     else:
         url = request.getfixturevalue("postgres_url")
-        _truncate_postgres(url)
-        yield url
+        with _inside_one_transaction(url, monkeypatch):
+            yield url
 
 
 @pytest.fixture

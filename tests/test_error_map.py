@@ -14,7 +14,8 @@ from app.errors import Conflict, DomainError, Forbidden, Invalid
 from app.notify.services import NotAllowed, reassign_task
 from app.permits.services import AlreadyRevoked, RevocationInvalid
 from app.worklist.rules import ClaimedByOther, NotYourLane
-from tests.sla.office import make_office, open_pbg, open_step, user
+from tests.sla.office import make_office
+from tests.walking import open_pbg, open_task, user
 
 
 def test_every_domain_error_carries_a_status_and_a_message_for_a_person() -> None:
@@ -59,10 +60,11 @@ def test_the_api_answers_a_domain_error_with_its_json_error_body(probe_app: Flas
     assert client.get("/api/_probe/missing").get_json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.commits  # two sessions race: each needs its own connection
 def test_a_reassignment_that_loses_a_race_is_a_conflict_and_changes_nothing(deployed: Container) -> None:
     c = deployed
     make_office(c)
-    task = open_step(c, open_pbg(c))
+    task = open_task(c, open_pbg(c))
     with c.db.unit_of_work() as late:
         manager, loket = user(late, "manajer"), user(late, "loket")
         late_task_instance = late.get(type(task), task.id).instance  # read before the other manager writes

@@ -17,6 +17,9 @@ from app.publisher import enqueue_after_commit
 from tests.api.test_api import api, open_pbg, token_for
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# These tests count the COMMITs the database receives: real commits, not the savepoints that
+# stand in for them elsewhere in the suite (tests/conftest.py).
+pytestmark = pytest.mark.commits
 
 
 @contextmanager

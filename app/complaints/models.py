@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Base, StatusColumn, UTCDateTime
 from app.files.models import ApplicationFile
 
 CATEGORIES = ("waktu", "biaya", "persyaratan", "perilaku_petugas", "lainnya")
 CATEGORY_LABELS = {"waktu": "Waktu penyelesaian", "biaya": "Biaya / retribusi", "persyaratan": "Persyaratan",
                    "perilaku_petugas": "Perilaku petugas", "lainnya": "Lainnya"}  # English in complaints/views.py
+
+
+class ComplaintStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
 
 
 class Complaint(Base):
@@ -26,7 +32,7 @@ class Complaint(Base):
     contact_name: Mapped[str | None] = mapped_column(String(150), nullable=True)
     contact: Mapped[str | None] = mapped_column(String(254), nullable=True)  # phone or email, optional
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20))  # open|answered
+    status: Mapped[ComplaintStatus] = mapped_column(StatusColumn(ComplaintStatus))
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.clock import Clock
-from app.complaints.models import CATEGORIES, Complaint
+from app.complaints.models import CATEGORIES, Complaint, ComplaintStatus
 from app.engine.errors import NotFound
 from app.errors import Forbidden, Invalid
 from app.files.intake import pin_matches
@@ -92,7 +92,7 @@ def submit_complaint(session: Session, clock: Clock, form: ComplaintForm) -> Com
     now = clock.now()
     complaint = Complaint(file_id=file.id, category=form.category, message=form.message.strip(),
                           contact_name=form.contact_name.strip() or None, contact=form.contact.strip() or None,
-                          submitted_at=now, status="open")
+                          submitted_at=now, status=ComplaintStatus.OPEN)
     session.add(complaint)
     session.flush()
     complaint.reference = f"ADU-{now.year}-{complaint.id:06d}"
@@ -109,16 +109,16 @@ def submit_complaint(session: Session, clock: Clock, form: ComplaintForm) -> Com
 
 def open_complaints(session: Session) -> list[Complaint]:
     """Complaints not answered yet, oldest first."""
-    return list(session.scalars(select(Complaint).where(Complaint.status == "open")
+    return list(session.scalars(select(Complaint).where(Complaint.status == ComplaintStatus.OPEN)
                                 .order_by(Complaint.submitted_at, Complaint.id)))
 
 
 def recent_complaints(session: Session, limit: int = 200) -> list[Complaint]:
     """Open complaints first (oldest first), then the answered ones (newest first)."""
-    is_open = case((Complaint.status == "open", 0), else_=1)
+    is_open = case((Complaint.status == ComplaintStatus.OPEN, 0), else_=1)
     rows = session.scalars(select(Complaint).order_by(is_open, Complaint.submitted_at, Complaint.id).limit(limit)).all()
-    return [c for c in rows if c.status == "open"] + sorted(
-        (c for c in rows if c.status != "open"), key=lambda c: c.submitted_at, reverse=True)
+    return [c for c in rows if c.status == ComplaintStatus.OPEN] + sorted(
+        (c for c in rows if c.status != ComplaintStatus.OPEN), key=lambda c: c.submitted_at, reverse=True)
 
 
 def answer_complaint(session: Session, complaint_id: int, user: User, answer: str, clock: Clock) -> Complaint:
@@ -135,7 +135,7 @@ def answer_complaint(session: Session, complaint_id: int, user: User, answer: st
     complaint.answer = answer
     complaint.answered_at = now
     complaint.answered_by = user.username
-    complaint.status = "answered"
+    complaint.status = ComplaintStatus.ANSWERED
     for notice in session.scalars(select(Notice).where(Notice.file_id == complaint.file_id,
                                                         Notice.task_key == -complaint.id, Notice.level == NOTICE_LEVEL)):
         if notice.acknowledged_at is None:

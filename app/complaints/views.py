@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.auth.security import client_address, role_required
-from app.complaints.models import CATEGORIES, CATEGORY_LABELS
+from app.complaints.models import CATEGORIES, CATEGORY_LABELS, ComplaintStatus
 from app.complaints.services import (
     ANSWERERS,
     ComplaintForm,
@@ -160,8 +160,8 @@ def status() -> ResponseReturnValue:
 @bp.get("/complaints")
 @role_required(*ANSWERERS)
 def index() -> ResponseReturnValue:
-    return render_template("complaints/index.html", complaints=recent_complaints(request_session()),
-                           labels=CATEGORY_LABELS)
+    return render_template("complaints/index.html", ComplaintStatus=ComplaintStatus,
+                           complaints=recent_complaints(request_session()), labels=CATEGORY_LABELS)
 
 
 @bp.post("/complaints/<int:complaint_id>/answer")

@@ -10,14 +10,24 @@ drill-down lists and for recomputing the figures; no request scans them.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.complaints.models import Complaint
-from app.db import Base, UTCDateTime
+from app.db import Base, StatusColumn, UTCDateTime
 from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
+
+
+class ReportStatus(StrEnum):
+    """A monthly report being built by a worker."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class FileRollup(Base):
@@ -111,7 +121,7 @@ class MonthlyReport(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    status: Mapped[str] = mapped_column(String(20))  # queued|running|done|failed
+    status: Mapped[ReportStatus] = mapped_column(StatusColumn(ReportStatus))
     progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
     requested_by: Mapped[str] = mapped_column(String(100))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
 from app.desk.charts import Point, ikm_by_quarter, on_time_by_month, received_by_week
-from app.desk.models import MonthlyReport
+from app.desk.models import MonthlyReport, ReportStatus
 from app.desk.rollup import DeskParts
 from app.desk.services import STATE_LABELS, Dashboard, dashboard, month_of
 from app.errors import Invalid
@@ -271,7 +271,7 @@ def build_files(c: DeskParts, session: Session, month: str, out: Path,
 def request_report(session: Session, month: str, username: str, now: datetime) -> MonthlyReport:
     """Queue the report of ``month``; the worker builds it once this transaction commits."""
     parse_month(month)
-    report = MonthlyReport(month=month.strip(), status="queued", progress=0, requested_by=username, requested_at=now)
+    report = MonthlyReport(month=month.strip(), status=ReportStatus.QUEUED, progress=0, requested_by=username, requested_at=now)
     session.add(report)
     session.flush()
     enqueue_after_commit(session, "workers.tasks.monthly_report", report.id)
@@ -282,9 +282,9 @@ def run_report(c: DeskParts, report_id: int) -> str:
     """Build a queued report (the Celery task): its progress and outcome are committed as they happen."""
     with c.db.unit_of_work() as session:
         report = session.get(MonthlyReport, report_id)
-        if report is None or report.status == "done":
+        if report is None or report.status == ReportStatus.DONE:
             return report.status if report else "missing"
-        report.status, report.progress, month = "running", 10, report.month
+        report.status, report.progress, month = ReportStatus.RUNNING, 10, report.month
 
     def progress(percent: int) -> None:
         with c.db.unit_of_work() as s:
@@ -297,9 +297,9 @@ def run_report(c: DeskParts, report_id: int) -> str:
         log.exception("monthly report %s (%s) failed", report_id, month)
         with c.db.unit_of_work() as session:
             failed = session.get_one(MonthlyReport, report_id)
-            failed.status, failed.error, failed.finished_at = "failed", str(exc)[:2000], c.clock.now()
+            failed.status, failed.error, failed.finished_at = ReportStatus.FAILED, str(exc)[:2000], c.clock.now()
         return "failed"
     with c.db.unit_of_work() as session:
         done = session.get_one(MonthlyReport, report_id)
-        done.status, done.progress, done.finished_at = "done", 100, c.clock.now()
+        done.status, done.progress, done.finished_at = ReportStatus.DONE, 100, c.clock.now()
     return "done"

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.catalogue.services import Catalogue
 from app.desk.models import DayRollup, DurationBucket, FileRollup, RollupMark, StepRollup, WorkDay
-from app.engine.models import HumanTask, ProcessInstance
+from app.engine.models import HumanTask, ProcessInstance, TaskStatus
 from app.engine.runtime import Runtime
 from app.files.models import ApplicationFile
 from app.parts import CoreParts
@@ -260,7 +260,7 @@ def _add_completed_steps(session: Session, calendar: WorkingCalendar, hours: Off
     rows = session.execute(
         select(HumanTask.id, HumanTask.process_id, HumanTask.task_name, HumanTask.lane, HumanTask.completed_by,
                HumanTask.created_at, HumanTask.completed_at, HumanTask.due_at)
-        .where(HumanTask.status == "completed", HumanTask.rolled_up.is_(False))
+        .where(HumanTask.status == TaskStatus.COMPLETED, HumanTask.rolled_up.is_(False))
         .order_by(HumanTask.id).limit(BATCH).with_for_update(skip_locked=True)).all()
     if not rows:
         return 0

@@ -24,10 +24,10 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.complaints.models import Complaint
+from app.complaints.models import Complaint, ComplaintStatus
 from app.desk.models import DayRollup, DurationBucket, WorkDay
 from app.desk.rollup import bucket_percentile, working_days
-from app.engine.models import HumanTask, ProcessDefinition
+from app.engine.models import HumanTask, ProcessDefinition, TaskStatus
 from app.files.models import ApplicationFile
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
@@ -222,7 +222,7 @@ def _workload(session: Session, board: Dashboard, now: datetime) -> None:
     officers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     is_overdue = case((and_(HumanTask.due_at.is_not(None), HumanTask.due_at < now), 1), else_=0)
     live = (select(HumanTask.lane, HumanTask.claimed_by, func.count(), func.sum(is_overdue))
-            .where(HumanTask.status == "open"))
+            .where(HumanTask.status == TaskStatus.OPEN))
     if board.permit_type:
         live = live.where(HumanTask.process_id == board.permit_type)
     for lane, claimed_by, count, late in session.execute(live.group_by(HumanTask.lane, HumanTask.claimed_by)):
@@ -247,11 +247,11 @@ def _workload(session: Session, board: Dashboard, now: datetime) -> None:
 
 
 def _complaints(session: Session, board: Dashboard, calendar: WorkingCalendar, hours: OfficeHours) -> None:
-    open_query = select(func.count()).select_from(Complaint).where(Complaint.status == "open")
+    open_query = select(func.count()).select_from(Complaint).where(Complaint.status == ComplaintStatus.OPEN)
     since = datetime.combine(board.start, time.min, tzinfo=calendar.timezone)
     until = datetime.combine(board.end + timedelta(days=1), time.min, tzinfo=calendar.timezone)
     answered = select(Complaint.submitted_at, Complaint.answered_at).where(
-        Complaint.status == "answered", Complaint.answered_at >= since, Complaint.answered_at < until)
+        Complaint.status == ComplaintStatus.ANSWERED, Complaint.answered_at >= since, Complaint.answered_at < until)
     if board.permit_type:
         open_query = open_query.join(ApplicationFile, ApplicationFile.id == Complaint.file_id).where(
             ApplicationFile.process_id == board.permit_type)

@@ -15,7 +15,7 @@ from app.auth.security import permission_required
 from app.container import container
 from app.db import request_session
 from app.desk.charts import bar_chart, ikm_by_quarter, on_time_by_month, received_by_week
-from app.desk.models import MonthlyReport
+from app.desk.models import MonthlyReport, ReportStatus
 from app.desk.report import KINDS, ReportInvalid, file_name, recent_reports, report_dir, request_report
 from app.desk.services import (
     STATE_LABELS,
@@ -246,8 +246,8 @@ def order_report() -> ResponseReturnValue:
         report = request_report(db, month, current_user.username, c.clock.now())
     except ReportInvalid:
         db.rollback()
-        return render_template("desk/report.html", report=None, states=REPORT_STATES, kinds=KINDS, month=month,
-                               error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
+        return render_template("desk/report.html", report=None, ReportStatus=ReportStatus, states=REPORT_STATES,
+                               kinds=KINDS, month=month, error=gettext("Bulan harus berbentuk TTTT-BB, misalnya 2026-11.")), 400
     return redirect(url_for("desk.report_page", report_id=report.id))
 
 
@@ -262,10 +262,10 @@ def _report(report_id: int) -> MonthlyReport:
 @permission_required(may_view_dashboard)
 def report_page(report_id: int) -> ResponseReturnValue:
     report = _report(report_id)
-    response = Response(render_template("desk/report.html", report=report, states=REPORT_STATES, kinds=KINDS,
-                                        month=report.month, error=None))
+    response = Response(render_template("desk/report.html", report=report, ReportStatus=ReportStatus,
+                                        states=REPORT_STATES, kinds=KINDS, month=report.month, error=None))
     response.headers["Cache-Control"] = "no-store"
-    if report.status in ("queued", "running"):
+    if report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING):
         response.headers["Refresh"] = "2"  # the page follows the worker's progress without a script
     return response
 
@@ -274,7 +274,7 @@ def report_page(report_id: int) -> ResponseReturnValue:
 @permission_required(may_view_dashboard)
 def report_file(report_id: int, kind: str) -> ResponseReturnValue:
     report = _report(report_id)
-    if kind not in KINDS or report.status != "done":
+    if kind not in KINDS or report.status != ReportStatus.DONE:
         abort(404)
     path = report_dir(container(), report.id) / file_name(report.month, kind)
     if not path.is_file():

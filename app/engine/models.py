@@ -3,6 +3,7 @@ human tasks and their history."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -10,7 +11,25 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.chain import GENESIS
-from app.db import Base, CompressedJSON, CompressedText, HexDigest, UTCDateTime
+from app.db import Base, CompressedJSON, CompressedText, HexDigest, StatusColumn, UTCDateTime
+
+
+class InstanceStatus(StrEnum):
+    """Where a running process instance (a file's workflow) is."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ERROR = "error"  # a script or step failed; `ptsp retry` runs it again
+    CANCELLED = "cancelled"
+
+
+class TaskStatus(StrEnum):
+    """A human task (a step of a file): open on a worklist, completed by an officer, or cancelled
+    by the process (a boundary timer, a branch that ended)."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
 
 
 class ProcessDefinition(Base):
@@ -42,7 +61,7 @@ class ProcessInstance(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # running|completed|error|cancelled
+    status: Mapped[InstanceStatus] = mapped_column(StatusColumn(InstanceStatus), index=True)
     state: Mapped[str] = mapped_column(CompressedText)
     # Optimistic concurrency: every write checks and bumps it.
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -85,7 +104,7 @@ class HumanTask(Base):
     title: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str] = mapped_column(String(100))
     form: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    status: Mapped[str] = mapped_column(String(20))  # open|completed|cancelled
+    status: Mapped[TaskStatus] = mapped_column(StatusColumn(TaskStatus))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

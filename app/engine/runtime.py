@@ -30,7 +30,7 @@ from app.engine.errors import (
 )
 from app.engine.history import append_event
 from app.engine.migration import MigrationIssue, move_workflow
-from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from app.engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from app.publisher import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class Runtime:
             task.set_data(**data)
         now = self.clock.now()
         instance = ProcessInstance(
-            definition=definition, status="running", state="", started_at=now, updated_at=now, started_by=actor,
+            definition=definition, status=InstanceStatus.RUNNING, state="", started_at=now, updated_at=now, started_by=actor,
         )
         session.add(instance)
         session.flush()
@@ -107,10 +107,10 @@ class Runtime:
 
     def complete(self, session: Session, human_task: HumanTask, data: dict[str, Any], actor: str) -> ProcessInstance:
         """Complete an open user task with already validated ``data``."""
-        if human_task.status != "open":
+        if human_task.status != TaskStatus.OPEN:
             raise TaskAlreadyDone(f"task {human_task.title!r} was already {_status_word(human_task.status)}")
         instance = human_task.instance
-        if instance.status != "running":
+        if instance.status != InstanceStatus.RUNNING:
             raise InstanceNotRunning(f"file process is {instance.status}; its tasks cannot be completed")
         workflow = self._load(instance)
         open_before = _ready_guids(workflow)
@@ -123,7 +123,7 @@ class Runtime:
                 task.run()
         except SpiffWorkflowException as exc:
             raise TaskNotReady(f"task {human_task.title!r} could not be completed: {exc}") from exc
-        human_task.status = "completed"
+        human_task.status = TaskStatus.COMPLETED
         human_task.completed_at = self.clock.now()
         human_task.completed_by = actor
         self._record(session, instance, "task_completed", actor, human_task.task_name, {"data": data})
@@ -135,7 +135,7 @@ class Runtime:
         instance = session.scalars(
             select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update(of=ProcessInstance)
         ).first()
-        if instance is None or instance.status != "running":
+        if instance is None or instance.status != InstanceStatus.RUNNING:
             return False
         if instance.next_timer_at is None or instance.next_timer_at > self.clock.now():
             return False
@@ -155,7 +155,7 @@ class Runtime:
         """Running instances whose next timer is due, earliest first (indexed column)."""
         return list(session.scalars(
             select(ProcessInstance.id)
-            .where(ProcessInstance.next_timer_at <= self.clock.now(), ProcessInstance.status == "running")
+            .where(ProcessInstance.next_timer_at <= self.clock.now(), ProcessInstance.status == InstanceStatus.RUNNING)
             .order_by(ProcessInstance.next_timer_at).limit(limit)
         ))
 
@@ -163,7 +163,7 @@ class Runtime:
               data: dict[str, Any] | None = None) -> ProcessInstance:
         """Run again the failed step of an instance in error, optionally with corrected data."""
         instance = self.get(session, instance_id)
-        if instance.status != "error":
+        if instance.status != InstanceStatus.ERROR:
             raise InstanceNotRunning(f"instance {instance_id} is {instance.status}, not in error")
         workflow = self._load(instance)
         open_before = _ready_guids(workflow)
@@ -172,7 +172,7 @@ class Runtime:
                 # A reset task inherits its parent's data when it runs again.
                 task.parent.data.update(data)
             workflow.reset_from_task_id(task.id)
-        instance.status = "running"
+        instance.status = InstanceStatus.RUNNING
         instance.error = None
         self._record(session, instance, "retried", actor, detail={"corrections": data or {}})
         self._advance(session, instance, workflow, actor, open_before)
@@ -228,7 +228,7 @@ class Runtime:
                 f"version {target.version} belongs to process {target.process_id!r}, not {source.process_id!r}"))], None
         if target.id == source.id:
             return [MigrationIssue("same_version", message=f"already on version {target.version}")], None
-        if instance.status != "running":
+        if instance.status != InstanceStatus.RUNNING:
             return [MigrationIssue("not_running", message=f"the process is {instance.status}, not running")], None
         workflow = self._load(instance)
         parsed = spec_cache.get(target)
@@ -246,7 +246,7 @@ class Runtime:
         """Open task rows take the title, lane and form their step has in ``target``;
         a claim on a step that changes lane is released (its officer may not be in the new one)."""
         rows = session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.status == "open"))
+            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))
         for row in rows:
             info = (target.user_tasks or {}).get(row.task_name) or {}
             row.title = info.get("title") or row.title
@@ -279,7 +279,7 @@ class Runtime:
             # state and can be retried once the cause is fixed.
             message = _describe(exc)
             log.warning("instance %s stopped on a script error: %s", instance.id, message)
-            instance.status = "error"
+            instance.status = InstanceStatus.ERROR
             instance.error = message
             failed = getattr(exc, "task", None)
             self._record(session, instance, "error", actor, failed.task_spec.name if failed else None,
@@ -301,21 +301,21 @@ class Runtime:
     def _write(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
                open_before: set[str], completed: list[HumanTask]) -> None:
         now = self.clock.now()
-        was_running = instance.status == "running"
+        was_running = instance.status == InstanceStatus.RUNNING
         instance.updated_at = now
-        if instance.status == "running" and workflow.is_completed():
-            instance.status = "completed"
+        if instance.status == InstanceStatus.RUNNING and workflow.is_completed():
+            instance.status = InstanceStatus.COMPLETED
             instance.completed_at = now
             self._record(session, instance, "completed", "system")
         # A finished instance keeps only its final data (it never runs again): a third of its bytes.
-        instance.state = (spiff.dump_final_data(workflow) if instance.status == "completed"
+        instance.state = (spiff.dump_final_data(workflow) if instance.status == InstanceStatus.COMPLETED
                           else spiff.dump_state(workflow))
         previous_timer = instance.next_timer_at
-        instance.next_timer_at = spiff.next_timer_due(workflow) if instance.status == "running" else None
+        instance.next_timer_at = spiff.next_timer_due(workflow) if instance.status == InstanceStatus.RUNNING else None
         opened, cancelled, open_steps = self._sync_human_tasks(session, instance, workflow, open_before, now)
         if self.listeners:
             change = InstanceChange(instance, opened, completed + cancelled,
-                                    finished=was_running and instance.status != "running", now=now,
+                                    finished=was_running and instance.status != InstanceStatus.RUNNING, now=now,
                                     open_steps=open_steps)
             for listener in self.listeners:
                 listener.instance_changed(session, change)
@@ -337,7 +337,7 @@ class Runtime:
                 cancelled = list(session.scalars(select(HumanTask).where(
                     HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone))))
             for row in cancelled:
-                row.status = "cancelled"
+                row.status = TaskStatus.CANCELLED
                 row.completed_at = now
         opened = []
         for guid in ready.keys() - open_before:
@@ -347,7 +347,7 @@ class Runtime:
                 instance=instance, task_guid=guid, task_name=task.task_spec.name,
                 process_id=instance.definition.process_id,
                 title=info.get("title") or task.task_spec.bpmn_name or task.task_spec.name,
-                lane=task.task_spec.lane or "", form=info.get("form"), status="open", created_at=now,
+                lane=task.task_spec.lane or "", form=info.get("form"), status=TaskStatus.OPEN, created_at=now,
             )
             session.add(row)
             opened.append(row)

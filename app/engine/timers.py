@@ -8,7 +8,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from app.engine.errors import ConcurrentUpdate
-from app.engine.models import ProcessInstance
+from app.engine.models import InstanceStatus, ProcessInstance
 from app.engine.runtime import FIRE_TIMERS_JOB, Runtime
 from app.parts import CoreParts
 from app.publisher import enqueue_after_commit
@@ -56,7 +56,7 @@ def fire_instance_timers(c: TimerParts, instance_id: int, scheduled_for: datetim
 
 def _reschedule_if_early(c: TimerParts, session: Session, instance_id: int, scheduled_for: datetime) -> None:
     instance = session.get(ProcessInstance, instance_id)
-    if instance is None or instance.status != "running" or instance.next_timer_at is None:
+    if instance is None or instance.status != InstanceStatus.RUNNING or instance.next_timer_at is None:
         return
     due = instance.next_timer_at
     # ">=": the library fires a timer only once its due time has strictly passed.

@@ -14,7 +14,7 @@ from app.auth.models import LaneMembership, User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent
+from app.engine.models import HumanTask, InstanceEvent, TaskStatus
 from app.engine.runtime import Runtime
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
@@ -86,7 +86,7 @@ def file_state(session: Session, runtime: Runtime, file_number: str) -> FileStat
     if instance is None:
         raise NotFound(f"file {file_number!r} has no process")
     tasks = list(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open").order_by(HumanTask.id)))
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.id)))
     history = list(session.scalars(select(InstanceEvent).where(
         InstanceEvent.instance_id == instance.id).order_by(InstanceEvent.id)))
     return FileState(file, instance.status, tasks, history, runtime.data(instance), instance.error)
@@ -233,8 +233,8 @@ def diagram_marks(session: Session, file: ApplicationFile) -> DiagramMarks:
         HumanTask.instance_id == file.instance_id))]
     fired = session.scalars(select(InstanceEvent.task_name).where(
         InstanceEvent.instance_id == file.instance_id, InstanceEvent.kind == "timer_fired")).all()
-    current = sorted({name for name, status in rows if status == "open"})
-    done = sorted(({name for name, status in rows if status == "completed"} | {n for n in fired if n}) - set(current))
+    current = sorted({name for name, status in rows if status == TaskStatus.OPEN})
+    done = sorted(({name for name, status in rows if status == TaskStatus.COMPLETED} | {n for n in fired if n}) - set(current))
     return DiagramMarks(done, current)
 
 

@@ -26,6 +26,7 @@ from app.auth.lanes import LANES
 from app.auth.security import client_address, permission_required
 from app.container import container
 from app.db import after_commit, commit_before_streaming, request_session
+from app.engine.models import InstanceStatus, TaskStatus
 from app.files.intake import (
     IntakeInvalid,
     initial_data,
@@ -308,12 +309,12 @@ def _file_page(file_number: str, show_nik: bool) -> ResponseReturnValue:
     now = c.clock.now()
     promise = promise_of(file, c.office_calendar, c.settings, now)
     days_left = None
-    if promise.date is not None and instance is not None and instance.status == "running":
+    if promise.date is not None and instance is not None and instance.status == InstanceStatus.RUNNING:
         days_left = c.calendar.working_days_between(c.calendar.local_date(now), promise.date)
     marks = diagram_marks(db, file)
     return render_template(
         "files/file.html", file=file, instance=instance, timeline=timeline,
-        current=[e for e in timeline if e.kind == "task" and e.status == "open"],
+        current=[e for e in timeline if e.kind == "task" and e.status == TaskStatus.OPEN],
         attachments=file_attachments(db, file), marks={"done": marks.done, "current": marks.current},
         days_left=days_left, now=now, promise=promise, masked_nik=mask_nik(file.applicant_nik),
         full_nik=file.applicant_nik if show_nik else None, may_show_nik=may_see_nik(db, current_user, file),

@@ -26,7 +26,7 @@ from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, REFUSAL, RESUBMISSION, context_kind
 from app.files.models import ApplicationFile
 from app.notify.delivery import DELIVER_JOB
-from app.notify.models import Delivery, Notice
+from app.notify.models import Delivery, DeliveryStatus, Notice
 from app.publisher import enqueue_after_commit
 
 DOCUMENTS_MISSING = "documents_missing"
@@ -63,7 +63,7 @@ def notify_applicant(session: Session, file: ApplicationFile, event: str, detail
         return None
     if email:
         delivery_id = session.scalar(sqlalchemy.insert(Delivery).returning(Delivery.id), {
-            "notice_id": notice_id, "channel": "email", "address": address, "status": "pending", "attempts": 0,
+            "notice_id": notice_id, "channel": "email", "address": address, "status": DeliveryStatus.PENDING, "attempts": 0,
             "created_at": now, "next_attempt_at": now, "watch_at": now + requeue_after})
         enqueue_after_commit(session, DELIVER_JOB, delivery_id)
     return notice_id

@@ -65,7 +65,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.config import Settings
 from app.notify.email import OnAccepted, Sender, SendFailed, build_message, make_sender
-from app.notify.models import Delivery, Notice
+from app.notify.models import Delivery, DeliveryStatus, Notice
 from app.parts import CoreParts
 from app.publisher import enqueue_after_commit
 
@@ -96,9 +96,10 @@ def deliver(c: CoreParts, delivery_id: int, sender: Sender | None = None) -> Out
         claimed = session.execute(
             update(Delivery)
             .where(Delivery.id == delivery_id, or_(
-                and_(Delivery.status == "pending", or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)),
-                and_(Delivery.status == "sending", Delivery.lease_until <= now)))
-            .values(status="sending", claim_token=token, attempts=Delivery.attempts + 1,
+                and_(Delivery.status == DeliveryStatus.PENDING,
+                     or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)),
+                and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until <= now)))
+            .values(status=DeliveryStatus.SENDING, claim_token=token, attempts=Delivery.attempts + 1,
                     lease_until=now + lease, watch_at=now + lease)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
@@ -110,7 +111,7 @@ def deliver(c: CoreParts, delivery_id: int, sender: Sender | None = None) -> Out
                           else str(notice.detail.get("applicant_name") or ""))  # a notice to the applicant
         if delivery.attempts > settings.notify_max_attempts:
             # Claimed again and again without an outcome: the sends keep killing the worker.
-            _finish(delivery, "failed", f"gave up after {delivery.attempts - 1} attempts without an outcome")
+            _finish(delivery, DeliveryStatus.FAILED, f"gave up after {delivery.attempts - 1} attempts without an outcome")
             return Outcome("failed", delivery.last_error or "")
         message = build_message(settings, notice_id=notice.id, delivery_id=delivery.id, level=notice.level,
                                 detail=notice.detail, created_at=notice.created_at,
@@ -170,9 +171,9 @@ def _record_outcome(session: Session, delivery_id: int, token: str, status: str,
     """Write the claimant's outcome; False when its claim expired meanwhile."""
     return bool(session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.claim_token == token, Delivery.status == "sending")
+        .where(Delivery.id == delivery_id, Delivery.claim_token == token, Delivery.status == DeliveryStatus.SENDING)
         .values(
-            status={"sent": "sent", "failed": "failed", "retry": "pending"}[status],
+            status={"sent": DeliveryStatus.SENT, "failed": DeliveryStatus.FAILED, "retry": DeliveryStatus.PENDING}[status],
             sent_at=now if error is None else None,
             last_error=str(error)[:2000] if error is not None else None,
             next_attempt_at=next_attempt,
@@ -194,7 +195,7 @@ def _log_outcome(session: Session, recorded: bool, delivery_id: int, outcome: Ou
         log.error("delivery %s failed for good after %s attempt(s): %s", delivery_id, attempts, error)
 
 
-def _finish(delivery: Delivery, status: str, error: str) -> None:
+def _finish(delivery: Delivery, status: DeliveryStatus, error: str) -> None:
     delivery.status = status
     delivery.last_error = error
     delivery.claim_token = None

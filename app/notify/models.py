@@ -2,15 +2,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import Base, UTCDateTime
+from app.db import Base, StatusColumn, UTCDateTime
 
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
+
+class DeliveryStatus(StrEnum):
+    """A delivery's life: waiting for its turn, claimed by a worker (with a lease), sent, or failed for good."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+DELIVERY_STATUSES = tuple(DeliveryStatus)
 
 
 class Notice(Base):
@@ -56,7 +67,7 @@ class Delivery(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(20))  # email
     address: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|sending|sent|failed
+    status: Mapped[DeliveryStatus] = mapped_column(StatusColumn(DeliveryStatus), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

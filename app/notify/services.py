@@ -19,10 +19,10 @@ from app.auth.models import User
 from app.clock import Clock
 from app.engine.errors import ConcurrentUpdate, NotFound
 from app.engine.history import append_event
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, TaskStatus
 from app.errors import Conflict, Forbidden, Invalid
 from app.notify.delivery import DELIVER_JOB
-from app.notify.models import Delivery, Notice
+from app.notify.models import Delivery, DeliveryStatus, Notice
 from app.publisher import enqueue_after_commit
 
 REASSIGNERS = ("manager", "admin")
@@ -79,7 +79,7 @@ def create_notice_rows(session: Session, drafts: Sequence[NoticeDraft], *, now: 
         recipient = by_key[tuple(key)].recipient
         if email and recipient.email:
             deliveries.append({
-                "notice_id": notice_id, "channel": "email", "address": recipient.email, "status": "pending",
+                "notice_id": notice_id, "channel": "email", "address": recipient.email, "status": DeliveryStatus.PENDING,
                 "attempts": 0, "created_at": now, "next_attempt_at": now, "watch_at": now + requeue_after})
     if deliveries:
         for delivery_id in session.scalars(sqlalchemy.insert(Delivery).returning(Delivery.id), deliveries):
@@ -105,10 +105,10 @@ def requeue_due_deliveries(session: Session, now: datetime, requeue_after: timed
         .with_for_update(skip_locked=True)))
     count = 0
     for delivery in rows:
-        if delivery.status not in ("pending", "sending"):
+        if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
             delivery.watch_at = None
             continue
-        eta = delivery.next_attempt_at if delivery.status == "pending" else delivery.lease_until
+        eta = delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else delivery.lease_until
         enqueue_after_commit(session, DELIVER_JOB, delivery.id, eta=eta if eta is not None and eta > now else None)
         delivery.watch_at = max(now, eta or now) + requeue_after
         count += 1
@@ -178,7 +178,7 @@ def reassign_task(session: Session, task_id: int, to_user: User, by_user: User, 
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise InvalidReassignment(f"task {task.title!r} is {task.status}; only open steps can be reassigned")
     if not to_user.active or task.lane not in to_user.lane_names:
         raise InvalidReassignment(
@@ -206,7 +206,7 @@ def reassign_task(session: Session, task_id: int, to_user: User, by_user: User, 
 
 def failed_deliveries(session: Session, limit: int = 200) -> list[Delivery]:
     """Deliveries that failed for good, newest first, for administrators."""
-    return list(session.scalars(select(Delivery).where(Delivery.status == "failed")
+    return list(session.scalars(select(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
                                 .order_by(Delivery.id.desc()).limit(limit)))
 
 
@@ -215,10 +215,10 @@ def retry_delivery(session: Session, delivery_id: int, clock: Clock, requeue_aft
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         raise NotFound(f"no delivery {delivery_id}")
-    if delivery.status != "failed":
+    if delivery.status != DeliveryStatus.FAILED:
         raise NotRetryable(f"delivery {delivery_id} is {delivery.status}, not failed")
     now = clock.now()
-    delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, now
+    delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, now
     delivery.watch_at = now + requeue_after
     session.flush()
     enqueue_after_commit(session, DELIVER_JOB, delivery.id)

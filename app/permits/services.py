@@ -35,7 +35,7 @@ from app.catalogue.services import Catalogue, CatalogueEntry, get_path
 from app.clock import Clock
 from app.config import Settings
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
+from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessInstance
 from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, SIGNATURE, context_kind
 from app.errors import Conflict, Forbidden, Invalid
@@ -186,7 +186,7 @@ class PermitIssuer:
         # document), or at the end of a procedure that grants it without a handover step.
         user_tasks = change.instance.definition.user_tasks or {}
         handing_over = any(context_kind(user_tasks, task) == HANDOVER for task in change.opened)
-        finished = change.finished and change.instance.status == "completed"
+        finished = change.finished and change.instance.status == InstanceStatus.COMPLETED
         if not handing_over and not finished:
             return
         with session.no_autoflush:

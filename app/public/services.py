@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, InstanceStatus, TaskStatus
 from app.files.intake import permit_intake, pin_matches
 from app.files.models import ApplicationFile
 from app.files.services import missing_documents
@@ -66,14 +66,14 @@ def track_file(session: Session, file_number: str, pin: str, office_calendar: Of
                             .order_by(HumanTask.created_at, HumanTask.id)).all()
     instance = file.instance
     user_tasks = instance.definition.user_tasks or {}
-    open_tasks = [t for t in tasks if t.status == "open"]
+    open_tasks = [t for t in tasks if t.status == TaskStatus.OPEN]
     waiting = [t for t in open_tasks if is_true(task_properties(user_tasks, t.task_name).get("waitingOnApplicant"))]
-    finished = instance.status == "completed"
+    finished = instance.status == InstanceStatus.COMPLETED
     return PublicStatus(
         file_number=file.file_number or "",
         permit_name=instance.definition.name,
         received_at=file.created_at,
-        done=[PublicStep(t.title, t.completed_at) for t in tasks if t.status == "completed" and t.completed_at],
+        done=[PublicStep(t.title, t.completed_at) for t in tasks if t.status == TaskStatus.COMPLETED and t.completed_at],
         current=[t.title for t in open_tasks],
         promise=promise_of(file, office_calendar, settings, now),
         finished_at=instance.completed_at if finished else None,

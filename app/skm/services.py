@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.engine.models import InstanceStatus
 from app.errors import Invalid
 from app.files.models import ApplicationFile
 from app.skm.models import ELEMENTS, SurveyResponse, SurveyTokenUse
@@ -59,7 +60,7 @@ def survey_token(file: ApplicationFile, secret: str) -> str:
 
 def survey_open_for(file: ApplicationFile | None) -> bool:
     """The survey opens once the file's procedure has ended (after handover)."""
-    return file is not None and file.instance is not None and file.instance.status == "completed"
+    return file is not None and file.instance is not None and file.instance.status == InstanceStatus.COMPLETED
 
 
 @dataclass(frozen=True)

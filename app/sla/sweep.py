@@ -20,7 +20,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, TaskStatus
 from app.files.models import ApplicationFile
 from app.notify.services import NoticeDraft, create_notice_rows, requeue_due_deliveries
 from app.parts import CoreParts
@@ -123,7 +123,7 @@ class SlaSweep:
         directory: Directory | None = None
         drafts: list[NoticeDraft] = []
         for task, file in rows:
-            if task.status != "open" or task.due_at is None:
+            if task.status != TaskStatus.OPEN or task.due_at is None:
                 task.sla_next_check_at = None
                 continue
             state, upcoming = policy.evaluate(calendar, self.hours, now, task.due_at, self.task_thresholds)

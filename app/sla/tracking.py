@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.engine.models import HumanTask, InstanceEvent
+from app.engine.models import HumanTask, InstanceEvent, TaskStatus
 from app.engine.runtime import InstanceChange
 from app.files.models import ApplicationFile
 from app.files.services import promised_working_days
@@ -134,7 +134,7 @@ class SlaTracker:
         now = change.now
         if file.sla_started_at is None:
             for task in change.closed:
-                if task.status == "completed" and self._starts_clock(session, user_tasks, task, change):
+                if task.status == TaskStatus.COMPLETED and self._starts_clock(session, user_tasks, task, change):
                     self._start(calendar, file, now)
                     break
         if file.sla_started_at is None:

@@ -23,7 +23,7 @@ from app import catalogue
 from app.auth.models import User
 from app.config import Settings
 from app.engine.errors import ConcurrentUpdate, NotFound, TaskAlreadyDone
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, TaskStatus
 from app.engine.runtime import Runtime
 from app.errors import Invalid
 from app.files.models import ApplicationFile, Attachment
@@ -70,17 +70,17 @@ def claim_task(session: Session, task_id: int, user: User, now: datetime) -> Hum
     Of two officers claiming at the same moment exactly one wins (a conditional update).
     """
     task = get_task_for(session, task_id, user)
-    if task.status == "open" and task.claimed_by == user.username:
+    if task.status == TaskStatus.OPEN and task.claimed_by == user.username:
         return task
     ensure_may_work_on(session, task, user)
     claimed = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == "open", HumanTask.claimed_by.is_(None))
+        .where(HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.claimed_by.is_(None))
         .values(claimed_by=user.username, claimed_at=now)
         .execution_options(synchronize_session=False))
     session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
     if _rowcount(claimed) != 1 and task.claimed_by != user.username:
-        if task.status != "open":
+        if task.status != TaskStatus.OPEN:
             raise TaskAlreadyDone(done_message(task))
         raise ClaimedByOther(task, task.claimed_by or "?")
     return task
@@ -96,7 +96,7 @@ def release_task(session: Session, task_id: int, user: User) -> HumanTask:
     supervisor = may_release_any(user)
     if task.lane not in user.lane_names and not supervisor:
         raise NotYourLane(f"task {task_id} belongs to lane {task.lane!r}, which {user.username!r} is not a member of")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise TaskAlreadyDone(done_message(task))
     holder = task.claimed_by
     if holder is None:
@@ -106,7 +106,7 @@ def release_task(session: Session, task_id: int, user: User) -> HumanTask:
                              "or a manager can release it")
     released = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == "open", HumanTask.claimed_by == holder)
+        .where(HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.claimed_by == holder)
         .values(claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False))
     session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
@@ -156,13 +156,13 @@ def take_task_row(session: Session, task: HumanTask, user: User) -> None:
     any of them stages a file). Taking it first keeps every completion's locks in one order."""
     held = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == "open",
+        .where(HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN,
                or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.username))
         .values(claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False))
     session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
     if _rowcount(held) != 1:
-        if task.status != "open":
+        if task.status != TaskStatus.OPEN:
             raise TaskAlreadyDone(done_message(task))
         raise ClaimedByOther(task, task.claimed_by or "?")
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import UTCDateTime
-from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance
+from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance, TaskStatus
 from app.files.models import ApplicationFile
 from app.worklist.rules import separated_steps, separation_conflicts, step_title
 
@@ -46,7 +46,7 @@ def files_of_tasks(session: Session, tasks: Iterable[HumanTask]) -> list[Applica
 def open_tasks(session: Session, lanes: Iterable[str], limit: int = 200) -> list[HumanTask]:
     """Open tasks in ``lanes``, oldest first."""
     return list(session.scalars(
-        select(HumanTask).where(HumanTask.status == "open", HumanTask.lane.in_(list(lanes)))
+        select(HumanTask).where(HumanTask.status == TaskStatus.OPEN, HumanTask.lane.in_(list(lanes)))
         .order_by(HumanTask.created_at, HumanTask.id).limit(limit)
     ))
 
@@ -182,7 +182,7 @@ def _typed(value: datetime) -> Any:
 
 
 def _conditions(user: User, filters: WorklistFilters, now: datetime) -> list[Any]:
-    conditions: list[Any] = [HumanTask.status == "open"]
+    conditions: list[Any] = [HumanTask.status == TaskStatus.OPEN]
     if filters.step:
         conditions.append(HumanTask.task_name == filters.step)
     if filters.permit_type:
@@ -245,7 +245,7 @@ def _matches(found: _Found, user: User, lanes: list[str], filters: WorklistFilte
     """The worklist's conditions (see :func:`_conditions`) for a task already read."""
     task = found.task
     due = task.due_at
-    return (task.status == "open" and task.lane in lanes and task.claimed_by == user.username
+    return (task.status == TaskStatus.OPEN and task.lane in lanes and task.claimed_by == user.username
             and (not filters.step or task.task_name == filters.step)
             and (not filters.permit_type or task.process_id == filters.permit_type)
             and (not filters.overdue or (due is not None and due < now)))
@@ -306,7 +306,7 @@ def _describe_rows(session: Session, user: User, page: list[_Found], now: dateti
     if wanted:
         done = {(row[0], row[1]) for row in session.execute(select(HumanTask.instance_id, HumanTask.task_name).where(
             HumanTask.instance_id.in_({f.task.instance_id for f in page if excluding[f.task.id]}),
-            HumanTask.status == "completed", HumanTask.completed_by == user.username,
+            HumanTask.status == TaskStatus.COMPLETED, HumanTask.completed_by == user.username,
             HumanTask.task_name.in_(wanted)))}
 
     rows = []
@@ -370,7 +370,7 @@ def task_details(session: Session, task: HumanTask, user: User) -> TaskDetails:
             at=event.at, kind=event.kind, step=(info.get("title") or event.task_name) if event.task_name else None,
             actor=event.actor, actor_name=names.get(event.actor, event.actor), form=info.get("form"),
             data=data if isinstance(data, dict) else {}))
-    conflicts = separation_conflicts(session, task, user) if task.status == "open" else []
+    conflicts = separation_conflicts(session, task, user) if task.status == TaskStatus.OPEN else []
     return TaskDetails(task=task, file_number=file.file_number if file else None,
                        applicant=file.applicant_name if file else None, permit_type=instance.definition.name,
                        claimed_by_name=names.get(task.claimed_by, task.claimed_by) if task.claimed_by else None,

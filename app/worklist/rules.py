@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
 from app.engine.errors import NotFound, TaskAlreadyDone
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, TaskStatus
 from app.errors import Conflict, Forbidden
 
 # The lane whose members supervise: they may release anyone's claim (as may managers).
@@ -89,7 +89,7 @@ def separation_conflicts(session: Session, task: HumanTask, user: User) -> list[
     if not names:
         return []
     done = session.scalars(select(HumanTask.task_name).where(
-        HumanTask.instance_id == task.instance_id, HumanTask.status == "completed",
+        HumanTask.instance_id == task.instance_id, HumanTask.status == TaskStatus.COMPLETED,
         HumanTask.completed_by == user.username, HumanTask.task_name.in_(names)).distinct())
     return [step_title(user_tasks, name) for name in sorted(set(done), key=names.index)]
 
@@ -97,7 +97,7 @@ def separation_conflicts(session: Session, task: HumanTask, user: User) -> list[
 def ensure_may_work_on(session: Session, task: HumanTask, user: User) -> None:
     """Raise why ``user`` may not complete ``task`` now (lane already checked): done, held by another,
     or excluded by segregation of duties."""
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise TaskAlreadyDone(done_message(task))
     if task.claimed_by is not None and task.claimed_by != user.username:
         raise ClaimedByOther(task, task.claimed_by)
@@ -107,7 +107,7 @@ def ensure_may_work_on(session: Session, task: HumanTask, user: User) -> None:
 
 
 def done_message(task: HumanTask) -> str:
-    if task.status == "completed":
+    if task.status == TaskStatus.COMPLETED:
         return f"task {task.title!r} was already completed by {task.completed_by!r}"
     return f"task {task.title!r} was already {task.status}"
 

@@ -16,7 +16,7 @@ from app.auth.services import full_name_of
 from app.container import container
 from app.db import after_commit, keep_on_error, request_session
 from app.engine.errors import ConcurrentUpdate, InstanceNotRunning, NotFound, TaskAlreadyDone, TaskNotReady
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, TaskStatus
 from app.errors import DomainError
 from app.files.kept_uploads import discard_kept_uploads, keep_upload, restore_kept_uploads
 from app.files.storage import UploadRefused
@@ -341,7 +341,7 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
         history.append({"at": entry.at, "kind": gettext(EVENT_LABELS.get(entry.kind, entry.kind)), "step": entry.step,
                         "actor": _person(entry.actor, entry.actor_name), "data_items": items})
     holder = None
-    if row.claimed_by and row.status == "open":
+    if row.claimed_by and row.status == TaskStatus.OPEN:
         holder = gettext("Dipegang oleh {name} sejak {when}.", name=_person(row.claimed_by, details.claimed_by_name),
                          when=fmt_datetime(row.claimed_at))
     now = c.clock.now()
@@ -351,10 +351,10 @@ def _task_page(row: HumanTask, schema: dict[str, Any], data: dict[str, Any], err
         error_list=error_items(fields), history=history, holder=holder, lane_label=_lane_label(row.lane), schema=schema,
         due_at=due, form_broken=form_broken, context=step_context(db, c.runtime, c.catalogue, row),
         time_left=(due - now) if due is not None else None,
-        may_complete=row.status == "open" and not details.not_allowed and not form_broken
+        may_complete=row.status == TaskStatus.OPEN and not details.not_allowed and not form_broken
         and row.claimed_by in (None, current_user.username),
         held_by_me=row.claimed_by == current_user.username,
-        not_allowed=_separated_message(details.not_allowed) if details.not_allowed and row.status == "open" else None,
+        not_allowed=_separated_message(details.not_allowed) if details.not_allowed and row.status == TaskStatus.OPEN else None,
     )
 
 
@@ -389,7 +389,7 @@ def _refusal(exc: Exception, task_id: int) -> str:
     if isinstance(exc, DutiesSeparated):
         return _separated_message(exc.done_titles)
     if isinstance(exc, TaskAlreadyDone):
-        if task is not None and task.status == "completed":
+        if task is not None and task.status == TaskStatus.COMPLETED:
             return gettext("Tugas ini sudah diselesaikan oleh {name} pada {when}. Isian Anda tidak disimpan.",
                            name=_name_of(task.completed_by), when=fmt_datetime(task.completed_at))
         return gettext("Tugas ini sudah ditutup oleh proses. Isian Anda tidak disimpan.")

@@ -3,6 +3,7 @@
 `make bench` prints the same figure as ``statements per completion``."""
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
@@ -17,6 +18,7 @@ MEAN_BUDGET = 8  # statements per completion, averaged over the building permit
 STEP_BUDGET = 12  # no single step above this (the handover also issues the permit: 11 today)
 
 
+@pytest.mark.commits
 def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask) -> None:
     c = web_app.extensions["ptsp"]
     client = web_app.test_client()
@@ -65,6 +67,7 @@ def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask
     assert mean <= MEAN_BUDGET, f"{mean:.1f} statements per completion: {per_step}"
 
 
+@pytest.mark.commits
 def test_reading_through_the_api_writes_nothing_but_the_minute_of_last_use(web_app: Flask) -> None:
     from app.clock import FixedClock
 

@@ -13,7 +13,8 @@ from app.files.models import ApplicationFile
 from app.files.services import open_file
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.browser.test_officer_flow import complete_by_service, open_task_from_worklist
+from tests.browser.test_officer_flow import open_task_from_worklist
+from tests.walking import do_step
 
 
 def pbg_at_draft(app: Flask) -> str:
@@ -22,7 +23,7 @@ def pbg_at_draft(app: Flask) -> str:
         number = open_file(session, c.runtime, c.settings, "building_permit", "Siti Rahmawati", "loket").file_number
     for username, data in (("loket", samples.REGISTRATION), ("verifikator2", samples.CHECK_COMPLETE),
                            ("teknis", samples.SURVEY), ("kasir", samples.PAYMENT)):
-        complete_by_service(app, number, username, data)
+        do_step(app.extensions["ptsp"], number, username, data)
     return str(number)
 
 

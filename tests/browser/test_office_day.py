@@ -11,7 +11,7 @@ from flask import Flask
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.browser.test_files import fill_registration
-from tests.worklist.conftest import do_step, open_task
+from tests.walking import do_step, open_task
 
 
 def pdf_pages(pdf: bytes) -> int:

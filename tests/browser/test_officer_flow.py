@@ -5,26 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
 
-from app.auth.models import User
-from app.engine.models import HumanTask
-from app.files.models import ApplicationFile
-from app.worklist.completion import complete_task
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.browser.test_files import register_in_browser
-
-
-def complete_by_service(app: Flask, number: str, username: str, data: dict[str, Any]) -> None:
-    """Steps this test does not look at are done through the services."""
-    c = app.extensions["ptsp"]
-    with c.db.unit_of_work() as session:
-        file = session.scalars(select(ApplicationFile).where(ApplicationFile.file_number == number)).one()
-        task = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id,
-                                                       HumanTask.status == "open")).one()
-        user = session.scalars(select(User).where(User.username == username)).one()
-        complete_task(session, c.runtime, c.forms, task.id, data, user)
+from tests.walking import do_step
 
 
 def open_task_from_worklist(page: Any, base: str, number: str, title: str) -> None:
@@ -56,9 +41,9 @@ def test_front_desk_registers_verifier_checks_head_signs(page: Any, live_server:
     assert page.locator("tbody tr", has_text=number).count() == 0  # the check is done, no longer listed
     page.context.clear_cookies()
 
-    complete_by_service(live_app, number, "teknis", samples.SURVEY)
-    complete_by_service(live_app, number, "kasir", samples.PAYMENT)
-    complete_by_service(live_app, number, "verifikator", samples.DRAFT)
+    do_step(live_app.extensions["ptsp"], number, "teknis", samples.SURVEY)
+    do_step(live_app.extensions["ptsp"], number, "kasir", samples.PAYMENT)
+    do_step(live_app.extensions["ptsp"], number, "verifikator", samples.DRAFT)
 
     sign_in(page, live_server, "kepala")
     open_task_from_worklist(page, live_server, number, "Penandatanganan izin")

@@ -292,6 +292,7 @@ class Walk:
 
 
 @pytest.mark.parametrize("process_id", catalogue_processes())
+@pytest.mark.commits
 def test_every_path_of_every_process(process_id: str, chromium: Any, walk_app: Any, walk_server: str) -> None:
     diagram = diagram_of(process_id)
     catalogue_entry(process_id)

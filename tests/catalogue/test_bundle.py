@@ -13,7 +13,8 @@ from app.engine.models import HumanTask
 from app.files.services import promised_date, promised_working_days
 from app.permits.models import Permit
 from tests.catalogue import samples as s
-from tests.catalogue.walk import add_officers, do, file_row, open_new, open_steps, state
+from tests.catalogue.walk import add_officers, file_row
+from tests.walking import do, open_new, open_steps, state
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from flask import Flask
 
 from app.container import Container
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
+from tests.walking import do, open_new
 from tests.web import signed_in
 
 SIX = ["1. Persyaratan", "2. Prosedur", "3. Jangka waktu penyelesaian", "4. Biaya / tarif", "5. Produk layanan",
@@ -91,7 +91,7 @@ def test_the_fee_notice_shows_the_breakdown_to_officers_only(web_app: Flask, dep
 
 def test_the_technical_team_records_the_survey_in_the_task_page_and_never_an_amount(
         web_app: Flask, deployed: Container) -> None:
-    from tests.catalogue.walk import state
+    from tests.walking import state
     from tests.web import post_form
 
     number = open_new(deployed, "nuisance_permit")

@@ -10,7 +10,8 @@ from app.container import Container
 from app.files.services import promised_working_days
 from app.permits.models import Permit
 from tests.catalogue import samples as s
-from tests.catalogue.walk import add_officers, do, open_new, open_steps, serial, state
+from tests.catalogue.walk import add_officers
+from tests.walking import do, open_new, open_steps, serial, state
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from app.complaints.models import Complaint
 from app.container import Container
 from app.files.models import ApplicationFile
 from app.notify.models import Notice
-from tests.catalogue.walk import open_new
+from tests.walking import open_new
 from tests.web import post_form, signed_in
 
 PIN = "482913"

@@ -21,7 +21,7 @@ from app.sla.hours import working_time_between
 from app.sla.sweep import sla_sweep
 from app.worklist.completion import claim_task
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new, state
+from tests.walking import do, open_new, state
 
 SIUP_STEPS = [("register_application", s.SIUP_REGISTRATION), ("check_documents", s.SIUP_CHECK),
               ("verify_business", s.SIUP_VERIFICATION), ("sign_permit", s.SIGN_APPROVE),

@@ -21,8 +21,8 @@ from app.desk.services import histograms
 from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
 from app.sla.hours import working_time_between
-from tests.catalogue.walk import do, open_new, state
 from tests.desk.history import HO_STEPS, SIUP_STEPS, bucket_median, bucket_p90, quantised
+from tests.walking import do, open_new, state
 
 DATA = {"trade_licence": dict(SIUP_STEPS), "nuisance_permit": dict(HO_STEPS)}
 ACTIONS = st.lists(st.one_of(
@@ -194,6 +194,7 @@ def test_a_step_committed_late_is_counted_exactly_once(web_app: Flask, deployed:
     assert_running_figures_equal_history(deployed, files, steps)
 
 
+@pytest.mark.commits
 def test_two_runs_at_once_count_each_step_once(web_app: Flask, deployed: Container, clock: FixedClock) -> None:
     """Overlapping runs (two beat workers) never double count: the second waits for the first's
     transaction, then finds every step already flagged."""

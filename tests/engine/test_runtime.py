@@ -97,6 +97,7 @@ def test_completing_a_task_twice_is_refused(container: Container) -> None:
         complete(container, task.id, {"note": "lagi"})
 
 
+@pytest.mark.commits
 def test_two_officers_completing_at_once_one_wins_and_nothing_is_overwritten(container: Container) -> None:
     deploy_fixture(container, "wait_with_timer.bpmn")
     instance_id = start(container, "wait_with_timer", {"wait_for": "P3D"})

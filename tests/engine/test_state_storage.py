@@ -29,6 +29,7 @@ from tests import samples
 from tests.conftest import REQUIRE_SERVICES
 
 
+@pytest.mark.commits
 def test_the_state_is_stored_compressed_and_reads_back(deployed: Container) -> None:
     c = deployed
     with c.db.unit_of_work() as session:

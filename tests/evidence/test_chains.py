@@ -20,7 +20,7 @@ from app.evidence.keys import office_identity
 from app.evidence.services import check_integrity, run_daily
 from app.notify.models import Notice
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
+from tests.walking import do, open_new
 
 
 def file_with_history(c: Container) -> tuple[str, int]:
@@ -83,6 +83,7 @@ def test_untouched_chains_verify_and_count_every_link(walked: tuple[Container, s
 
 
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_tail", "reorder", "insert"])
+@pytest.mark.commits
 def test_a_file_history_changed_in_the_database_is_named(walked: tuple[Container, str, int], tamper: str) -> None:
     c, number, instance_id = walked
     rows = events(c, instance_id)
@@ -115,6 +116,7 @@ def test_a_file_history_changed_in_the_database_is_named(walked: tuple[Container
 
 
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_tail", "reorder", "insert"])
+@pytest.mark.commits
 def test_an_audit_log_changed_in_the_database_is_named(walked: tuple[Container, str, int], tamper: str) -> None:
     c, _, _ = walked
     with c.db.unit_of_work() as session:
@@ -143,6 +145,7 @@ def test_an_audit_log_changed_in_the_database_is_named(walked: tuple[Container, 
     assert only.startswith(expected), only
 
 
+@pytest.mark.commits
 def test_a_rewritten_whole_chain_is_caught_by_the_signed_anchor(walked: tuple[Container, str, int]) -> None:
     c, number, instance_id = walked
     with c.db.unit_of_work() as session:
@@ -181,6 +184,7 @@ def test_an_edited_or_removed_anchor_is_caught(walked: tuple[Container, str, int
     assert removed.startswith(f"anchor {second.name}: previous_anchor_sha256: expected None, found ")
 
 
+@pytest.mark.commits
 def test_the_daily_run_records_the_check_tells_administrators_and_healthz_degrades(
         walked: tuple[Container, str, int], web_app: Flask) -> None:
     c, number, instance_id = walked
@@ -203,6 +207,7 @@ def test_the_daily_run_records_the_check_tells_administrators_and_healthz_degrad
     assert health["integrity"]["ok"] is False and f"file {number}" in health["integrity"]["problem"]
 
 
+@pytest.mark.commits
 def test_cli_audit_verify_exits_non_zero_and_names_the_break(walked: tuple[Container, str, int], web_app: Flask) -> None:
     c, number, instance_id = walked
     runner = web_app.test_cli_runner()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, select, text
 
@@ -15,7 +16,7 @@ from app.evidence.services import check_integrity
 from app.migrate import upgrade
 from app.publisher import RecordingPublisher
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
+from tests.walking import do, open_new
 
 
 def test_a_completion_writes_its_history_links_with_no_statement_of_their_own(web_app: Flask,
@@ -34,6 +35,7 @@ def test_a_completion_writes_its_history_links_with_no_statement_of_their_own(we
     assert "history_head" in update and "state" in update and "lock_version" in update
 
 
+@pytest.mark.commits
 def test_the_migration_chains_existing_rows_in_the_order_they_were_written(tmp_path: Path, database_url: str) -> None:
     if database_url.startswith("sqlite"):
         database_url = f"sqlite:///{tmp_path / 'old.sqlite'}"

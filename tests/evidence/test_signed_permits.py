@@ -19,8 +19,8 @@ from app.evidence.pdfsign import check_pdf
 from app.permits.models import Permit
 from app.permits.services import verification_token
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
 from tests.permits.test_verification import granted_trade_licence
+from tests.walking import do, open_new
 from tests.web import post_form, signed_in
 
 

@@ -9,24 +9,13 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
-from app.auth.models import User
 from app.clock import FixedClock
 from app.container import Container
-from app.engine.models import HumanTask
 from app.files.models import ApplicationFile, Attachment
-from app.worklist.completion import complete_task
 from tests import samples
 from tests.files.intake_helpers import DOCUMENTS, register
+from tests.walking import do_step
 from tests.web import signed_in
-
-
-def complete_open_step(c: Container, number: str, username: str, data: dict) -> None:
-    with c.db.unit_of_work() as session:
-        file = session.scalars(select(ApplicationFile).where(ApplicationFile.file_number == number)).one()
-        task = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id,
-                                                       HumanTask.status == "open")).one()
-        user = session.scalars(select(User).where(User.username == username)).one()
-        complete_task(session, c.runtime, c.forms, task.id, data, user)
 
 
 def timeline_rows(page: str) -> dict[str, str]:
@@ -38,7 +27,7 @@ def test_timeline_shows_each_step_with_its_officer_and_duration(web_app: Flask, 
                                                                 clock: FixedClock) -> None:
     number, _, _ = register(signed_in(web_app, "loket"))
     clock.advance(hours=2, minutes=30)
-    complete_open_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
+    do_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
     clock.advance(days=1, hours=3)
 
     response = signed_in(web_app, "manajer").get(f"/files/{number}")

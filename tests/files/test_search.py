@@ -14,17 +14,9 @@ from app.container import Container
 from app.engine.models import ProcessInstance
 from app.files.models import ApplicationFile, FileSearchTerm
 from app.files.search import name_terms
-from app.files.services import open_file
 from tests.files.intake_helpers import register, registration
+from tests.walking import open_new
 from tests.web import signed_in
-
-
-def open_files(c: Container, names: list[str], process_id: str = "building_permit") -> list[str]:
-    numbers = []
-    with c.db.unit_of_work() as session:
-        for name in names:
-            numbers.append(open_file(session, c.runtime, c.settings, process_id, name, "test").file_number)
-    return numbers
 
 
 def listed(page: str) -> list[str]:
@@ -39,7 +31,7 @@ def test_name_terms_fold_case_accents_and_punctuation() -> None:
 
 
 def test_a_file_is_found_by_any_words_of_the_applicants_name(web_app: Flask, deployed: Container) -> None:
-    siti, joko, siti_am = open_files(deployed, ["Siti Rahmawati", "Joko Susilo", "Siti Aminah"])
+    siti, joko, siti_am = [open_new(deployed, applicant=name) for name in ["Siti Rahmawati", "Joko Susilo", "Siti Aminah"]]
     client = signed_in(web_app, "verifikator")
 
     page = client.get("/files?q=siti").get_data(as_text=True)
@@ -53,7 +45,7 @@ def test_a_file_is_found_by_any_words_of_the_applicants_name(web_app: Flask, dep
 
 
 def test_a_file_is_found_by_its_number_as_typed(web_app: Flask, deployed: Container) -> None:
-    _first, second = open_files(deployed, ["Siti Rahmawati", "Joko Susilo"])
+    _first, second = [open_new(deployed, applicant=name) for name in ["Siti Rahmawati", "Joko Susilo"]]
     client = signed_in(web_app, "manajer")
     page = client.get(f"/files?q={second.lower()}").get_data(as_text=True)
     assert listed(page) == [second] and "Ditemukan menurut nomor berkas." in page
@@ -62,7 +54,7 @@ def test_a_file_is_found_by_its_number_as_typed(web_app: Flask, deployed: Contai
 def test_a_file_is_found_by_nik_and_the_nik_is_shown_masked(web_app: Flask, deployed: Container) -> None:
     nik = "3314014507850002"
     number, _, _ = register(signed_in(web_app, "loket"), data=registration(applicant__nik=nik))
-    open_files(deployed, ["Joko Susilo"])
+    open_new(deployed, applicant="Joko Susilo")
     page = signed_in(web_app, "admin").get(f"/files?q={nik}").get_data(as_text=True)
     assert listed(page) == [number] and "Ditemukan menurut NIK." in page
     assert nik not in page.replace(f"q={nik}", "").replace(f'value="{nik}"', "")  # only where it was typed
@@ -89,10 +81,10 @@ def test_a_query_that_cannot_match_is_explained_beside_the_search_box(web_app: F
 
 def test_the_list_filters_by_permit_type_state_deadline_and_dates(web_app: Flask, deployed: Container,
                                                                   clock: FixedClock) -> None:
-    pbg_old = open_files(deployed, ["Siti Rahmawati"])[0]
+    pbg_old = open_new(deployed, applicant="Siti Rahmawati")
     clock.advance(days=10)
-    pbg_new, = open_files(deployed, ["Joko Susilo"])
-    ho, = open_files(deployed, ["Ani Wijaya"], process_id="nuisance_permit")
+    pbg_new = open_new(deployed, applicant="Joko Susilo")
+    ho = open_new(deployed, "nuisance_permit", "Ani Wijaya")
     with deployed.db.unit_of_work() as session:
         late = session.scalars(select(ApplicationFile).where(ApplicationFile.file_number == pbg_old)).one()
         late.sla_state, late.sla_due_at = "breached", clock.now() - timedelta(days=1)
@@ -113,7 +105,7 @@ def test_the_list_filters_by_permit_type_state_deadline_and_dates(web_app: Flask
 
 def test_the_list_pages_newest_first(web_app: Flask, deployed: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("app.files.search.PAGE_SIZE", 2)
-    numbers = open_files(deployed, ["Siti A", "Siti B", "Siti C"])
+    numbers = [open_new(deployed, applicant=name) for name in ["Siti A", "Siti B", "Siti C"]]
     with deployed.db.unit_of_work() as session:
         assert session.scalar(select(FileSearchTerm.term).where(FileSearchTerm.term == "siti").limit(1)) == "siti"
     client = signed_in(web_app, "verifikator")

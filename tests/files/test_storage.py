@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -59,4 +58,11 @@ def test_refused_uploads_leave_nothing_behind(deployed: Container, content: byte
 def test_path_tricks_in_names_are_flattened(deployed: Container) -> None:
     attachment = _store(deployed, _file_id(deployed), PDF, "../../etc/passwd.pdf")
     assert attachment.filename == "passwd.pdf"
-    assert isinstance(attachment_path(deployed.settings.var_dir, attachment), Path)
+    var_dir = deployed.settings.var_dir
+    path = attachment_path(var_dir, attachment)
+    # The document is there, whole, under its content's name inside var/attachments/ ...
+    assert path.resolve().is_relative_to((var_dir / "attachments").resolve())
+    assert path.name == attachment.sha256 and path.read_bytes() == PDF
+    # ... and the name in the upload wrote nothing anywhere else: no passwd.pdf, no half-written part.
+    assert [p for p in var_dir.rglob("*") if p.is_file()] == [path]
+    assert list(var_dir.parent.rglob("passwd*")) == []

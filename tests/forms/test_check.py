@@ -17,8 +17,8 @@ from app.designer.validation import validate_diagram
 from app.forms.check import check_form_text
 from app.forms.registry import FormRegistry
 from app.publisher import RecordingPublisher
+from tests.walking import open_pbg, open_task
 from tests.web import post_form, signed_in
-from tests.worklist.conftest import open_pbg, open_task
 
 
 def truncated(name: str) -> str:

@@ -22,17 +22,16 @@ from app.engine.definitions import deploy_directory
 from app.engine.models import HumanTask
 from app.publisher import RecordingPublisher
 from tests.api.test_api import api, assert_error, open_pbg, token_for
-from tests.conftest import _truncate_postgres, seed_office_users
+from tests.conftest import seed_office_users
 
 
 @pytest.fixture(params=[1])
-def busy_app(request: pytest.FixtureRequest, postgres_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+def busy_app(request: pytest.FixtureRequest, committed_postgres: str, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
     """The web application on PostgreSQL with a pool of ``request.param`` connections, none waited for
     longer than 0.5 s, and row locks waited for 1 s at most."""
     from app import create_app
 
-    _truncate_postgres(postgres_url)
-    settings = Settings(database_url=postgres_url, var_dir=tmp_path / "var", secret_key="tests-only-secret-key-0001",
+    settings = Settings(database_url=committed_postgres, var_dir=tmp_path / "var", secret_key="tests-only-secret-key-0001",
                         broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
     settings = replace(settings, db_pool_size=request.param, db_max_overflow=0, db_pool_timeout_seconds=0.5,
                        db_lock_timeout_seconds=1.0, db_statement_timeout_seconds=10.0)

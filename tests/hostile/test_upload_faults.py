@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -26,8 +27,9 @@ from app.files.models import Attachment
 from app.files.storage import attachments_dir, staging_dir, sweep_attachments
 from tests import samples
 from tests.conftest import _demo_password_hash
+from tests.walking import open_pbg, open_task, walk
 from tests.web import csrf_token, signed_in
-from tests.worklist.conftest import browser_form, open_pbg, open_task, walk
+from tests.worklist.conftest import browser_form
 
 JPEG = b"\xff\xd8\xff\xe0" + b"foto tampak depan " * 4000 + b"\xff\xd9"
 
@@ -38,6 +40,7 @@ def _documents(var_dir: Path) -> list[str]:
     return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()) if base.exists() else []
 
 
+@pytest.mark.commits
 def test_officers_racing_on_one_task_with_a_photo_one_wins_the_others_get_409(web_app: Flask) -> None:
     from app.auth.models import User
 
@@ -141,6 +144,7 @@ def _kill_uploader(settings: Any, mode: str, wait_for: str) -> None:
             proc.stdout.close()
 
 
+@pytest.mark.commits
 def test_a_process_killed_before_its_commit_leaves_no_document_and_the_sweep_clears_the_rest(
         deployed: Container) -> None:
     _kill_uploader(deployed.settings, "before-commit", "stored, not committed")
@@ -158,6 +162,7 @@ def test_a_process_killed_before_its_commit_leaves_no_document_and_the_sweep_cle
     assert _documents(var_dir) == []
 
 
+@pytest.mark.commits
 def test_a_process_killed_mid_upload_leaves_only_a_partial_staged_file_which_is_swept(deployed: Container) -> None:
     _kill_uploader(deployed.settings, "mid-upload", "halfway")
     var_dir = deployed.settings.var_dir

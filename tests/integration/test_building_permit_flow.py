@@ -6,21 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from app.auth.models import User
 from app.auth.services import create_user
 from app.clock import FixedClock
 from app.container import Container
 from app.engine.timers import fire_due_timers
-from app.files.services import FileState, file_state, open_file
-from app.worklist.completion import complete_task
-from app.worklist.queries import open_tasks
-from tests import samples
-from tests.catalogue.walk import serial
-
-LANE_OFFICERS = {"front_office": "loket", "verifier": "verifikator", "technical_team": "teknis",
-                 "cashier": "kasir", "head": "kepala"}
+from tests import samples, walking
+from tests.walking import LANE_OFFICERS, open_pbg, open_task, serial, state
 
 
 @pytest.fixture
@@ -31,26 +23,11 @@ def office(deployed: Container) -> Container:
     return deployed
 
 
-def open_pbg(c: Container) -> str:
-    with c.db.unit_of_work() as session:
-        number = open_file(session, c.runtime, c.settings, "building_permit", "Siti Rahmawati", "loket").file_number
-    assert number is not None
-    return number
-
-
-def state(c: Container, number: str) -> FileState:
-    with c.db.unit_of_work() as session:
-        return file_state(session, c.runtime, number)
-
-
 def do(c: Container, number: str, expected_title: str, data: dict[str, Any]) -> None:
-    """Complete the file's single open step, as an officer of its lane."""
-    [task] = state(c, number).open_tasks
+    """Complete the file's single open step, titled ``expected_title``, as an officer of its lane."""
+    task = open_task(c, number)
     assert task.title == expected_title
-    with c.db.unit_of_work() as session:
-        user = session.scalars(select(User).where(User.username == LANE_OFFICERS[task.lane])).one()
-        assert task.id in {t.id for t in open_tasks(session, user.lane_names)}
-        complete_task(session, c.runtime, c.forms, task.id, data, user)
+    walking.do(c, number, task.task_name, data)
 
 
 def test_complete_file_with_one_resubmission_is_granted(office: Container, clock: FixedClock) -> None:

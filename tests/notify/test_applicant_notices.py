@@ -11,8 +11,8 @@ from app.publisher import RecordingPublisher
 from tests import samples
 from tests.files.intake_helpers import register, registration
 from tests.sla.office import CapturingSender, run_deliveries
+from tests.walking import do_step
 from tests.web import signed_in
-from tests.worklist.conftest import do_step
 
 ADDRESS = samples.REGISTRATION["applicant_email"]
 

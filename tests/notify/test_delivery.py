@@ -27,7 +27,8 @@ from app.notify.models import Delivery, Notice
 from app.notify.services import create_notices, failed_deliveries, retry_delivery
 from app.publisher import RecordingPublisher
 from app.sla.sweep import sla_sweep
-from tests.sla.office import CapturingSender, make_office, open_pbg, user
+from tests.sla.office import CapturingSender, make_office
+from tests.walking import open_pbg, user
 
 DETAIL = {"scope": "file", "file_number": "PBG-2026-000001", "process_id": "building_permit",
           "permit_type": "Persetujuan Bangunan Gedung (PBG)", "step": "Pemeriksaan lapangan (BAP)",

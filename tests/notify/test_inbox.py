@@ -22,7 +22,8 @@ from app.notify.services import (
 )
 from app.sla.sweep import sla_sweep
 from tests import samples
-from tests.sla.office import do, make_office, open_pbg, open_step, user
+from tests.sla.office import make_office
+from tests.walking import do, open_pbg, open_task, user
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -63,7 +64,7 @@ def test_inbox_lists_acknowledges_and_guards_notices(office: Container, clock: F
 def test_reassign_only_by_a_manager_to_an_officer_of_the_lane(office: Container) -> None:
     c = office
     number = open_pbg(c)
-    task = open_step(c, number)
+    task = open_task(c, number)
     assert task.lane == "front_office"
     with c.db.unit_of_work() as session:
         manager, loket, kasir = user(session, "manajer"), user(session, "loket"), user(session, "kasir")

@@ -13,8 +13,8 @@ from app.permits.services import office_letterhead
 from app.sla.services import assign_manager, responsibility_coverage
 from tests import samples
 from tests.files.intake_helpers import register
+from tests.walking import do_step, open_task
 from tests.web import post_form, signed_in
-from tests.worklist.conftest import do_step, open_task
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -9,7 +9,8 @@ from app.container import Container
 from app.worklist.completion import FormInvalid
 from tests.catalogue import samples as s
 from tests.catalogue.test_procedures import finish, permits
-from tests.catalogue.walk import add_officers, do, open_new
+from tests.catalogue.walk import add_officers
+from tests.walking import do, open_new
 
 
 @pytest.fixture

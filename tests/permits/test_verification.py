@@ -16,7 +16,7 @@ from app.container import Container
 from app.permits.models import Permit
 from app.permits.services import verification_token, verify_token
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new, serial
+from tests.walking import do, open_new, serial
 from tests.web import post_form, signed_in
 
 

@@ -14,7 +14,7 @@ from app.files.models import ApplicationFile, Attachment
 from app.privacy.models import PersonalDataAccess
 from tests import samples
 from tests.files.intake_helpers import register
-from tests.files.test_file_page import complete_open_step
+from tests.walking import do_step
 from tests.web import post_form, signed_in
 
 NIK = samples.REGISTRATION["applicant"]["nik"]
@@ -70,7 +70,7 @@ def test_the_verifier_checking_documents_shows_the_nik_by_a_logged_action(web_ap
     assert ("verifikator", number, "search") in kinds and ("verifikator", number, "task_page") in kinds
 
     # Past the document check, the next step's officer sees the registration data with the NIK masked.
-    complete_open_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
+    do_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
     with deployed.db.unit_of_work() as session:
         survey_id = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
                                                               HumanTask.status == "open"))

@@ -12,7 +12,7 @@ from app.clock import FixedClock
 from app.container import Container
 from tests import samples
 from tests.files.intake_helpers import register
-from tests.files.test_file_page import complete_open_step
+from tests.walking import do_step
 from tests.web import post_form, signed_in
 
 _TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')
@@ -35,7 +35,7 @@ def test_number_and_pin_show_steps_and_promised_date_and_nothing_personal(
         web_app: Flask, deployed: Container, clock: FixedClock) -> None:
     number, pin, _ = register(signed_in(web_app, "loket"))
     clock.advance(hours=3)
-    complete_open_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
+    do_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
 
     public = web_app.test_client()
     form = public.get("/track")

@@ -15,7 +15,7 @@ from app.container import Container
 from app.files.models import ApplicationFile
 from app.skm.models import ELEMENTS, SurveyResponse, SurveyTokenUse
 from tests.catalogue import samples as s
-from tests.catalogue.walk import do, open_new
+from tests.walking import do, open_new
 from tests.web import post_form, signed_in
 
 PIN = "482913"

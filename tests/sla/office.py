@@ -10,14 +10,12 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.auth.services import set_lanes, set_password
 from app.container import Container
-from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
-from app.files.services import get_file, open_file
+from app.files.services import get_file
 from app.notify.delivery import DELIVER_JOB, Outcome, deliver
 from app.notify.models import Notice
 from app.publisher import RecordingPublisher
 from app.sla.services import assign_manager
-from app.worklist.completion import complete_task
 
 PASSWORD = "rahasia-12345"
 OFFICERS = {  # username: (lanes, role)
@@ -29,10 +27,6 @@ OFFICERS = {  # username: (lanes, role)
     "wakil": (["head"], "officer"),
     "manajer": ([], "manager"),
 }
-LANE_OFFICER = {"front_office": "loket", "verifier": "verifikator", "technical_team": "teknis",
-                "cashier": "kasir", "head": "kepala"}
-
-
 @functools.cache
 def _password_hash() -> str:
     probe = User(username="probe", full_name="probe", role="officer", password_hash="")
@@ -51,33 +45,6 @@ def make_office(c: Container) -> None:
         session.flush()
         manager = session.scalars(select(User).where(User.username == "manajer")).one()
         assign_manager(session, manager, "building_permit", None, "admin", c.clock)
-
-
-def user(session: Any, username: str) -> User:
-    return session.scalars(select(User).where(User.username == username)).one()
-
-
-def open_pbg(c: Container) -> str:
-    with c.db.unit_of_work() as session:
-        number = open_file(session, c.runtime, c.settings, "building_permit", "Siti Rahmawati", "loket").file_number
-    assert number is not None
-    return number
-
-
-def open_step(c: Container, number: str) -> HumanTask:
-    with c.db.unit_of_work() as session:
-        file = get_file(session, number)
-        [task] = session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == file.instance_id, HumanTask.status == "open")).all()
-        return task
-
-
-def do(c: Container, number: str, task_name: str, data: dict[str, Any]) -> None:
-    """Complete the file's single open step as an officer of its lane."""
-    task = open_step(c, number)
-    assert task.task_name == task_name, (task.task_name, task_name)
-    with c.db.unit_of_work() as session:
-        complete_task(session, c.runtime, c.forms, task.id, data, user(session, LANE_OFFICER[task.lane]))
 
 
 def file_row(c: Container, number: str) -> ApplicationFile:

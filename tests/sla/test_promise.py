@@ -13,8 +13,8 @@ from app.clock import FixedClock
 from app.container import Container
 from tests import samples
 from tests.files.intake_helpers import register
-from tests.files.test_file_page import complete_open_step
 from tests.public.test_track import track
+from tests.walking import do_step
 from tests.web import signed_in
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -35,7 +35,7 @@ def test_file_checked_complete_the_next_working_day_promises_the_sla_deadline_ev
     assert "sejak berkas dinyatakan lengkap dan benar" in receipt and "sejak tanggal pendaftaran" not in receipt
 
     clock.set(datetime(2026, 3, 16, 9, 0, tzinfo=WIB))  # Monday: the documents are declared complete
-    complete_open_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
+    do_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
 
     reprint = loket.get(f"/files/{number}/receipt").get_data(as_text=True)
     assert promised(reprint) == ["paling lambat 7 April 2026 (10 hari kerja)"]
@@ -53,7 +53,7 @@ def test_documents_returned_then_completed_on_30_march_promise_14_april_everywhe
     loket = signed_in(web_app, "loket")
     number, pin, _ = register(loket)
     clock.set(datetime(2026, 3, 16, 9, 0, tzinfo=WIB))
-    complete_open_step(deployed, number, "verifikator", samples.CHECK_INCOMPLETE)
+    do_step(deployed, number, "verifikator", samples.CHECK_INCOMPLETE)
 
     # While the documents are missing the applicant is told what to bring and by when.
     waiting = track(web_app.test_client(), number, pin).get_data(as_text=True)
@@ -65,8 +65,8 @@ def test_documents_returned_then_completed_on_30_march_promise_14_april_everywhe
     assert "Paling lambat 7 Apr 2026 16.00 WIB" in waiting
 
     clock.set(datetime(2026, 3, 30, 9, 0, tzinfo=WIB))
-    complete_open_step(deployed, number, "loket", samples.RESUBMISSION)
-    complete_open_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
+    do_step(deployed, number, "loket", samples.RESUBMISSION)
+    do_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)
 
     expected = ["paling lambat 14 April 2026 (10 hari kerja)"]
     assert promised(loket.get(f"/files/{number}/receipt").get_data(as_text=True)) == expected
@@ -84,8 +84,8 @@ def test_while_the_fee_is_unpaid_the_promise_moves_with_the_pause(
     clock.set(datetime(2026, 1, 5, 8, 0, tzinfo=WIB))
     loket = signed_in(web_app, "loket")
     number, pin, _ = register(loket)
-    complete_open_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)  # due Tuesday 20 January
-    complete_open_step(deployed, number, "teknis", samples.SURVEY)  # the fee is now unpaid: the clock pauses
+    do_step(deployed, number, "verifikator", samples.CHECK_COMPLETE)  # due Tuesday 20 January
+    do_step(deployed, number, "teknis", samples.SURVEY)  # the fee is now unpaid: the clock pauses
     clock.set(datetime(2026, 1, 7, 8, 0, tzinfo=WIB))  # two working days later
     page = loket.get(f"/files/{number}").get_data(as_text=True)
     assert promised(page) == ["paling lambat 22 Januari 2026 (10 hari kerja)"]

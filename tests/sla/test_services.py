@@ -65,6 +65,7 @@ def test_other_processes_see_a_change_after_the_refresh_interval(container: Cont
     other_process_db.dispose()
 
 
+@pytest.mark.commits
 def test_this_process_sees_a_committed_change_at_once(container: Container) -> None:
     assert container.office_calendar.current().is_working_day(FLOOD)
     with container.db.unit_of_work() as session:

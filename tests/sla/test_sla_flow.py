@@ -15,17 +15,8 @@ from app.notify.services import reassign_task
 from app.publisher import RecordingPublisher
 from app.sla.sweep import sla_sweep
 from tests import samples
-from tests.sla.office import (
-    CapturingSender,
-    do,
-    file_row,
-    make_office,
-    notices,
-    open_pbg,
-    open_step,
-    run_deliveries,
-    user,
-)
+from tests.sla.office import CapturingSender, file_row, make_office, notices, run_deliveries
+from tests.walking import do, open_pbg, open_task, user
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -61,7 +52,7 @@ def test_file_escalates_step_by_step_and_each_notice_goes_out_once(
     # 10 working days after Wednesday 7 January (16 January is Isra Mi'raj), at the close of office hours.
     assert started.sla_due_at == wib(2026, 1, 22, 16, 0)
     assert started.sla_next_check_at == wib(2026, 1, 20, 8, 0)  # enters warning with 3 working days left
-    survey = open_step(c, number)
+    survey = open_task(c, number)
     assert survey.due_at == wib(2026, 1, 12, 16, 0) and survey.sla_state == "on_track"
 
     clock.set(wib(2026, 1, 8, 9, 0))
@@ -69,7 +60,7 @@ def test_file_escalates_step_by_step_and_each_notice_goes_out_once(
     # The fee is unpaid: the file waits on the applicant and its clock pauses.
     paused = file_row(c, number)
     assert (paused.sla_paused_at, paused.sla_next_check_at) == (wib(2026, 1, 8, 9, 0), None)
-    payment = open_step(c, number)
+    payment = open_task(c, number)
     assert payment.task_name == "confirm_payment" and payment.sla_state is None  # not escalated
 
     clock.set(wib(2026, 1, 12, 10, 0))
@@ -83,7 +74,7 @@ def test_file_escalates_step_by_step_and_each_notice_goes_out_once(
 
     clock.set(wib(2026, 1, 12, 11, 0))
     do(c, number, "draft_permit", samples.DRAFT)
-    sign = open_step(c, number)
+    sign = open_task(c, number)
     assert sign.task_name == "sign_permit" and sign.due_at == wib(2026, 1, 13, 16, 0)
     with c.db.unit_of_work() as session:  # the manager gives the signature to the deputy head
         reassign_task(session, sign.id, user(session, "wakil"), user(session, "manajer"), c.clock)
@@ -187,4 +178,4 @@ def test_a_calendar_change_moves_deadlines_computed_after_it(office: Container, 
     do(c, number, "register_application", samples.REGISTRATION)
     do(c, number, "check_documents", samples.CHECK_COMPLETE)
     assert file_row(c, number).sla_due_at == wib(2026, 1, 21, 16, 0)  # one day later than without it
-    assert open_step(c, number).due_at == wib(2026, 1, 9, 16, 0)  # 3 working days, skipping the 8th
+    assert open_task(c, number).due_at == wib(2026, 1, 9, 16, 0)  # 3 working days, skipping the 8th

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _truncate_postgres, service_url
+from tests.conftest import worker_broker_url
 
 
 @pytest.fixture(params=["embedded", "redis"])
@@ -16,10 +16,9 @@ def real_backend(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     if request.param == "embedded":
         shutil.copy(sqlite_template, tmp_path / "ptsp.sqlite")
         return f"sqlite:///{tmp_path / 'ptsp.sqlite'}", f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
-    broker_url = service_url("TEST_BROKER_URL")
+    broker_url = worker_broker_url()
     import redis
 
     redis.Redis.from_url(broker_url).flushdb()
-    database_url = request.getfixturevalue("postgres_url")
-    _truncate_postgres(database_url)
+    database_url = request.getfixturevalue("committed_postgres")
     return database_url, broker_url

@@ -30,8 +30,8 @@ from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.models import InstanceEvent, ProcessInstance
 from app.publisher import CeleryPublisher
 from tests import samples
-from tests.conftest import _truncate_postgres, service_url
-from tests.sla.office import LANE_OFFICER, open_pbg, open_step
+from tests.conftest import worker_broker_url
+from tests.walking import LANE_OFFICERS, open_pbg, open_task
 from tests.workers.test_sla_delivery import (
     Mailbox,
     Worker,
@@ -85,13 +85,12 @@ class Web:
 
 
 @pytest.fixture
-def production_pair(postgres_url: str, tmp_path: Path) -> Settings:
-    broker_url = service_url("TEST_BROKER_URL")
+def production_pair(committed_postgres: str, tmp_path: Path) -> Settings:
+    broker_url = worker_broker_url()
     import redis
 
     redis.Redis.from_url(broker_url).flushdb()
-    _truncate_postgres(postgres_url)
-    return Settings(database_url=postgres_url, broker_url=broker_url, var_dir=tmp_path / "var")
+    return Settings(database_url=committed_postgres, broker_url=broker_url, var_dir=tmp_path / "var")
 
 
 @pytest.fixture
@@ -123,7 +122,7 @@ def test_two_web_and_three_workers_fire_each_timer_and_mail_each_notice_once(
         with c.db.unit_of_work() as session:
             deploy_diagram(session, WAIT, "wait_with_timer.bpmn", "test", c.clock)
             tokens = {lane: issue_token(session, session.scalars(select(User).where(User.username == name)).one(),
-                                        "scale-out test", c.clock) for lane, name in LANE_OFFICER.items()}
+                                        "scale-out test", c.clock) for lane, name in LANE_OFFICERS.items()}
         env = Worker(production_pair, port, tmp_path / "unused.log").env
         webs = [Web(env, tmp_path / f"web{i}.log") for i in range(2)]
         hosts.extend(webs)
@@ -137,12 +136,12 @@ def test_two_web_and_three_workers_fire_each_timer_and_mail_each_notice_once(
         turn = 0
         for step, data in (("register_application", samples.REGISTRATION), ("check_documents", samples.CHECK_COMPLETE)):
             for number in numbers:
-                task = open_step(c, number)
+                task = open_task(c, number)
                 assert task.task_name == step
                 done = webs[turn % 2].call("POST", f"/api/v1/tasks/{task.id}/complete", tokens[task.lane], {"data": data})
                 assert done["status"] == "completed"
                 turn += 1
-        assert all(open_step(c, n).task_name == "field_survey" for n in numbers)
+        assert all(open_task(c, n).task_name == "field_survey" for n in numbers)
         for number, state in zip(numbers, ("warning", "critical", "breached"), strict=True):
             escalate_now(c, number, state)
 

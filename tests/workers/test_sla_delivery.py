@@ -38,8 +38,8 @@ from app.publisher import RecordingPublisher
 from app.sla.hours import add_working_time
 from app.sla.sweep import sla_sweep
 from tests import samples
-from tests.conftest import _truncate_postgres
-from tests.sla.office import do, make_office, open_pbg, open_step
+from tests.sla.office import make_office
+from tests.walking import do, open_pbg, open_task
 
 pytestmark = pytest.mark.slow
 
@@ -188,7 +188,7 @@ def file_at_survey(c: Container) -> str:
     number = open_pbg(c)
     do(c, number, "register_application", samples.REGISTRATION)
     do(c, number, "check_documents", samples.CHECK_COMPLETE)
-    assert open_step(c, number).task_name == "field_survey"
+    assert open_task(c, number).task_name == "field_survey"
     return number
 
 
@@ -306,12 +306,12 @@ def _pings(client: Any) -> bool:
         return False
 
 
-def test_notices_go_out_once_after_redis_was_down(postgres_url: str, mailbox: tuple[Mailbox, int],
+def test_notices_go_out_once_after_redis_was_down(committed_postgres: str, mailbox: tuple[Mailbox, int],
                                                   workers: list[Worker], tmp_path: Path) -> None:
     from app import create_app
 
     box, port = mailbox
-    _truncate_postgres(postgres_url)
+    postgres_url = committed_postgres
     broker = PrivateRedis(tmp_path)
     broker.start()
     # As the worker's: a pending delivery is enqueued again 2 s after its job should have run.
@@ -340,7 +340,7 @@ def test_notices_go_out_once_after_redis_was_down(postgres_url: str, mailbox: tu
         started = time.monotonic()
         do(live, incomplete, "check_documents", samples.CHECK_INCOMPLETE)
         assert time.monotonic() - started < 5
-        assert open_step(live, incomplete).task_name == "receive_resubmission"
+        assert open_task(live, incomplete).task_name == "receive_resubmission"
         # The file escalates while Redis is down; the notices are rows, their jobs are lost.
         escalate_now(live, waiting, "breached")
         assert sla_sweep(live).notices == 2

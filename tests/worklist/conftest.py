@@ -14,12 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from app.auth.models import User
 from app.container import Container
 from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.models import HumanTask
-from app.files.services import open_file
-from app.worklist.completion import complete_task
 from tests import samples
 from tests.forms.test_render import as_browser_form
 from tests.web import csrf_token
@@ -40,34 +37,6 @@ UP_TO_SIGNATURE: list[tuple[str, dict[str, Any]]] = [
 def office(web_app: Flask) -> Container:
     c: Container = web_app.extensions["ptsp"]
     return c
-
-
-def open_pbg(c: Container, applicant: str = "Siti Rahmawati") -> str:
-    with c.db.unit_of_work() as session:
-        number = open_file(session, c.runtime, c.settings, "building_permit", applicant, "loket").file_number
-    assert number is not None
-    return number
-
-
-def open_task(c: Container, number: str) -> HumanTask:
-    """The single open step of a file."""
-    from app.files.services import file_state
-
-    with c.db.unit_of_work() as session:
-        [task] = file_state(session, c.runtime, number).open_tasks
-        return task
-
-
-def do_step(c: Container, number: str, username: str, data: dict[str, Any]) -> None:
-    task_id = open_task(c, number).id
-    with c.db.unit_of_work() as session:
-        user = session.scalars(select(User).where(User.username == username)).one()
-        complete_task(session, c.runtime, c.forms, task_id, data, user)
-
-
-def walk(c: Container, number: str, steps: list[tuple[str, dict[str, Any]]]) -> None:
-    for username, data in steps:
-        do_step(c, number, username, data)
 
 
 def set_due(c: Container, task_id: int, due: datetime | None) -> None:

@@ -16,8 +16,9 @@ from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.worklist.completion import complete_task
 from app.worklist.rules import DutiesSeparated
 from tests import samples
+from tests.walking import do_step, open_pbg, open_task, walk
 from tests.web import post_form, signed_in
-from tests.worklist.conftest import browser_form, do_step, open_pbg, open_task, row_html, submit_task, walk
+from tests.worklist.conftest import browser_form, row_html, submit_task
 
 
 def state_of(c: Container, task_id: int) -> tuple:
@@ -103,6 +104,7 @@ def test_two_officers_submitting_the_same_task_one_wins_the_other_is_told(web_ap
     assert open_task(office, number).title == "Pemeriksaan lapangan (BAP)"
 
 
+@pytest.mark.commits
 def test_completing_at_the_same_moment_exactly_one_succeeds(office: Container, web_app: Flask) -> None:
     number = open_pbg(office)
     do_step(office, number, "loket", samples.REGISTRATION)

@@ -11,10 +11,9 @@ from app.container import Container
 from app.engine.models import HumanTask
 from app.engine.step_kinds import context_kind
 from tests import samples
-from tests.catalogue.walk import serial
 from tests.files.intake_helpers import register
+from tests.walking import do_step, open_task, serial
 from tests.web import signed_in
-from tests.worklist.conftest import do_step, open_task
 
 
 def panel(page: str) -> str:

@@ -16,16 +16,9 @@ from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.files.models import ApplicationFile, Attachment
 from app.files.storage import attachments_dir
 from tests import samples
+from tests.walking import do_step, open_pbg, open_task, walk
 from tests.web import signed_in
-from tests.worklist.conftest import (
-    browser_form,
-    do_step,
-    open_pbg,
-    open_task,
-    submit_task,
-    walk,
-    worklist_ids,
-)
+from tests.worklist.conftest import browser_form, submit_task, worklist_ids
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -16,8 +17,9 @@ from app.worklist.completion import claim_task
 from app.worklist.queries import PageRequest, WorklistFilters, worklist
 from app.worklist.rules import ClaimedByOther
 from tests import samples
+from tests.walking import do_step, open_pbg, open_task
 from tests.web import post_form, signed_in
-from tests.worklist.conftest import do_step, open_pbg, open_task, row_html, set_due, start_waiting_process, worklist_ids
+from tests.worklist.conftest import row_html, set_due, start_waiting_process, worklist_ids
 
 
 def test_officers_see_only_the_open_tasks_of_their_lanes(web_app: Flask, office: Container) -> None:
@@ -174,6 +176,7 @@ def test_another_lanes_task_cannot_be_claimed(web_app: Flask, office: Container)
         assert session.get(HumanTask, task_id).claimed_by is None  # type: ignore[union-attr]
 
 
+@pytest.mark.commits
 def test_two_officers_claiming_at_once_exactly_one_wins(office: Container, web_app: Flask) -> None:
     number = open_pbg(office)
     do_step(office, number, "loket", samples.REGISTRATION)
