@@ -10,16 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from app.i18n import gettext, register
-
-register({
-    "Permintaan ini tidak dapat diproses.": "This request cannot be carried out.",
-    "Yang dicari tidak ditemukan.": "What you asked for was not found.",
-    "Anda tidak berwenang melakukan ini.": "You are not allowed to do this.",
-    "Sudah diubah orang lain atau tidak lagi dalam keadaan yang sesuai; tidak ada yang disimpan. Muat ulang dan coba lagi.":
-        "Someone else changed it or it is no longer in a suitable state; nothing was saved. Reload and try again.",
-    "Isian tidak dapat diterima; periksa kembali.": "The input cannot be accepted; please check it.",
-})
+from app.i18n import N_, gettext
 
 
 class DomainError(Exception):
@@ -29,7 +20,7 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     # Indonesian, registered with its English; subclasses give their own.
-    message: ClassVar[str] = "Permintaan ini tidak dapat diproses."
+    message: ClassVar[str] = N_("Permintaan ini tidak dapat diproses.")
 
     def user_message(self) -> str:
         """The message in the reader's language."""
@@ -41,22 +32,22 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status, code = 404, "not_found"
-    message = "Yang dicari tidak ditemukan."
+    message = N_("Yang dicari tidak ditemukan.")
 
 
 class Forbidden(DomainError):
     status, code = 403, "forbidden"
-    message = "Anda tidak berwenang melakukan ini."
+    message = N_("Anda tidak berwenang melakukan ini.")
 
 
 class Conflict(DomainError):
     """The thing changed meanwhile (another user won the race) or is no longer in a state that allows it."""
 
     status, code = 409, "conflict"
-    message = ("Sudah diubah orang lain atau tidak lagi dalam keadaan yang sesuai; tidak ada yang disimpan. "
-               "Muat ulang dan coba lagi.")
+    message = (N_("Sudah diubah orang lain atau tidak lagi dalam keadaan yang sesuai; tidak ada yang disimpan. "
+               "Muat ulang dan coba lagi."))
 
 
 class Invalid(DomainError):
     status, code = 422, "validation_failed"
-    message = "Isian tidak dapat diterima; periksa kembali."
+    message = N_("Isian tidak dapat diterima; periksa kembali.")

@@ -198,27 +198,6 @@ def fmt_duration(value: timedelta | None) -> str:
     return ("-" + text) if value.total_seconds() < 0 else text
 
 
-register({
-    "{n} hari": "{n} days",
-    "{n} jam": "{n} hours",
-    "{n} menit": "{n} minutes",
-})
-register_singular({
-    "{n} hari": "{n} day",
-    "{n} jam": "{n} hour",
-    "{n} menit": "{n} minute",
-    "{n} tugas terbuka": "{n} open task",
-    "lebih dari {n} tugas terbuka": "more than {n} open task",
-    "{n} hari kerja lagi": "{n} working day left",
-    "lewat {n} hari kerja": "{n} working day late",
-    "{n} hari kerja": "{n} working day",
-    "{n} berkas berjalan": "{n} running file",
-    "{n} masalah ditemukan; perbaiki yang ditandai pada diagram.": "{n} problem found; fix it where it is marked in the diagram.",
-    "{n} berkas dipindahkan ke versi {v}.": "{n} file moved to version {v}.",
-    "{n} berkas tetap di versinya.": "{n} file stays on its version.",
-})
-
-
 def init_app(app: Flask, *, timezone: str) -> None:
     """Flask-Babel with the catalogues of app/translations; templates get ``_``, ``gettext``, ``ngettext``
     and the formatting filters; dates are shown in ``timezone`` (the office's)."""

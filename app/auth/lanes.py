@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from app.i18n import LANGUAGES, N_, english_of, register
+from app.i18n import LANGUAGES, N_, english_of
 
 
 class LaneTitle(Mapping[str, str]):
@@ -34,10 +34,3 @@ LANES: dict[str, Mapping[str, str]] = {
     "head": LaneTitle(N_("Kepala Dinas")),
 }
 
-register({
-    "Loket Pelayanan": "Front desk",
-    "Verifikator Berkas": "Document verifier",
-    "Tim Teknis": "Technical team",
-    "Kasir": "Cashier",
-    "Kepala Dinas": "Head of office",
-})

@@ -12,22 +12,15 @@ from collections.abc import Iterable
 
 from zxcvbn import zxcvbn
 
-from app.i18n import register
+from app.i18n import N_
 
 MIN_LENGTH = 10
 MIN_SCORE = 3
 
-TOO_SHORT = "Kata sandi minimal 10 karakter."
-REPEATED = "Kata sandi ini berupa pengulangan atau urutan yang mudah ditebak; pakai beberapa kata yang tidak umum."
-COMMON = "Kata sandi ini terlalu umum atau mudah ditebak; pakai beberapa kata yang tidak umum."
-PERSONAL = "Kata sandi tidak boleh memuat nama pengguna atau nama Anda."
-
-register({
-    TOO_SHORT: "The password must be at least 10 characters.",
-    REPEATED: "This password is a repetition or sequence that is easy to guess; use a few uncommon words.",
-    COMMON: "This password is too common or easy to guess; use a few uncommon words.",
-    PERSONAL: "The password must not contain the username or your name.",
-})
+TOO_SHORT = N_("Kata sandi minimal 10 karakter.")
+REPEATED = N_("Kata sandi ini berupa pengulangan atau urutan yang mudah ditebak; pakai beberapa kata yang tidak umum.")
+COMMON = N_("Kata sandi ini terlalu umum atau mudah ditebak; pakai beberapa kata yang tidak umum.")
+PERSONAL = N_("Kata sandi tidak boleh memuat nama pengguna atau nama Anda.")
 
 
 def password_problem(password: str, personal: Iterable[str] = ()) -> str | None:

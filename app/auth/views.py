@@ -29,45 +29,16 @@ from app.auth.services import (
 from app.auth.webforms import LanguageForm, SignInForm, UserForm
 from app.container import container
 from app.db import request_session
-from app.i18n import gettext, register
+from app.i18n import N_, gettext
 from app.web.nav import add_nav
 from app.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
-register({
-    "Masuk": "Sign in",
-    "Keluar": "Sign out",
-    "Nama pengguna": "Username",
-    "Kata sandi": "Password",
-    "Nama pengguna atau kata sandi salah.": "Wrong username or password.",
-    "Nama pengguna 3-100 karakter: huruf kecil a-z, angka, titik, garis bawah atau tanda hubung; tanpa spasi.":
-        "Usernames have 3-100 characters: lower-case a-z, digits, dot, underscore or hyphen; no spaces.",
-    "{name} belum punya jalur tugas, jadi tidak akan melihat tugas apa pun.":
-        "{name} has no lane yet, so they will see no tasks.",
-    "tanpa jalur": "no lane",
-    "18 angka; dicetak di bawah nama penanda tangan izin": "18 digits; printed under a permit signer's name",
-    "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.": "Too many failed attempts. Try again in 15 minutes.",
-    "Pengguna": "Users",
-    "Tambah pengguna": "Add user",
-    "Nama lengkap": "Full name",
-    "Peran": "Role",
-    "Jalur tugas": "Lanes",
-    "Aktif": "Active",
-    "Simpan": "Save",
-    "Pengguna disimpan.": "User saved.",
-    "Kata sandi baru (kosongkan jika tidak diubah)": "New password (leave empty to keep)",
-    "Surel": "Email",
-    "Ubah": "Edit",
-    "petugas": "officer",
-    "perancang proses": "process designer",
-    "manajer": "manager",
-    "administrator": "administrator",
-})
 
 add_nav("auth.users", "Pengguna", lambda user: user is not None and user.role == "admin", order=90)
 
-ROLE_LABELS = {"officer": "petugas", "designer": "perancang proses", "manager": "manajer", "admin": "administrator"}
+ROLE_LABELS = {"officer": N_("petugas"), "designer": N_("perancang proses"), "manager": "manajer", "admin": N_("administrator")}
 
 
 

@@ -11,17 +11,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optio
 from app.auth.lanes import LANES
 from app.auth.models import ROLES
 from app.auth.services import NIP, USERNAME
-from app.i18n import LANGUAGES, register
-
-register({
-    "Nama pengguna 3-100 karakter: huruf kecil a-z, angka, titik, garis bawah atau tanda hubung; tanpa spasi.":
-        "Usernames have 3-100 characters: lower-case a-z, digits, dot, underscore or hyphen; no spaces.",
-    "Nama lengkap wajib diisi, paling panjang 200 karakter.": "The full name is required, at most 200 characters.",
-    "Pilih peran yang tersedia.": "Choose one of the roles offered.",
-    "Pilih jalur tugas yang tersedia.": "Choose lanes among those offered.",
-    "NIP terdiri dari 18 angka.": "A NIP has 18 digits.",
-    "Surel paling panjang 200 karakter.": "The email address can have at most 200 characters.",
-})
+from app.i18n import LANGUAGES, N_
 
 
 def _strip(value: str | None) -> str | None:
@@ -49,15 +39,15 @@ class UserForm(Form):
     username = StringField(filters=[_strip], validators=[Regexp(USERNAME.pattern + "$", message=(
         "Nama pengguna 3-100 karakter: huruf kecil a-z, angka, titik, garis bawah atau tanda hubung; tanpa spasi."))])
     full_name = StringField(filters=[_strip], validators=[
-        DataRequired("Nama lengkap wajib diisi, paling panjang 200 karakter."),
-        Length(max=200, message="Nama lengkap wajib diisi, paling panjang 200 karakter.")])
+        DataRequired(N_("Nama lengkap wajib diisi, paling panjang 200 karakter.")),
+        Length(max=200, message=N_("Nama lengkap wajib diisi, paling panjang 200 karakter."))])
     email = StringField(filters=[_strip], validators=[
-        Optional(), Length(max=200, message="Surel paling panjang 200 karakter.")])
+        Optional(), Length(max=200, message=N_("Surel paling panjang 200 karakter."))])
     nip = StringField(filters=[_no_spaces], validators=[
-        Optional(), Regexp(NIP.pattern + "$", message="NIP terdiri dari 18 angka.")])
+        Optional(), Regexp(NIP.pattern + "$", message=N_("NIP terdiri dari 18 angka."))])
     role = SelectField(choices=list(ROLES), default="officer", validate_choice=False,
-                       validators=[InputRequired("Pilih peran yang tersedia."),
-                                   AnyOf(list(ROLES), message="Pilih peran yang tersedia.")])
+                       validators=[InputRequired(N_("Pilih peran yang tersedia.")),
+                                   AnyOf(list(ROLES), message=N_("Pilih peran yang tersedia."))])
     lanes = SelectMultipleField(choices=list(LANES), validate_choice=False)
     active = BooleanField(false_values=("", "off", "false"))
     password = PasswordField()
@@ -66,7 +56,7 @@ class UserForm(Form):
         from wtforms.validators import ValidationError
 
         if any(lane not in LANES for lane in field.data or []):
-            raise ValidationError("Pilih jalur tugas yang tersedia.")
+            raise ValidationError(N_("Pilih jalur tugas yang tersedia."))
 
     @classmethod
     def for_change(cls, formdata: object) -> UserForm:

@@ -10,6 +10,7 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from app.catalogue.services import Catalogue, CatalogueEntry
+from app.i18n import N_
 
 # (Indonesian, English) of every label a breakdown line can carry.
 _LABELS = {
@@ -25,7 +26,7 @@ _LABELS = {
     "index": ("Indeks gangguan", "Nuisance index"),
     "tariff_m2": ("Tarif per m²", "Tariff per m²"),
     "gross": ("Retribusi menurut rumus", "Fee by the formula"),
-    "exemption": ("Pembebasan: {rule}", "Exemption: {rule}"),
+    "exemption": (N_("Pembebasan: {rule}"), "Exemption: {rule}"),
     "length": ("Panjang bagian jalan", "Length of the road section"),
     "width": ("Lebar bagian jalan", "Width of the road section"),
     "road_area": ("Luas bagian jalan", "Area of the road section"),

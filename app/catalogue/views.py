@@ -12,55 +12,11 @@ from app.catalogue.services import CatalogueEntry, UnknownPermitType, worked_exa
 from app.container import container
 from app.db import request_session
 from app.engine.definitions import latest_definition
-from app.i18n import current_language, register
+from app.i18n import current_language
 from app.web.nav import add_nav
 
 bp = Blueprint("catalogue", __name__)
 
-register({
-    "Katalog layanan": "Service catalogue",
-    "Katalog layanan perizinan": "Permit service catalogue",
-    "Standar pelayanan setiap izin yang diumumkan (UU 25/2009 pasal 21): persyaratan, prosedur, jangka waktu, "
-    "biaya, produk dan penanganan pengaduan.":
-        "The published service standard of every permit (Law 25/2009 art. 21): requirements, procedure, duration, "
-        "fee, product and complaint handling.",
-    "Izin": "Permits",
-    "Paket izin": "Permit bundles",
-    "Jangka waktu": "Duration",
-    "{n} hari kerja": "{n} working days",
-    "Biaya": "Fee",
-    "Lihat standar pelayanan": "See the service standard",
-    "Cetak": "Print",
-    "Kembali ke katalog": "Back to the catalogue",
-    "Persyaratan": "Requirements",
-    "wajib": "required",
-    "bila ada": "if applicable",
-    "Prosedur": "Procedure",
-    "Diagram prosedur (hanya baca)": "Procedure diagram (read only)",
-    "Diagram belum dipasang.": "The diagram has not been deployed yet.",
-    "Diagram tidak dapat ditampilkan.": "The diagram cannot be shown.",
-    "Jangka waktu penyelesaian": "Time to complete",
-    "Dasar penetapan": "Basis",
-    "Biaya / tarif": "Fee / tariff",
-    "Rumus": "Formula",
-    "Tarif": "Tariffs",
-    "Data yang dicatat petugas": "Data recorded by officers",
-    "Dicatat pada langkah": "Recorded at the step",
-    "Pembebasan": "Exemptions",
-    "Contoh perhitungan": "Worked examples",
-    "Jumlah": "Amount",
-    "Retribusi dihitung sistem dari data yang dicatat petugas menurut rumus ini; petugas tidak mengetik besaran retribusi.":
-        "The system computes the fee from the data officers record, by this formula; officers never type an amount.",
-    "Produk layanan": "Product",
-    "Masa berlaku": "Validity",
-    "Penanganan pengaduan": "Complaint handling",
-    "Saluran pengaduan": "Complaint channels",
-    "Jawaban paling lambat {n} hari kerja.": "Answered within {n} working days.",
-    "Sampaikan pengaduan": "Submit a complaint",
-    "Paket ini terdiri atas": "This bundle consists of",
-    "Nomor berkas diawali": "File numbers start with",
-    "Pembebasan: {rule}": "Exemption: {rule}",
-})
 
 add_nav("catalogue.index", "Katalog layanan", lambda user: True, order=5)
 

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, StatusColumn, UTCDateTime
 from app.files.models import ApplicationFile
+from app.i18n import N_
 
-CATEGORIES = ("waktu", "biaya", "persyaratan", "perilaku_petugas", "lainnya")
-CATEGORY_LABELS = {"waktu": "Waktu penyelesaian", "biaya": "Biaya / retribusi", "persyaratan": "Persyaratan",
-                   "perilaku_petugas": "Perilaku petugas", "lainnya": "Lainnya"}  # English in complaints/views.py
+CATEGORIES = (N_("waktu"), N_("biaya"), N_("persyaratan"), N_("perilaku_petugas"), N_("lainnya"))
+CATEGORY_LABELS = {N_("waktu"): N_("Waktu penyelesaian"), N_("biaya"): N_("Biaya / retribusi"), N_("persyaratan"): "Persyaratan",
+                   N_("perilaku_petugas"): N_("Perilaku petugas"), N_("lainnya"): N_("Lainnya")}  # English in complaints/views.py
 
 
 class ComplaintStatus(StrEnum):

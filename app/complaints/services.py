@@ -21,6 +21,7 @@ from app.engine.errors import NotFound
 from app.errors import Forbidden, Invalid
 from app.files.intake import pin_matches
 from app.files.models import ApplicationFile
+from app.i18n import N_
 from app.notify.models import Notice
 
 MESSAGE_MIN, MESSAGE_MAX = 10, 4000
@@ -60,13 +61,13 @@ def complaint_errors(form: ComplaintForm) -> dict[str, str]:
     """Problems of a submitted complaint by field (message keys, Indonesian)."""
     errors = {}
     if form.category not in CATEGORIES:
-        errors["category"] = "Pilih jenis pengaduan."
+        errors["category"] = N_("Pilih jenis pengaduan.")
     if not MESSAGE_MIN <= len(form.message.strip()) <= MESSAGE_MAX:
-        errors["message"] = "Uraian pengaduan 10 sampai 4.000 karakter."
+        errors["message"] = N_("Uraian pengaduan 10 sampai 4.000 karakter.")
     if len(form.contact_name.strip()) > 150:
-        errors["contact_name"] = "Nama paling panjang 150 karakter."
+        errors["contact_name"] = N_("Nama paling panjang 150 karakter.")
     if form.contact.strip() and not _CONTACT.match(form.contact.strip()):
-        errors["contact"] = "Isi nomor telepon Indonesia atau alamat surel yang benar, atau kosongkan."
+        errors["contact"] = N_("Isi nomor telepon Indonesia atau alamat surel yang benar, atau kosongkan.")
     return errors
 
 
@@ -127,7 +128,7 @@ def answer_complaint(session: Session, complaint_id: int, user: User, answer: st
         raise NotAllowed(f"{user.username!r} may not answer complaints")
     answer = (answer or "").strip()
     if not ANSWER_MIN <= len(answer) <= ANSWER_MAX:
-        raise ComplaintInvalid({"answer": "Jawaban 10 sampai 4.000 karakter."})
+        raise ComplaintInvalid({"answer": N_("Jawaban 10 sampai 4.000 karakter.")})
     complaint = session.get(Complaint, complaint_id)
     if complaint is None:
         raise NotFound(f"no complaint {complaint_id}")

@@ -23,65 +23,12 @@ from app.complaints.services import (
 from app.complaints.webforms import AnswerForm, ComplaintStatusForm, ComplaintWebForm
 from app.container import container
 from app.db import after_commit, request_session
-from app.i18n import gettext, register
+from app.i18n import gettext
 from app.ratelimit import Limit
 from app.web.nav import add_nav
 
 bp = Blueprint("complaints", __name__)
 
-register({
-    "Pengaduan": "Complaints",
-    "Sampaikan pengaduan": "Submit a complaint",
-    "Pengaduan layanan perizinan": "Complaint about a permit service",
-    "Masukkan nomor berkas dan PIN pelacakan yang tercetak pada bukti pendaftaran, lalu uraikan keluhan Anda. "
-    "Pengaduan diteruskan kepada manajer pelayanan.":
-        "Enter the file number and tracking PIN printed on the registration receipt, then describe your complaint. "
-        "It goes to the service managers.",
-    "Jenis pengaduan": "Kind of complaint",
-    "Uraian pengaduan": "Your complaint",
-    "Nama (boleh dikosongkan)": "Name (optional)",
-    "Telepon atau surel (boleh dikosongkan)": "Phone or email (optional)",
-    "Kirim pengaduan": "Send the complaint",
-    "Pengaduan diterima": "Complaint received",
-    "Nomor pengaduan Anda: {ref}. Jawaban dapat dilihat melalui halaman status pengaduan dengan nomor berkas dan PIN yang sama.":
-        "Your complaint number: {ref}. The answer can be read on the complaint status page with the same file number and PIN.",
-    "Status pengaduan": "Complaint status",
-    "Lihat status pengaduan": "See the status of complaints",
-    "Lihat": "Show",
-    "Belum ada pengaduan untuk berkas ini.": "There is no complaint about this file.",
-    "Jawaban": "Answer",
-    "menunggu jawaban": "awaiting an answer",
-    "dijawab {date}": "answered {date}",
-    "Nomor berkas atau PIN salah.": "Wrong file number or PIN.",
-    "Terlalu banyak percobaan. Coba lagi dalam 15 menit.": "Too many attempts. Try again in 15 minutes.",
-    "Terlalu banyak pengaduan dalam waktu singkat. Coba lagi besok.": "Too many complaints in a short time. Try again tomorrow.",
-    "Periksa isian yang ditandai; pengaduan belum dikirim.": "Check the marked fields; the complaint was not sent.",
-    "Pilih jenis pengaduan.": "Choose the kind of complaint.",
-    "Uraian pengaduan 10 sampai 4.000 karakter.": "The complaint must have 10 to 4,000 characters.",
-    "Nama paling panjang 150 karakter.": "The name can have at most 150 characters.",
-    "Isi nomor telepon Indonesia atau alamat surel yang benar, atau kosongkan.":
-        "Enter an Indonesian phone number or a valid email address, or leave it empty.",
-    "Jawaban 10 sampai 4.000 karakter.": "The answer must have 10 to 4,000 characters.",
-    "Pengaduan masuk": "Complaints received",
-    "Belum ada pengaduan.": "No complaints yet.",
-    "Diterima": "Received",
-    "Kontak": "Contact",
-    "Kirim jawaban": "Send the answer",
-    "Jawaban disimpan dan dapat dilihat pemohon.": "The answer was saved; the applicant can read it.",
-    "terbuka": "open",
-    "dijawab": "answered",
-    "waktu": "time",
-    "biaya": "fees",
-    "persyaratan": "requirements",
-    "perilaku_petugas": "officers' conduct",
-    "lainnya": "other",
-    "Waktu penyelesaian": "Time taken",
-    "Biaya / retribusi": "Fees",
-    "Perilaku petugas": "Officers' conduct",
-    "Lainnya": "Other",
-})
-
-register({"Persyaratan": "Requirements"})
 
 add_nav("complaints.new", "Sampaikan pengaduan", lambda user: user is None, order=96)
 add_nav("complaints.index", "Pengaduan", lambda user: user is not None and user.role in ANSWERERS, order=60)

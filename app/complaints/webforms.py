@@ -10,6 +10,7 @@ from wtforms.validators import AnyOf, Length, Optional, Regexp
 
 from app.complaints.models import CATEGORIES
 from app.complaints.services import _CONTACT, ANSWER_MAX, ANSWER_MIN, MESSAGE_MAX, MESSAGE_MIN, ComplaintForm
+from app.i18n import N_
 
 
 def _strip(value: str | None) -> str:
@@ -23,12 +24,12 @@ def _file_number(value: str | None) -> str:
 class ComplaintWebForm(Form):
     file_number = StringField(filters=[_file_number])
     pin = StringField(filters=[lambda v: _strip(v)[:20]])
-    category = StringField(validators=[AnyOf(list(CATEGORIES), message="Pilih jenis pengaduan.")])
+    category = StringField(validators=[AnyOf(list(CATEGORIES), message=N_("Pilih jenis pengaduan."))])
     message = TextAreaField(filters=[_strip], validators=[
-        Length(MESSAGE_MIN, MESSAGE_MAX, message="Uraian pengaduan 10 sampai 4.000 karakter.")])
-    contact_name = StringField(filters=[_strip], validators=[Length(max=150, message="Nama paling panjang 150 karakter.")])
+        Length(MESSAGE_MIN, MESSAGE_MAX, message=N_("Uraian pengaduan 10 sampai 4.000 karakter."))])
+    contact_name = StringField(filters=[_strip], validators=[Length(max=150, message=N_("Nama paling panjang 150 karakter."))])
     contact = StringField(filters=[_strip], validators=[Optional(), Regexp(_CONTACT, message=(
-        "Isi nomor telepon Indonesia atau alamat surel yang benar, atau kosongkan."))])
+        N_("Isi nomor telepon Indonesia atau alamat surel yang benar, atau kosongkan.")))])
 
     def complaint(self) -> ComplaintForm:
         """What the services record (long fields cut: they are shown back, never stored, when invalid)."""
@@ -47,4 +48,4 @@ class ComplaintStatusForm(Form):
 
 class AnswerForm(Form):
     answer = TextAreaField(filters=[_strip], validators=[
-        Length(ANSWER_MIN, ANSWER_MAX, message="Jawaban 10 sampai 4.000 karakter.")])
+        Length(ANSWER_MIN, ANSWER_MAX, message=N_("Jawaban 10 sampai 4.000 karakter."))])

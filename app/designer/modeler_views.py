@@ -17,39 +17,7 @@ from app.designer.bpmn_texts import BPMN_INDONESIAN
 from app.designer.validation import ESCALATION_ROLES, validate_diagram
 from app.desk.services import may_view_heat
 from app.engine.errors import NotFound
-from app.i18n import current_language, gettext, ngettext, register
-
-register({
-    "Ini tugas biasa: mesin alur kerja tidak memberikannya kepada petugas mana pun, "
-    "jadi tidak ada jalur, formulir atau tenggat untuk diatur.":
-        "This is a plain task: the workflow engine gives it to no officer, so there is no lane, form or due time to set.",
-    "Jadikan tugas pengguna": "Make it a user task",
-    "Simpan draf": "Save draft",
-    "Periksa": "Validate",
-    "Pasang": "Deploy",
-    "Unduh .bpmn": "Download .bpmn",
-    "Unggah .bpmn": "Upload .bpmn",
-    "Properti langkah": "Step properties",
-    "Pilih tugas pengguna pada diagram untuk mengatur jalur, formulir dan tenggatnya.":
-        "Select a user task in the diagram to set its lane, form and due time.",
-    "Jalur (peran)": "Lane (role)",
-    "Tenggat langkah (hari kerja)": "Step due time (working days)",
-    "Pemisahan tugas: tidak boleh dikerjakan orang yang sama dengan": "Segregation of duties: not by the same person as",
-    "Peran eskalasi": "Escalation role",
-    "Menunggu pemohon (jam layanan berhenti)": "Waiting on the applicant (the service clock stops)",
-    "manajer": "manager",
-    "Diagram belum memiliki kolam (pool); tambahkan dulu untuk membuat jalur.":
-        "The diagram has no pool yet; add one to create lanes.",
-    "(tidak ada)": "(none)",
-    "Hasil pemeriksaan": "Validation result",
-    "Diagram siap dipasang.": "The diagram is ready to deploy.",
-    "{n} masalah ditemukan; perbaiki yang ditandai pada diagram.": "{n} problems found; fix those marked in the diagram.",
-    "Draf disimpan.": "Draft saved.",
-    "Versi {n} dipasang.": "Version {n} deployed.",
-    "Tidak ada perubahan; versi {n} tetap yang terbaru.": "Nothing changed; version {n} stays the latest.",
-    "Diagram tidak dapat dibuka.": "The diagram could not be opened.",
-    "Permintaan gagal": "The request failed",
-})
+from app.i18n import N_, current_language, gettext, ngettext
 
 
 # ---------------------------------------------------------------------------
@@ -104,8 +72,8 @@ def modeler() -> ResponseReturnValue:
         "forms": sorted(c.forms.names()),
         "bpmnTexts": BPMN_INDONESIAN if lang == "id" else {},  # bpmn-js's palette and context pad
         "texts": {key: gettext(key) for key in (
-            "Diagram siap dipasang.", "Draf disimpan.", "Diagram tidak dapat dibuka.", "Permintaan gagal",
-            "(tidak ada)", "Pilih tugas pengguna pada diagram untuk mengatur jalur, formulir dan tenggatnya.")},
+            N_("Diagram siap dipasang."), "Draf disimpan.", N_("Diagram tidak dapat dibuka."), N_("Permintaan gagal"),
+            N_("(tidak ada)"), "Pilih tugas pengguna pada diagram untuk mengatur jalur, formulir dan tenggatnya.")},
         "noPool": gettext("Diagram belum memiliki kolam (pool); tambahkan dulu untuk membuat jalur."),
         # The page fills {n}: it gets the English for one problem and for more.
         "problemText": ngettext("{n} masalah ditemukan; perbaiki yang ditandai pada diagram.",

@@ -44,7 +44,7 @@ from app.engine.capabilities import (
 from app.engine.sandbox import check_source
 from app.engine.spiff import DiagramError, parse_diagram
 from app.engine.xml_guard import HostileXml, check_xml_bytes, no_doctype_after_parse
-from app.i18n import gettext, register
+from app.i18n import N_, gettext
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -55,55 +55,8 @@ HUMAN_TASKS = ("userTask", "manualTask")
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                             remove_comments=True)
 
-register({
-    "jalur {lane}": "lane {lane}",
-    "formulir {form}": "form {form}",
-    "Berkas berukuran {size} bita; batasnya {limit} bita.": "The file is {size} bytes; the limit is {limit} bytes.",
-    "DTD dan deklarasi entitas tidak diizinkan dalam diagram (entitas eksternal dan bom entitas ditolak).":
-        "DTDs and entity declarations are not allowed in diagrams (external entities and entity bombs are refused).",
-    "Berkas bukan teks UTF-8: {detail}": "The file is not UTF-8 text: {detail}",
-    "Diagram harus berkodekan UTF-8; pengodean lain ditolak ({detail}).":
-        "Diagrams must be UTF-8 encoded; other encodings are refused ({detail}).",
-    "XML tidak well-formed: {detail}": "The XML is not well-formed: {detail}",
-    "Bukan dokumen BPMN 2.0: elemen akarnya {tag}, bukan bpmn:definitions.":
-        "Not a BPMN 2.0 document: its root element is {tag}, not bpmn:definitions.",
-    "Tidak ada proses yang dapat dijalankan: tandai proses dengan isExecutable=\"true\".":
-        "No executable process: mark the process isExecutable=\"true\".",
-    "Elemen BPMN {tag} tidak didukung oleh mesin proses.": "The BPMN element {tag} is not supported by the process engine.",
-    "Elemen BPMN {tag} tidak dapat dijalankan di sini: {reason}.": "The BPMN element {tag} cannot run here: {reason}.",
-    "Tugas tidak berada di jalur (lane) mana pun; letakkan di jalur peran yang mengerjakannya.":
-        "The task is not in any lane; put it in the lane of the role that does it.",
-    "Jalur \"{lane}\" bukan peran yang dikenal (pilih salah satu: {known}).":
-        "Lane \"{lane}\" is not a known role (choose one of: {known}).",
-    "Tugas pengguna belum memiliki formulir (formJsonSchemaFilename).":
-        "The user task has no form (formJsonSchemaFilename).",
-    "Formulir \"{form}\" tidak ada.": "Form \"{form}\" does not exist.",
-    "Formulir \"{form}\" tidak lolos pemeriksaan formulir: {reason}": "Form \"{form}\" fails the form check: {reason}",
-    "dueWorkingDays harus bilangan bulat hari kerja (0 atau lebih), bukan \"{value}\".":
-        "dueWorkingDays must be a whole number of working days (0 or more), not \"{value}\".",
-    "separateFrom menyebut \"{ref}\", yang bukan tugas pengguna lain dalam proses ini.":
-        "separateFrom names \"{ref}\", which is not another user task of this process.",
-    "escalationRole \"{role}\" tidak dikenal (pilih jalur atau manager).":
-        "escalationRole \"{role}\" is unknown (choose a lane or manager).",
-    "waitingOnApplicant harus true atau false, bukan \"{value}\".":
-        "waitingOnApplicant must be true or false, not \"{value}\".",
-    "Tugas skrip tidak berisi skrip.": "The script task has no script.",
-    "Skrip ditolak: {reason}": "Script rejected: {reason}",
-    "Kondisi ditolak: {reason}": "Condition rejected: {reason}",
-    "Kondisi kosong.": "The condition is empty.",
-    "Ekspresi timer ditolak: {reason}": "Timer expression rejected: {reason}",
-    "Timer tidak memiliki waktu (timeDuration, timeDate atau timeCycle).":
-        "The timer has no time (timeDuration, timeDate or timeCycle).",
-    "Timer \"{value}\" bukan {kind} ISO 8601 yang sah: {reason}": "Timer \"{value}\" is not a valid ISO 8601 {kind}: {reason}",
-    "Timer {value} harus ditulis dalam tanda kutip: \"{value}\" (ekspresi dibaca sebagai Python).":
-        "Timer {value} must be written in quotes: \"{value}\" (the expression is read as Python).",
-    "Diagram ditolak pengurai BPMN: {reason}": "Rejected by the BPMN parser: {reason}",
-    "durasi": "duration",
-    "tanggal-waktu": "date-time",
-    "interval berulang": "repeating interval",
-})
 
-_TIMER_KIND_WORDS = {"timeDuration": "durasi", "timeDate": "tanggal-waktu", "timeCycle": "interval berulang"}
+_TIMER_KIND_WORDS = {"timeDuration": N_("durasi"), "timeDate": N_("tanggal-waktu"), "timeCycle": N_("interval berulang")}
 
 
 class Problem(TypedDict):

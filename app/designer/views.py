@@ -21,78 +21,9 @@ from app.designer import form_views, modeler_views, services  # noqa: F401  (for
 from app.designer.blueprint import actor, bp
 from app.designer.webforms import MigrationForm
 from app.engine.errors import ConcurrentUpdate, NotFound
-from app.i18n import gettext, register
+from app.i18n import N_, gettext, ngettext
 
 __all__ = ["bp"]
-
-register({
-    "Perancangan proses": "Process design",
-    "Proses": "Processes",
-    "Versi": "Versions",
-    "versi {n}": "version {n}",
-    "Dipasang oleh": "Deployed by",
-    "Dipasang": "Deployed",
-    "Berkas berjalan": "Running files",
-    "{n} berkas berjalan": "{n} running files",
-    "Belum ada proses yang dipasang.": "No process has been deployed yet.",
-    "Buka di pemodel": "Open in the modeler",
-    "Rincian": "Details",
-    "Draf": "Drafts",
-    "Proses baru": "New process",
-    "ID proses": "Process id",
-    "Nama proses": "Process name",
-    "Buat": "Create",
-    "ID proses: huruf kecil, angka dan _ (diawali huruf).":
-        "Process id: lower-case letters, digits and _ (starting with a letter).",
-    "Formulir": "Forms",
-    "Catatan perubahan": "Change log",
-    "Belum ada catatan.": "Nothing recorded yet.",
-    "Waktu": "When",
-    "Oleh": "By",
-    "Tindakan": "Action",
-    "Keterangan": "Detail",
-    "Pemodel BPMN": "BPMN modeler",
-    "Buka proses": "Open a process",
-    "Perpindahan berkas antarversi": "Files moved between versions",
-    "Belum ada berkas yang dipindahkan.": "No file has been moved yet.",
-    "Dari versi": "From version",
-    # the facts of a step that a deploy changed (designer/_audit.html)
-    "jalur": "lane", "formulir": "form", "tenggat": "due time", "nama": "name", "properti": "properties",
-    "berkas": "file",
-    "Pindahkan berkas berjalan": "Move running files",
-    "Pilih berkas, lalu periksa dulu (uji coba) sebelum memindahkan.": "Choose files, then check (dry run) before moving them.",
-    "Ke versi": "To version",
-    "Uji coba": "Dry run",
-    "Pindahkan yang dapat dipindah": "Move the movable ones",
-    "Nomor berkas": "File number",
-    "Langkah terbuka": "Open steps",
-    "Status": "Status",
-    "Dapat dipindah": "Can move",
-    "Tetap di versi {n}": "Stays on version {n}",
-    "Tidak ada berkas yang berjalan.": "No file is running.",
-    "{n} berkas dipindahkan ke versi {v}.": "{n} files moved to version {v}.",
-    "{n} berkas tetap di versinya.": "{n} files stay on their version.",
-    "Pilih sekurang-kurangnya satu berkas.": "Choose at least one file.",
-    "Langkah \"{title}\" ({step}) sedang berjalan tetapi tidak ada di versi {v}.":
-        "Step \"{title}\" ({step}) is current but does not exist in version {v}.",
-    "Langkah \"{title}\" ({step}) yang sudah selesai tidak ada lagi di diagram versi {v}.":
-        "Completed step \"{title}\" ({step}) is no longer in the diagram of version {v}.",
-    "Langkah \"{title}\" ({step}) yang dibatalkan tidak ada lagi di diagram versi {v}.":
-        "Cancelled step \"{title}\" ({step}) is no longer in the diagram of version {v}.",
-    "Langkah \"{title}\" ({step}) yang sedang berjalan berubah jenis di versi {v}.":
-        "Current step \"{title}\" ({step}) is of another kind in version {v}.",
-    "Peristiwa batas langkah \"{title}\" ({step}) yang sedang berjalan berubah di versi {v}.":
-        "The boundary events of current step \"{title}\" ({step}) change in version {v}.",
-    "Sub-proses \"{title}\" yang berjalan tidak ada di versi {v}.":
-        "Running sub-process \"{title}\" does not exist in version {v}.",
-    "Langkah rencana \"{title}\" ({step}) tidak ada di versi {v}.":
-        "Planned step \"{title}\" ({step}) does not exist in version {v}.",
-    "Berkas tidak sedang berjalan (berhenti karena galat); jalankan ulang dulu.":
-        "The file is not running (stopped on an error); retry it first.",
-    "Berkas sudah di versi {v}.": "The file is already on version {v}.",
-    "Berkas sedang diubah orang lain; tidak ada yang dipindahkan. Muat ulang dan coba lagi.":
-        "Someone else changed a file at the same moment; nothing was moved. Reload and try again.",
-})
 
 
 # ---------------------------------------------------------------------------
@@ -144,9 +75,10 @@ def migration(process_id: str) -> ResponseReturnValue:
     try:
         if migrate:
             plan = services.migrate_files(db, c.runtime, process_id, chosen, target, actor(), c.clock)
-            flash(gettext("{n} berkas dipindahkan ke versi {v}.", n=len(plan.movable), v=target), "success")
+            flash(ngettext("{n} berkas dipindahkan ke versi {v}.", "{n} berkas dipindahkan ke versi {v}.",
+                           len(plan.movable), v=target), "success")
             if plan.staying:
-                flash(gettext("{n} berkas tetap di versinya.", n=len(plan.staying)), "error")
+                flash(ngettext("{n} berkas tetap di versinya.", "{n} berkas tetap di versinya.", len(plan.staying)), "error")
         else:
             plan = services.plan_migration(db, c.runtime, process_id, chosen, target)
             db.rollback()  # a dry run writes nothing
@@ -165,14 +97,14 @@ def migration(process_id: str) -> ResponseReturnValue:
 def issue_text(issue: Any, version: int) -> str:
     """A migration issue in the interface's language."""
     texts = {
-        "current_missing": "Langkah \"{title}\" ({step}) sedang berjalan tetapi tidak ada di versi {v}.",
-        "completed_missing": "Langkah \"{title}\" ({step}) yang sudah selesai tidak ada lagi di diagram versi {v}.",
-        "cancelled_missing": "Langkah \"{title}\" ({step}) yang dibatalkan tidak ada lagi di diagram versi {v}.",
-        "current_kind_changed": "Langkah \"{title}\" ({step}) yang sedang berjalan berubah jenis di versi {v}.",
-        "boundary_changed": "Peristiwa batas langkah \"{title}\" ({step}) yang sedang berjalan berubah di versi {v}.",
-        "subprocess_missing": "Sub-proses \"{title}\" yang berjalan tidak ada di versi {v}.",
-        "not_running": "Berkas tidak sedang berjalan (berhenti karena galat); jalankan ulang dulu.",
-        "same_version": "Berkas sudah di versi {v}.",
+        "current_missing": N_("Langkah \"{title}\" ({step}) sedang berjalan tetapi tidak ada di versi {v}."),
+        "completed_missing": N_("Langkah \"{title}\" ({step}) yang sudah selesai tidak ada lagi di diagram versi {v}."),
+        "cancelled_missing": N_("Langkah \"{title}\" ({step}) yang dibatalkan tidak ada lagi di diagram versi {v}."),
+        "current_kind_changed": N_("Langkah \"{title}\" ({step}) yang sedang berjalan berubah jenis di versi {v}."),
+        "boundary_changed": N_("Peristiwa batas langkah \"{title}\" ({step}) yang sedang berjalan berubah di versi {v}."),
+        "subprocess_missing": N_("Sub-proses \"{title}\" yang berjalan tidak ada di versi {v}."),
+        "not_running": N_("Berkas tidak sedang berjalan (berhenti karena galat); jalankan ulang dulu."),
+        "same_version": N_("Berkas sudah di versi {v}."),
     }
     template = texts.get(issue.kind)
     if template is None or (issue.kind == "planned_missing" and not issue.step):

@@ -26,6 +26,7 @@ from app.desk.models import MonthlyReport, ReportStatus
 from app.desk.rollup import DeskParts
 from app.desk.services import STATE_LABELS, Dashboard, dashboard, month_of
 from app.errors import Invalid
+from app.i18n import N_
 from app.publisher import enqueue_after_commit
 from app.skm.models import ELEMENT_LABELS
 from app.skm.services import SurveyIndex, format_score, period_index
@@ -98,14 +99,14 @@ def _days(value: float | None) -> str:
 def tables(f: MonthFigures) -> list[Table]:
     """The report's tables, as in the PDF and the spreadsheets."""
     summary = Table("Ringkasan per jenis izin", "Ringkasan",
-                    ["Jenis izin", "Diterima", "Selesai", "Tepat waktu", "Selesai dengan jam SLA", "Tepat waktu (%)",
+                    ["Jenis izin", "Diterima", N_("Selesai"), "Tepat waktu", "Selesai dengan jam SLA", "Tepat waktu (%)",
                      "Retribusi ditetapkan (Rp)", "Retribusi dibayar (Rp)", "Pengaduan dijawab"], [])
     for key, board in [*f.per_type.items(), ("", f.overall)]:
         fees = board.fees
         summary.rows.append([f.titles.get(key, "Semua jenis izin") if key else "Semua jenis izin", board.received,
                              board.finished, board.on_time, board.finished_with_clock, _pct(board.on_time_percent),
                              sum(x.assessed for x in fees), sum(x.paid for x in fees), board.complaints_answered])
-    states = Table("Berkas berjalan menurut status SLA", "Status SLA", ["Status", "Jumlah"],
+    states = Table("Berkas berjalan menurut status SLA", "Status SLA", [N_("Status"), N_("Jumlah")],
                    [[STATE_LABELS[state], count] for state, count in f.overall.open_by_state.items()])
     procedures = Table("Lama proses per prosedur (hari kerja)", "Lama per prosedur",
                        ["Jenis izin", "Berkas", "Median", "Persentil 90", "Terlambat"],
@@ -128,7 +129,7 @@ def tables(f: MonthFigures) -> list[Table]:
                 [[ELEMENT_LABELS[e.element], e.nrr] for e in f.skm.elements]
                 + ([["IKM", f.skm.ikm], ["Mutu pelayanan", f"{f.skm.band} ({f.skm.band_name})"],
                     ["Responden", f.skm.respondents]] if f.skm.respondents else [["Responden", 0]]))
-    trend = Table("Tepat waktu per bulan (%)", "Tepat waktu per bulan", ["Bulan", "Tepat waktu (%)", "Keterangan"],
+    trend = Table("Tepat waktu per bulan (%)", "Tepat waktu per bulan", [N_("Bulan"), "Tepat waktu (%)", "Keterangan"],
                   [[p.label, _pct(p.value), p.detail] for p in f.on_time_months])
     weeks = Table("Berkas diterima per minggu", "Diterima per minggu", ["Minggu mulai", "Diterima"],
                   [[p.label, int(p.value or 0)] for p in f.received_weeks])

@@ -29,6 +29,7 @@ from app.desk.models import DayRollup, DurationBucket, WorkDay
 from app.desk.rollup import bucket_percentile, working_days
 from app.engine.models import HumanTask, ProcessDefinition, TaskStatus
 from app.files.models import ApplicationFile
+from app.i18n import N_
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours
@@ -36,8 +37,8 @@ from app.sla.hours import OfficeHours
 DASHBOARD_ROLES = ("manager",)
 HEAD_LANE = "head"
 SLOWEST = 5
-STATE_LABELS = {policy.ON_TRACK: "Sesuai jadwal", policy.WARNING: "Peringatan", policy.CRITICAL: "Kritis",
-                policy.BREACHED: "Melewati batas"}
+STATE_LABELS = {policy.ON_TRACK: N_("Sesuai jadwal"), policy.WARNING: N_("Peringatan"), policy.CRITICAL: N_("Kritis"),
+                policy.BREACHED: N_("Melewati batas")}
 
 
 def may_view_dashboard(user: Any) -> bool:

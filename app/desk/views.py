@@ -28,7 +28,7 @@ from app.desk.services import (
     step_heat,
 )
 from app.desk.webforms import ReportOrderForm
-from app.i18n import current_language, fmt_number, gettext, register
+from app.i18n import N_, current_language, fmt_number, gettext
 from app.skm.services import format_score, period_index
 from app.skm.views import element_label
 from app.sla import policy
@@ -37,90 +37,9 @@ from app.web.nav import add_nav
 bp = Blueprint("desk", __name__)
 
 
-register({
-    "Dasbor": "Dashboard",
-    "Dasbor kantor": "Office dashboard",
-    "Dari tanggal": "From",
-    "Sampai tanggal": "To",
-    "Semua jenis izin": "All permit types",
-    "Tampilkan": "Show",
-    "Tanggal tidak valid.": "Not a valid date.",
-    "Tanggal akhir sebelum tanggal awal.": "The end date is before the start date.",
-    "Jenis izin tidak dikenal.": "Unknown permit type.",
-    "Berkas diterima": "Files received",
-    "Berkas selesai": "Files finished",
-    "Tepat waktu": "On time",
-    "selesai dalam batas waktu hari kerja menurut jam SLA (jeda menunggu pemohon tidak dihitung)":
-        "finished within the legal limit in working days, as the SLA clock counts (time waiting on the applicant excluded)",
-    "Berkas berjalan menurut status SLA": "Open files by SLA state",
-    "Sesuai jadwal": "On track",
-    "Peringatan": "Warning",
-    "Kritis": "Critical",
-    "Melewati batas": "Breached",
-    "Lama proses (hari kerja)": "Processing time (working days)",
-    "Prosedur": "Procedure",
-    "Langkah": "Step",
-    "Banyaknya": "Count",
-    "Median": "Median",
-    "Persentil 90": "90th percentile",
-    "Terlambat": "Overdue",
-    "Langkah paling lambat": "Slowest steps",
-    "Beban kerja per jalur": "Workload per lane",
-    "Beban kerja per petugas": "Workload per officer",
-    "Jalur": "Lane",
-    "Petugas": "Officer",
-    "Terbuka": "Open",
-    "Diklaim": "Claimed",
-    "Selesai pada periode": "Completed in period",
-    "Retribusi per jenis izin": "Fees per permit type",
-    "Ditetapkan": "Assessed",
-    "Dibayar": "Paid",
-    "Pengaduan": "Complaints",
-    "Belum dijawab": "Open",
-    "Dijawab pada periode": "Answered in period",
-    "Median waktu menjawab (hari kerja)": "Median time to answer (working days)",
-    "Survei kepuasan (IKM) pada periode": "Satisfaction (IKM) in the period",
-    "Belum ada data pada periode ini.": "No data for this period.",
-    "Angka riwayat diperbarui setiap menit.": "History figures are updated every minute.",
-    "Peta panas langkah": "Step heat map",
-    "Warnai menurut": "Colour by",
-    "Persentase terlambat": "Share done late",
-    "Legenda": "Legend",
-    "hari kerja": "working days",
-    "Terang = cepat, gelap = lambat (palet viridis, aman bagi buta warna). Arahkan penunjuk ke label angka untuk rinciannya.":
-        "Light = fast, dark = slow (viridis palette, colour-blind safe). Hover over a figure for its details.",
-    "Prosedur pada peta panas": "Procedure on the heat map",
-    "Riwayat 90 hari terakhir kantor ini.": "This office's history over the last 90 days.",
-    "Grafik": "Charts",
-    "Tepat waktu per bulan (%)": "On time per month (%)",
-    "Berkas diterima per minggu": "Files received per week",
-    "IKM per triwulan": "IKM per quarter",
-    "Periode": "Period",
-    "Nilai": "Value",
-    "Keterangan": "Detail",
-    "Laporan bulanan": "Monthly report",
-    "Bulan": "Month",
-    "Buat laporan": "Make the report",
-    "Bulan harus berbentuk TTTT-BB, misalnya 2026-11.": "The month must look like YYYY-MM, e.g. 2026-11.",
-    "Laporan bulanan {month}": "Monthly report {month}",
-    "Menunggu giliran": "Waiting in the queue",
-    "Sedang dibuat": "Being made",
-    "Selesai": "Done",
-    "Gagal": "Failed",
-    "Halaman ini diperbarui sendiri sampai laporan selesai.": "This page refreshes itself until the report is done.",
-    "Unduh PDF": "Download PDF",
-    "Unduh CSV": "Download CSV",
-    "Unduh XLSX": "Download XLSX",
-    "Laporan terakhir": "Recent reports",
-    "Kembali ke dasbor": "Back to the dashboard",
-})
-
 # New texts of this change (kept apart from the dict above, which the .po conversion moves).
-register({
-    "Peta panas": "Heat map",
-})
 
-add_nav("desk.index", "Dasbor", may_view_dashboard, order=15)
+add_nav("desk.index", N_("Dasbor"), may_view_dashboard, order=15)
 
 
 def _lane_label(lane: str) -> str:
@@ -230,7 +149,7 @@ def heat(process_id: str) -> ResponseReturnValue:
 
 
 # -- the monthly report -------------------------------------------------------------------------
-REPORT_STATES = {"queued": "Menunggu giliran", "running": "Sedang dibuat", "done": "Selesai", "failed": "Gagal"}
+REPORT_STATES = {"queued": N_("Menunggu giliran"), "running": N_("Sedang dibuat"), "done": N_("Selesai"), "failed": N_("Gagal")}
 
 
 @bp.post("/dashboard/reports")

@@ -6,16 +6,7 @@ view catching them.
 from __future__ import annotations
 
 from app import errors
-from app.i18n import register
-
-register({
-    "Langkah ini belum dapat diselesaikan.": "This step cannot be completed yet.",
-    "Langkah ini sudah selesai atau ditutup oleh proses; tidak ada yang disimpan.":
-        "This step is already done or was closed by the process; nothing was saved.",
-    "Berkas ini diubah orang lain pada saat yang sama; tidak ada yang disimpan. Muat ulang dan coba lagi.":
-        "Someone else changed this file at the same moment; nothing was saved. Reload and try again.",
-    "Proses berkas ini tidak sedang berjalan.": "This file's process is not running.",
-})
+from app.i18n import N_
 
 
 class EngineError(errors.Conflict):
@@ -27,18 +18,18 @@ class NotFound(errors.NotFound, EngineError):
 
 
 class TaskNotReady(EngineError):
-    message = "Langkah ini belum dapat diselesaikan."
+    message = N_("Langkah ini belum dapat diselesaikan.")
 
 
 class TaskAlreadyDone(EngineError):
-    message = "Langkah ini sudah selesai atau ditutup oleh proses; tidak ada yang disimpan."
+    message = N_("Langkah ini sudah selesai atau ditutup oleh proses; tidak ada yang disimpan.")
 
 
 class ConcurrentUpdate(EngineError):
     """Someone else changed the same instance at the same moment; nothing was saved."""
 
-    message = "Berkas ini diubah orang lain pada saat yang sama; tidak ada yang disimpan. Muat ulang dan coba lagi."
+    message = N_("Berkas ini diubah orang lain pada saat yang sama; tidak ada yang disimpan. Muat ulang dan coba lagi.")
 
 
 class InstanceNotRunning(EngineError):
-    message = "Proses berkas ini tidak sedang berjalan."
+    message = N_("Proses berkas ini tidak sedang berjalan.")

@@ -12,37 +12,10 @@ from app.db import request_session
 from app.evidence.anchors import anchor_dir, list_anchors
 from app.evidence.keys import office_identity
 from app.evidence.services import recent_checks
-from app.i18n import register
 from app.web.nav import add_nav
 
 bp = Blueprint("evidence", __name__)
 
-register({
-    "Bukti dan tanda tangan": "Evidence and signatures",
-    "Pemeriksaan rantai riwayat": "Chain checks",
-    "Belum pernah diperiksa; jalankan `ptsp audit verify`.": "Never checked yet; run `ptsp audit verify`.",
-    "Utuh": "Intact",
-    "RUSAK": "BROKEN",
-    "Tautan diperiksa": "Links checked",
-    "Temuan": "Finding",
-    "Jangkar harian bertanda tangan": "Signed daily anchors",
-    "Tanggal": "Date",
-    "Jumlah berkas": "Files",
-    "Kepala rantai audit": "Audit chain head",
-    "Tanda tangan": "Signature",
-    "sah": "valid",
-    "TIDAK SAH": "NOT VALID",
-    "Sertifikat kantor": "Office certificate",
-    "Sertifikat DEMO: bukan untuk penggunaan resmi.": "DEMO certificate: not for official use.",
-    "Simpan salinan jangkar di luar server (mis. kirim ke inspektorat) agar penulisan ulang seluruh rantai "
-    "dapat diketahui.":
-        "Keep copies of the anchors outside the server (e.g. send them to the inspectorate) so that a rewrite "
-        "of a whole chain can be detected.",
-    "Rantai audit saat ini": "Audit chain now",
-    "Rantai riwayat rusak": "Broken history chain",
-    "Jumlah kerusakan": "Breaks",
-    "Integritas catatan": "Records integrity",
-})
 
 _admin_required = permission_required(lambda user: user.role == "admin")
 add_nav("evidence.index", "Bukti dan tanda tangan", lambda user: user is not None and user.role == "admin", order=96)

@@ -44,21 +44,10 @@ from app.files.services import (
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
 from app.forms.registry import FormRegistry
 from app.forms.values import parse_submission
-from app.i18n import current_language, gettext, register
-
-register({
-    "Jenis izin ini tidak dapat didaftarkan di loket.": "This permit type cannot be registered at the front desk.",
-    "Hanya dokumen PDF, JPEG atau PNG yang diterima.": "Only PDF, JPEG and PNG documents are accepted.",
-    "Berkas kosong.": "The file is empty.",
-    "Berkas lebih besar dari {mb} MB.": "The file is larger than {mb} MB.",
-    "Pilih berkas dokumen ini.": "Choose the file of this document.",
-    "Surat kuasa": "Power of attorney",
-    "Dokumen lain": "Other document",
-    "Besarnya ditetapkan setelah: {steps}.": "The amount is set after: {steps}.",
-})
+from app.i18n import N_, current_language, gettext
 
 # Document types that are not a requirement of the permit type but may be handed in.
-EXTRA_DOCUMENT_LABELS = {"surat_kuasa": "Surat kuasa", "lainnya": "Dokumen lain"}
+EXTRA_DOCUMENT_LABELS = {"surat_kuasa": N_("Surat kuasa"), N_("lainnya"): N_("Dokumen lain")}
 
 
 @dataclass(frozen=True)

@@ -11,50 +11,20 @@ from app.db import request_session
 from app.files.nik import mask_nik
 from app.files.search import FILE_STATES, FileQuery, SearchInvalid, search_files
 from app.files.services import STATUS_WORDS, may_read_files
-from app.i18n import gettext, register
+from app.i18n import N_, gettext
 from app.privacy.services import record_access_by_numbers
 from app.sla.policy import STATES
 from app.web.nav import add_nav
 
 bp = Blueprint("file_list", __name__)
 
-register({
-    "Daftar berkas": "Files",
-    "Cari berkas": "Find a file",
-    "Nomor berkas, NIK, atau nama pemohon": "File number, NIK, or applicant's name",
-    "Cari": "Search",
-    "Diterima dari": "Received from",
-    "sampai": "to",
-    "Status batas waktu": "Deadline status",
-    "Hanya yang lewat batas waktu": "Past the deadline only",
-    "Tidak ada berkas yang cocok.": "No file matches.",
-    "Belum ada berkas.": "No files yet.",
-    "Tanggal diterima": "Date received",
-    "Batas waktu": "Deadline",
-    "Halaman sebelumnya": "Previous page",
-    "Status berkas tidak dikenal.": "Unknown file status.",
-    "Status batas waktu tidak dikenal.": "Unknown deadline status.",
-    "Tanggal akhir sebelum tanggal awal.": "The end date is before the start date.",
-    "Tanggal harus berformat TTTT-BB-HH.": "Dates are written YYYY-MM-DD.",
-    "Nomor halaman tidak sah.": "Invalid page number.",
-    "Ketik nomor berkas, NIK (16 angka), atau paling sedikit {n} huruf nama pemohon.":
-        "Type a file number, a NIK (16 digits), or at least {n} letters of the applicant's name.",
-    "sesuai tepat": "on track",
-    "perlu perhatian": "needs attention",
-    "kritis": "critical",
-    "lewat batas": "past the limit",
-    "dihentikan": "stopped",
-    "Ditemukan menurut nomor berkas.": "Found by file number.",
-    "Ditemukan menurut NIK.": "Found by NIK.",
-    "Ditemukan menurut nama pemohon.": "Found by applicant's name.",
-})
 
 add_nav("file_list.index", "Daftar berkas", may_read_files, order=12)
 
-SLA_WORDS = {"on_track": "sesuai tepat", "warning": "perlu perhatian", "critical": "kritis",
-             "breached": "lewat batas"}
-MATCHED_WORDS = {"number": "Ditemukan menurut nomor berkas.", "nik": "Ditemukan menurut NIK.",
-                 "name": "Ditemukan menurut nama pemohon."}
+SLA_WORDS = {"on_track": N_("sesuai tepat"), "warning": N_("perlu perhatian"), "critical": N_("kritis"),
+             "breached": N_("lewat batas")}
+MATCHED_WORDS = {"number": N_("Ditemukan menurut nomor berkas."), "nik": N_("Ditemukan menurut NIK."),
+                 "name": N_("Ditemukan menurut nama pemohon.")}
 
 
 @bp.get("/files")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.i18n import gettext, register
+from app.i18n import gettext
 
 # Province codes (Kemendagri) that appear in NIKs.
 PROVINCE_CODES: frozenset[str] = frozenset({
@@ -27,21 +27,6 @@ PROVINCE_CODES: frozenset[str] = frozenset({
 })
 
 FEMALE_DAY_OFFSET = 40
-
-register({
-    "NIK harus 16 digit angka.": "The NIK must be 16 digits.",
-    "Dua digit pertama NIK bukan kode provinsi yang ada.": "The first two digits of the NIK are not a province code.",
-    "Kode kabupaten/kota atau kecamatan pada NIK tidak boleh 00.":
-        "The regency/city or district code in the NIK may not be 00.",
-    "Nomor urut pada NIK tidak boleh 0000.": "The serial number in the NIK may not be 0000.",
-    "Digit 7-12 NIK bukan tanggal lahir yang mungkin.": "Digits 7-12 of the NIK are not a possible date of birth.",
-    "Tanggal lahir pada NIK ({nik_date}) tidak sama dengan tanggal lahir yang diisi.":
-        "The date of birth in the NIK ({nik_date}) differs from the date of birth entered.",
-    "NIK ini milik perempuan (tanggal lahir ditambah 40), tetapi jenis kelamin diisi laki-laki.":
-        "This NIK belongs to a woman (day of birth plus 40), but the sex entered is male.",
-    "NIK ini milik laki-laki, tetapi jenis kelamin diisi perempuan.":
-        "This NIK belongs to a man, but the sex entered is female.",
-})
 
 
 def nik_birth_date(nik: str, today: date | None = None) -> tuple[date, str] | None:

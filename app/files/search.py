@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from app.engine.models import ProcessDefinition, ProcessInstance
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, FileSearchTerm
+from app.i18n import N_
 from app.sla_states import BREACHED, STATES
 
 NIK = re.compile(r"^\d{16}$")
@@ -85,10 +86,10 @@ class FileQuery:
         text = (args.get("q") or "").strip()[:200]
         state = args.get("state") or None
         if state is not None and state not in FILE_STATES:
-            raise SearchInvalid("state", "Status berkas tidak dikenal.")
+            raise SearchInvalid("state", N_("Status berkas tidak dikenal."))
         sla_state = args.get("sla_state") or None
         if sla_state is not None and sla_state not in STATES:
-            raise SearchInvalid("sla_state", "Status batas waktu tidak dikenal.")
+            raise SearchInvalid("sla_state", N_("Status batas waktu tidak dikenal."))
         received_from = _date_arg(args, "from")
         received_to = _date_arg(args, "to")
         if received_from and received_to and received_to < received_from:
@@ -96,7 +97,7 @@ class FileQuery:
         try:
             page = max(1, min(int(args.get("page") or 1), 10_000))
         except ValueError:
-            raise SearchInvalid("page", "Nomor halaman tidak sah.") from None
+            raise SearchInvalid("page", N_("Nomor halaman tidak sah.")) from None
         return cls(text=text, permit_type=args.get("permit_type") or None, state=state, sla_state=sla_state,
                    overdue=args.get("overdue") in ("1", "on", "true"), received_from=received_from,
                    received_to=received_to, page=page)
@@ -123,7 +124,7 @@ def _date_arg(args: Any, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise SearchInvalid(name, "Tanggal harus berformat TTTT-BB-HH.") from None
+        raise SearchInvalid(name, N_("Tanggal harus berformat TTTT-BB-HH.")) from None
 
 
 @dataclass
@@ -203,7 +204,7 @@ def _text_condition(statement: Any, text: str, within: int | None = None) -> tup
         return statement.where(ApplicationFile.file_number == text.upper()), "number"
     words = name_terms(text)
     if not words:
-        raise SearchInvalid("q", "Ketik nomor berkas, NIK (16 angka), atau paling sedikit {n} huruf nama pemohon.",
+        raise SearchInvalid("q", N_("Ketik nomor berkas, NIK (16 angka), atau paling sedikit {n} huruf nama pemohon."),
                             n=MIN_WORD)
     # Files having every word: one index range per word, joined on the file (a separate semi-join
     # per word lets the planner scan every file when the words are common).

@@ -19,10 +19,11 @@ from app.engine.runtime import Runtime
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
 from app.files.search import index_file
+from app.i18n import N_
 
 # A file's process status in words (file page, files list); translated where shown.
-STATUS_WORDS = {"running": "sedang diproses", "completed": "selesai diproses", "error": "terhenti karena kesalahan",
-                "cancelled": "proses dibatalkan"}
+STATUS_WORDS = {"running": N_("sedang diproses"), "completed": N_("selesai diproses"), "error": N_("terhenti karena kesalahan"),
+                "cancelled": N_("proses dibatalkan")}
 
 
 def open_file(session: Session, runtime: Runtime, settings: Settings, process_id: str, applicant_name: str,
@@ -136,14 +137,14 @@ class TimelineEntry:
 
 
 _EVENT_TITLES = {
-    "started": "Berkas dibuka",
-    "timer_fired": "Batas waktu tercapai",
-    "error": "Proses terhenti karena kesalahan",
-    "retried": "Proses dijalankan ulang",
-    "completed": "Proses selesai",
-    "migrated": "Dipindahkan ke versi proses baru",
-    "reassigned": "Langkah dialihkan",
-    "pin_reissued": "PIN pelacakan diterbitkan ulang",
+    "started": N_("Berkas dibuka"),
+    "timer_fired": N_("Batas waktu tercapai"),
+    "error": N_("Proses terhenti karena kesalahan"),
+    "retried": N_("Proses dijalankan ulang"),
+    "completed": N_("Proses selesai"),
+    "migrated": N_("Dipindahkan ke versi proses baru"),
+    "reassigned": N_("Langkah dialihkan"),
+    "pin_reissued": N_("PIN pelacakan diterbitkan ulang"),
 }
 # Steps are shown as their own rows (who, when, how long), so their completion events are not repeated.
 _SHOWN_AS_STEPS = ("task_completed",)

@@ -38,6 +38,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.clock import Clock
 from app.files.models import Attachment
+from app.i18n import N_
 
 ALLOWED = {  # content type -> magic prefix
     "application/pdf": b"%PDF-",
@@ -171,7 +172,7 @@ def record_staged(session: Session, clock: Clock, file_id: int, staged: StagedFi
                   document_type: str, actor: str) -> Attachment:
     """Record ``staged`` as a document of the file; it is renamed into ``var/attachments/`` once
     the session commits (never before: a transaction that does not commit leaves no document)."""
-    attachment = Attachment(file_id=file_id, document_type=document_type or "lainnya",
+    attachment = Attachment(file_id=file_id, document_type=document_type or N_("lainnya"),
                             filename=_safe_name(filename or "dokumen"), content_type=staged.content_type,
                             size=staged.size, sha256=staged.sha256, uploaded_at=clock.now(), uploaded_by=actor)
     session.add(attachment)

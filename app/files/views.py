@@ -55,7 +55,7 @@ from app.files.services import (
 from app.files.storage import attachment_path
 from app.forms.check import FormBroken
 from app.forms.render import Field, build_fields, error_items
-from app.i18n import gettext, register
+from app.i18n import N_, gettext
 from app.privacy.services import may_see_nik, record_access
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
@@ -66,111 +66,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 INTAKE_LANE = "front_office"
 RECEIPT_PIN_KEY = "receipt_pin"
 
-register({
-    "Formulir pendaftaran {form} tidak dapat dipakai: {reason}": "The registration form {form} cannot be used: {reason}",
-    "Surat ketetapan retribusi (SKRD)": "Fee notice (SKRD)",
-    "Izin terbit": "Permits issued",
-    "Pendaftaran": "Registration",
-    "Pendaftaran permohonan": "Register an application",
-    "Jenis izin": "Permit type",
-    "Ganti jenis izin": "Change permit type",
-    "Belum ada jenis izin yang dapat didaftarkan. Administrator perlu memasang proses terlebih dahulu.":
-        "No permit type can be registered yet. An administrator must deploy the processes first.",
-    "Periksa isian yang ditandai; belum ada yang disimpan.": "Check the marked fields; nothing has been saved.",
-    "Pilih ulang berkas lampiran: berkas tidak disimpan sebelum formulir diterima.":
-        "Choose the attachment files again: files are not stored until the form is accepted.",
-    "Ukuran seluruh lampiran melebihi {mb} MB; kirim dokumen yang lebih kecil.":
-        "The attachments together exceed {mb} MB; send smaller documents.",
-    "Daftarkan dan cetak bukti": "Register and print the receipt",
-    "Belum ada yang disimpan.": "Nothing has been saved.",
-    "Kembali ke formulir pendaftaran": "Back to the registration form",
-    "Kolom bertanda * wajib diisi. Lampiran: PDF, JPEG atau PNG, paling besar {mb} MB.":
-        "Fields marked * are required. Attachments: PDF, JPEG or PNG, at most {mb} MB.",
-    # receipt
-    "Bukti pendaftaran": "Registration receipt",
-    "BUKTI PENDAFTARAN PERMOHONAN": "APPLICATION REGISTRATION RECEIPT",
-    "Nomor berkas": "File number",
-    "Tanggal diterima": "Date received",
-    "Nama pemohon": "Applicant's name",
-    "Persyaratan yang diserahkan": "Requirements handed in",
-    "Dokumen persyaratan": "Required document",
-    "wajib": "required",
-    "tidak wajib": "optional",
-    "Sudah diserahkan": "Handed in",
-    "belum diserahkan": "not handed in",
-    "Jenis dokumen": "Document type",
-    "Biaya retribusi": "Fee",
-    "Perkiraan selesai": "Promised completion",
-    "paling lambat {date} ({n} hari kerja)": "by {date} ({n} working days)",
-    "Dihitung dalam hari kerja sejak tanggal pendaftaran; Sabtu, Minggu dan hari libur tidak dihitung. "
-    "Waktu menunggu kelengkapan berkas dari pemohon tidak dihitung.":
-        "Counted in working days from the date of registration; Saturdays, Sundays and holidays do not count. "
-        "Time spent waiting for missing documents from the applicant does not count.",
-    "Cara melacak berkas": "How to track the file",
-    "Buka {url}, masukkan nomor berkas dan PIN di bawah ini.": "Open {url} and enter the file number and the PIN below.",
-    "Buka {url}, masukkan nomor berkas dan PIN yang diberikan saat pendaftaran.":
-        "Open {url} and enter the file number and the PIN given at registration.",
-    "PIN pelacakan": "Tracking PIN",
-    "Simpan PIN ini; PIN hanya dicetak sekali dan tidak dapat dilihat lagi oleh petugas.":
-        "Keep this PIN; it is printed only once and officers cannot see it again.",
-    "PIN telah diberikan saat pendaftaran (cetak ulang tidak memuat PIN).":
-        "The PIN was given at registration (reprints do not show it).",
-    "Petugas loket": "Front desk officer",
-    "Pemohon": "Applicant",
-    "Cetak bukti": "Print the receipt",
-    "Cetak ulang bukti": "Reprint the receipt",
-    "Halaman berkas": "File page",
-    "dicetak {at}": "printed {at}",
-    # file page
-    "Status berkas": "File status",
-    "sedang diproses": "being processed",
-    "selesai diproses": "completed",
-    "terhenti karena kesalahan": "stopped by an error",
-    "proses dibatalkan": "process cancelled",
-    "{n} hari kerja lagi": "{n} working days left",
-    "jatuh tempo hari ini": "due today",
-    "lewat {n} hari kerja": "{n} working days late",
-    "Langkah saat ini": "Current steps",
-    "Tidak ada langkah yang terbuka.": "No step is open.",
-    "Langkah proses": "Process step",
-    "Jalur langkah": "Lane",
-    "Terbuka sejak": "Open since",
-    "Lama menunggu": "Waiting for",
-    "Dipegang oleh": "Held by",
-    "Riwayat berkas": "File history",
-    "Dikerjakan oleh": "Done by",
-    "Waktu mulai": "Started at",
-    "Waktu selesai": "Finished at",
-    "Lama pengerjaan": "Time taken",
-    "Berkas dibuka": "File opened",
-    "Batas waktu tercapai": "Time limit reached",
-    "Proses terhenti karena kesalahan": "Process stopped by an error",
-    "Proses dijalankan ulang": "Process run again",
-    "Proses selesai": "Process completed",
-    "Dipindahkan ke versi proses baru": "Moved to a new process version",
-    "Langkah dialihkan": "Step reassigned",
-    "PIN pelacakan diterbitkan ulang": "Tracking PIN reissued",
-    "oleh sistem": "by the system",
-    "langkah dibatalkan oleh proses": "step cancelled by the process",
-    "Dokumen berkas": "Documents",
-    "Belum ada dokumen.": "No documents yet.",
-    "Nama berkas": "File name",
-    "Ukuran berkas": "File size",
-    "Waktu diterima": "Received at",
-    "Unduh": "Download",
-    "Diagram proses": "Process diagram",
-    "selesai dikerjakan": "done",
-    "sedang dikerjakan": "in progress",
-    "Diagram tidak dapat ditampilkan.": "The diagram cannot be shown.",
-    "versi {n}": "version {n}",
-    "Batas waktu layanan": "Service deadline",
-    "Terbitkan ulang PIN": "Reissue the tracking PIN",
-    "PIN lama tidak berlaku lagi setelah PIN baru diterbitkan.": "The old PIN stops working once a new one is issued.",
-    "Tampilkan NIK": "Show NIK",
-    "Tahap Anda memerlukan NIK lengkap; tindakan ini dicatat.": "Your step needs the full NIK; this action is logged.",
-})
 
-add_nav("files.intake", "Pendaftaran",
+add_nav("files.intake", N_("Pendaftaran"),
         lambda user: user is not None and INTAKE_LANE in getattr(user, "lane_names", set()), order=15)
 
 

@@ -27,18 +27,12 @@ from app.forms.check import check_form_text
 from app.forms.models import FormVersion
 from app.forms.registry import FORM_FILE_NAME, FormNotFound, FormRegistry
 from app.forms.render import Field, build_fields
-from app.i18n import gettext, register
+from app.i18n import gettext
 from app.schema_validation import SchemaError
 
 log = logging.getLogger(__name__)
 
 FORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,95}\.json$")  # names of new forms
-
-register({
-    "Nama formulir harus huruf kecil, angka, _ . - dan berakhiran .json (misalnya pbg_survey.json).":
-        "A form name is lower-case letters, digits, _ . - and ends in .json (e.g. pbg_survey.json).",
-    "Formulir {name} sudah ada.": "Form {name} already exists.",
-})
 
 
 class FormInvalid(Exception):

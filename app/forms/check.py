@@ -20,38 +20,10 @@ from typing import Any
 
 from app.forms.render import build_fields
 from app.forms.schema import choice_alternatives, is_constant, options_of, type_of
-from app.i18n import gettext, register
+from app.i18n import N_, gettext
 from app.schema_validation import Draft202012Validator
 
 MAX_FORM_SCHEMA_BYTES = 256 * 1024
-
-register({
-    "(seluruh formulir)": "(whole form)",
-    "Skema terlalu besar ({size} bita; batasnya {limit}).": "The schema is too large ({size} bytes; the limit is {limit}).",
-    "JSON tidak valid pada baris {line}, kolom {column}: {reason}": "Invalid JSON at line {line}, column {column}: {reason}",
-    "Skema harus berupa objek JSON dengan \"type\": \"object\" dan \"properties\".":
-        "The schema must be a JSON object with \"type\": \"object\" and \"properties\".",
-    "Skema JSON tidak sah di {where}: {reason}": "Invalid JSON Schema at {where}: {reason}",
-    "Formulir tidak dapat ditampilkan: {reason}": "The form cannot be shown: {reason}",
-    "$ref \"{ref}\" tidak dapat diikuti (hanya rujukan lokal #/... yang ada)":
-        "$ref \"{ref}\" cannot be followed (only local #/... references that exist)",
-    "pola (pattern) bukan ekspresi reguler yang sah: {reason}": "the pattern is not a valid regular expression: {reason}",
-    "wajib diisi tetapi tidak ada di \"properties\", jadi tidak dapat diisi di peramban":
-        "required but not in \"properties\", so it cannot be filled in the browser",
-    "wajib diisi tetapi tidak punya pilihan": "required but has no options to choose from",
-    "wajib diisi tetapi minimum {low} lebih besar dari maksimum {high}":
-        "required but its minimum {low} is above its maximum {high}",
-    "wajib diisi tetapi minLength {low} lebih besar dari maxLength {high}":
-        "required but its minLength {low} is above its maxLength {high}",
-    "wajib diisi tetapi jenis \"{kind}\" tidak dapat diisi di peramban":
-        "required but a \"{kind}\" cannot be filled in the browser",
-    "wajib diisi tetapi daftar bertingkat tidak dapat diisi di peramban":
-        "required but a list of lists cannot be filled in the browser",
-    "wajib diisi tetapi {keyword} tidak didukung formulir peramban":
-        "required but {keyword} is not supported by browser forms",
-    "wajib diisi tetapi pilihannya tidak sesuai jenisnya ({kind})":
-        "required but its options do not match its type ({kind})",
-})
 
 
 @dataclass(frozen=True)
@@ -193,39 +165,39 @@ class _Fillable:
                 return [items]
             needed = required and int(schema.get("minItems", 0) or 0) > 0
             if type_of(items) == "array":
-                return refuse("wajib diisi tetapi daftar bertingkat tidak dapat diisi di peramban") if needed else []
+                return refuse(N_("wajib diisi tetapi daftar bertingkat tidak dapat diisi di peramban")) if needed else []
             if type_of(items) == "object":
                 return self.object(items, f"{path}/0/") if needed else []
             if needed and ("enum" in items or choice_alternatives(items)) and not options_of(items):
-                return refuse("wajib diisi tetapi tidak punya pilihan")
+                return refuse(N_("wajib diisi tetapi tidak punya pilihan"))
             return []
         for keyword in ("allOf", "not"):
             if keyword in schema:
-                return refuse("wajib diisi tetapi {keyword} tidak didukung formulir peramban", keyword=keyword)
+                return refuse(N_("wajib diisi tetapi {keyword} tidak didukung formulir peramban"), keyword=keyword)
         choice = choice_alternatives(schema)
         if choice is not None:
             typed = [self.resolve(a, path) for a in choice[1] if not is_constant(a)]
             usable = [a for a in typed if isinstance(a, Mapping) and type_of(a) in ("string", "integer", "number", None)]
             if not options_of(schema) and not usable:
-                return refuse("wajib diisi tetapi tidak punya pilihan")
+                return refuse(N_("wajib diisi tetapi tidak punya pilihan"))
             return []
         if "enum" in schema:
             values = schema["enum"] or []
             if not values:
-                return refuse("wajib diisi tetapi tidak punya pilihan")
+                return refuse(N_("wajib diisi tetapi tidak punya pilihan"))
             if kind and not any(Draft202012Validator({"type": kind}).is_valid(v) for v in values):
-                return refuse("wajib diisi tetapi pilihannya tidak sesuai jenisnya ({kind})", kind=kind)
+                return refuse(N_("wajib diisi tetapi pilihannya tidak sesuai jenisnya ({kind})"), kind=kind)
             return []
         if kind == "null":
-            return refuse("wajib diisi tetapi jenis \"{kind}\" tidak dapat diisi di peramban", kind=kind)
+            return refuse(N_("wajib diisi tetapi jenis \"{kind}\" tidak dapat diisi di peramban"), kind=kind)
         if kind in ("number", "integer"):
             low = schema.get("minimum", schema.get("exclusiveMinimum"))
             high = schema.get("maximum", schema.get("exclusiveMaximum"))
             if isinstance(low, (int, float)) and isinstance(high, (int, float)) and (
                     low > high or (low == high and ("exclusiveMinimum" in schema or "exclusiveMaximum" in schema))):
-                return refuse("wajib diisi tetapi minimum {low} lebih besar dari maksimum {high}", low=low, high=high)
+                return refuse(N_("wajib diisi tetapi minimum {low} lebih besar dari maksimum {high}"), low=low, high=high)
         if kind == "string":
             low, high = schema.get("minLength"), schema.get("maxLength")
             if isinstance(low, int) and isinstance(high, int) and low > high:
-                return refuse("wajib diisi tetapi minLength {low} lebih besar dari maxLength {high}", low=low, high=high)
+                return refuse(N_("wajib diisi tetapi minLength {low} lebih besar dari maxLength {high}"), low=low, high=high)
         return []

@@ -9,7 +9,7 @@ from threading import Lock
 from typing import Any, Protocol
 
 from app.forms.check import FormBroken, FormProblem, check_form_text
-from app.i18n import fmt_number, gettext, register
+from app.i18n import fmt_number, gettext
 from app.schema_validation import Draft202012Validator, FormatChecker
 
 FORM_FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")  # a form's file name in forms/
@@ -133,38 +133,6 @@ def _missing_property(message: str) -> str | None:
     match = re.match(r"^'([^']+)' is a required property", message)
     return match.group(1) if match else None
 
-
-register({
-    "wajib diisi": "required",
-    "pilih paling sedikit satu": "choose at least one",
-    "isi paling sedikit {n} baris": "fill in at least {n} rows",
-    "paling banyak {n} baris": "at most {n} rows",
-    "harus dikosongkan": "must be left empty",
-    "ada isian yang sama lebih dari sekali": "an entry is given more than once",
-    "paling kecil {n}": "at least {n}",
-    "paling besar {n}": "at most {n}",
-    "harus lebih besar dari {n}": "must be greater than {n}",
-    "harus lebih kecil dari {n}": "must be less than {n}",
-    "paling sedikit {n} karakter": "at least {n} characters",
-    "paling banyak {n} karakter": "at most {n} characters",
-    "harus {n} digit angka": "must be {n} digits",
-    "harus {a} sampai {b} digit angka": "must be {a} to {b} digits",
-    "harus angka saja": "digits only",
-    "format tidak sesuai (lihat keterangan)": "wrong format (see the description)",
-    "bukan tanggal yang sah (TTTT-BB-HH)": "not a valid date (YYYY-MM-DD)",
-    "bukan alamat surel yang sah": "not a valid email address",
-    "format tidak sesuai ({format})": "wrong format ({format})",
-    "pilih salah satu pilihan yang tersedia": "choose one of the options",
-    "harus dicentang": "must be ticked",
-    "harus tidak dicentang": "must not be ticked",
-    "harus bernilai {value}": "must be {value}",
-    "harus berupa angka": "must be a number",
-    "harus berupa bilangan bulat": "must be a whole number",
-    "harus berupa teks": "must be text",
-    "jenis isian salah": "wrong kind of value",
-    "isian tidak dikenal: {names}": "unknown field: {names}",
-    "isian tidak sah": "not valid",
-})
 
 _DIGITS = re.compile(r"^\^\[0-9\]\{(\d+)(?:,(\d+))?\}\$$")
 

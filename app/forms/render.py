@@ -26,23 +26,7 @@ from app.forms.schema import (
     resolve,
     type_of,
 )
-from app.i18n import EMPTY, fmt_date, fmt_number, gettext, register
-
-register({
-    "Terunggah": "Uploaded",
-    "Berkas": "File",
-    "satu per baris": "one per line",
-    "Ya": "Yes",
-    "Tidak": "No",
-    "Tambah baris": "Add row",
-    "Hapus baris": "Remove row",
-    "Baris {n}": "Row {n}",
-    "Pilih…": "Choose…",
-    "baris {n}": "line {n}",
-    "Sudah diunggah: {name} (pilih berkas lain untuk menggantinya)":
-        "Already uploaded: {name} (choose another file to replace it)",
-    "Isian belum benar; periksa kolom berikut:": "Some entries are not right; check these fields:",
-})
+from app.i18n import EMPTY, fmt_date, fmt_number, gettext
 
 _NESTED = " \u203a "  # a single right-pointing angle quote between nested titles
 

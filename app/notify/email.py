@@ -16,13 +16,14 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app.config import Settings
+from app.i18n import N_
 
 log = logging.getLogger(__name__)
 
 LEVEL_WORDS = {
-    "warning": ("Peringatan", "Warning"),
-    "critical": ("Kritis", "Critical"),
-    "breached": ("Melewati batas waktu", "Past the deadline"),
+    "warning": (N_("Peringatan"), "Warning"),
+    "critical": (N_("Kritis"), "Critical"),
+    "breached": (N_("Melewati batas waktu"), "Past the deadline"),
 }
 SCOPE_WORDS = {
     "file": ("batas waktu layanan berkas", "the file's service deadline"),

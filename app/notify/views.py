@@ -19,7 +19,7 @@ from app.complaints.models import CATEGORY_LABELS
 from app.container import container
 from app.db import after_commit, request_session
 from app.errors import DomainError
-from app.i18n import fmt_number, gettext, register
+from app.i18n import N_, fmt_number, gettext
 from app.notify.services import (
     InvalidReassignment,
     acknowledge,
@@ -51,68 +51,8 @@ add_nav("inbox.deliveries", "Pengiriman gagal", lambda user: user is not None an
 add_nav("inbox.responsibilities", "Tanggung jawab manajer", lambda user: user is not None and user.role == "admin",
         order=93)
 
-LEVELS = {"warning": "Peringatan", "critical": "Kritis", "breached": "Melewati batas waktu", "complaint": "Pengaduan",
-          "integrity": "Integritas catatan"}
-
-register({
-    "Kotak masuk": "Inbox",
-    "Peringatan": "Warning",
-    "Isi": "Message",
-    "Kritis": "Critical",
-    "Melewati batas waktu": "Past the deadline",
-    "Tidak ada pemberitahuan baru.": "No new notices.",
-    "Tampilkan juga yang sudah ditindaklanjuti": "Also show acknowledged notices",
-    "Tindak lanjuti": "Acknowledge",
-    "Ditindaklanjuti oleh {who}": "Acknowledged by {who}",
-    "Alihkan ke": "Reassign to",
-    "Alihkan": "Reassign",
-    "Berkas": "File",
-    "Tahap": "Step",
-    "Petugas": "Officer",
-    "Sisa waktu": "Time left",
-    "Batas waktu": "Deadline",
-    "Tingkat": "Level",
-    "Diterima": "Received",
-    "sisa {n} hari kerja": "{n} working day(s) left",
-    "terlambat {n} hari kerja": "{n} working day(s) overdue",
-    "sisa {n} jam kerja": "{n} working hour(s) left",
-    "terlambat {n} jam kerja": "{n} working hour(s) overdue",
-    "jatuh tempo sekarang": "due now",
-    "lewat batas waktu": "past the deadline",
-    "Eskalasi kritis tidak sampai ke siapa pun untuk:": "Critical escalations reach nobody for:",
-    "Manajer tanpa alamat surel: {who}": "Manager without an email address: {who}",
-    "Tugaskan manajer yang punya alamat surel (menu Pengguna) untuk setiap jenis izin dan jalur.":
-        "Make a manager with an email address (Users menu) responsible for every permit type and lane.",
-    "Pemberitahuan ditindaklanjuti.": "Notice acknowledged.",
-    "Tahap dialihkan ke {who}.": "Step reassigned to {who}.",
-    "Kalender kerja": "Working calendar",
-    "Pengiriman gagal": "Failed deliveries",
-    "Tanggung jawab manajer": "Manager responsibilities",
-    "Tanggal": "Date",
-    "Alasan": "Reason",
-    "Jenis": "Kind",
-    "Hari libur tambahan": "Extra holiday",
-    "Hari kerja (libur dibatalkan)": "Working day (holiday cancelled)",
-    "Tambahkan libur": "Add holiday",
-    "Jadikan hari kerja": "Make a working day",
-    "Hapus": "Remove",
-    "Kalender disimpan.": "Calendar saved.",
-    "Tahun": "Year",
-    "Penerima": "Recipient",
-    "Alamat": "Address",
-    "Percobaan": "Attempts",
-    "Galat terakhir": "Last error",
-    "Kirim ulang": "Send again",
-    "Tidak ada pengiriman yang gagal.": "No failed deliveries.",
-    "Dikirim ulang.": "Queued again.",
-    "Manajer": "Manager",
-    "Jenis izin": "Permit type",
-    "Jalur": "Lane",
-    "semua": "all",
-    "Tugaskan": "Assign",
-    "Tanggung jawab disimpan.": "Responsibility saved.",
-    "Libur nasional / cuti bersama": "National holiday / collective leave",
-})
+LEVELS = {"warning": N_("Peringatan"), "critical": N_("Kritis"), "breached": N_("Melewati batas waktu"), "complaint": "Pengaduan",
+          "integrity": N_("Integritas catatan")}
 
 
 def time_left_text(detail: dict[str, Any]) -> str:

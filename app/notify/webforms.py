@@ -8,13 +8,7 @@ from wtforms import Form, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
 from app.auth.lanes import LANES
-from app.i18n import register
-
-register({
-    "Isi tanggal seperti 2026-03-20.": "Enter a date such as 2026-03-20.",
-    "Alasan paling panjang 300 karakter.": "The reason can have at most 300 characters.",
-    "Pilih manajer dan jalur tugas yang tersedia.": "Choose a manager and one of the lanes offered.",
-})
+from app.i18n import N_
 
 
 def _strip(value: str | None) -> str:
@@ -27,15 +21,15 @@ class ReassignForm(Form):
 
 class CalendarDayForm(Form):
     day_date: date  # the day, once valid
-    day = StringField(filters=[_strip], validators=[InputRequired("Isi tanggal seperti 2026-03-20.")])
+    day = StringField(filters=[_strip], validators=[InputRequired(N_("Isi tanggal seperti 2026-03-20."))])
     action = StringField(validators=[AnyOf(["add", "remove", "clear"])])  # anything else is not this page's form: 400
-    reason = StringField(filters=[_strip], validators=[Length(max=300, message="Alasan paling panjang 300 karakter.")])
+    reason = StringField(filters=[_strip], validators=[Length(max=300, message=N_("Alasan paling panjang 300 karakter."))])
 
     def validate_day(self, field: StringField) -> None:
         try:
             self.day_date = date.fromisoformat(field.data)
         except ValueError:
-            raise ValidationError("Isi tanggal seperti 2026-03-20.") from None
+            raise ValidationError(N_("Isi tanggal seperti 2026-03-20.")) from None
 
 
 class ResponsibilityForm(Form):

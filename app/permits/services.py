@@ -40,19 +40,13 @@ from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, SIGNATURE, context_kind
 from app.errors import Conflict, Forbidden, Invalid
 from app.files.models import ApplicationFile
-from app.i18n import register
+from app.i18n import N_
 from app.permits.models import Permit
 
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"^([0-9a-f]{24})\.([A-Za-z0-9_-]{24})$")
 REVOKERS_LANE = "head"
-
-
-register({
-    "Alasan pencabutan paling sedikit 10 karakter.": "The reason must have at least 10 characters.",
-    "Izin ini sudah dicabut.": "This permit was already revoked.",
-})
 
 
 class NotAllowed(Forbidden):
@@ -62,13 +56,13 @@ class NotAllowed(Forbidden):
 class RevocationInvalid(Invalid):
     """The revocation cannot be recorded as asked; nothing was changed."""
 
-    message = "Alasan pencabutan paling sedikit 10 karakter."
+    message = N_("Alasan pencabutan paling sedikit 10 karakter.")
 
 
 class AlreadyRevoked(Conflict, RevocationInvalid):
     """The permit was revoked before (perhaps a moment ago, by someone else); nothing was changed."""
 
-    message = "Izin ini sudah dicabut."
+    message = N_("Izin ini sudah dicabut.")
 
 
 # -- issuing ---------------------------------------------------------------------------------------
@@ -170,7 +164,7 @@ def validity_problems(cat: Catalogue, process_id: str, data: Mapping[str, Any], 
         start = _as_date(get_path(data, product.valid_from_from)) or today
         if until < start:
             problems[product.valid_until_from.replace(".", "/")] = (
-                "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau tanggal terbit.")
+                N_("Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau tanggal terbit."))
     return problems
 
 

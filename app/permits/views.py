@@ -18,7 +18,7 @@ from app.db import request_session
 from app.evidence.documents import signed_permit, stored_document
 from app.files.models import ApplicationFile
 from app.files.services import get_file, may_read_files
-from app.i18n import current_language, fmt_date, gettext, register
+from app.i18n import N_, current_language, fmt_date, gettext
 from app.permits.models import Permit
 from app.permits.services import (
     PrintedPermit,
@@ -46,93 +46,13 @@ def _letterhead() -> dict[str, Any]:
     return {"letterhead": lambda: office_letterhead(container().settings)}
 F = TypeVar("F", bound=Callable[..., Any])
 
-register({
-    "Surat Ketetapan Retribusi Daerah (SKRD)": "Regional fee assessment notice (SKRD)",
-    "Nomor SKRD": "SKRD number",
-    "Retribusi belum ditetapkan untuk berkas ini.": "No fee has been set for this file yet.",
-    "Rincian perhitungan": "How the fee was computed",
-    "Uraian": "Item",
-    "Nilai": "Value",
-    "Jumlah (Rp)": "Amount (Rp)",
-    "Status pembayaran": "Payment status",
-    "LUNAS ({ref}, {date})": "PAID ({ref}, {date})",
-    "belum dibayar": "not paid yet",
-    "tidak ada retribusi": "no fee",
-    "Dihitung sistem dari data pemeriksaan menurut rumus yang diumumkan dalam katalog layanan; "
-    "petugas tidak mengetik besaran retribusi.":
-        "Computed by the system from the survey data by the formula published in the service catalogue; "
-        "officers never type an amount.",
-    "Dokumen izin": "Permit documents",
-    "Belum ada izin yang terbit untuk berkas ini.": "No permit has been issued for this file yet.",
-    "Nomor izin": "Permit number",
-    "Pemegang izin": "Permit holder",
-    "Nama usaha": "Business name",
-    "Lokasi": "Location",
-    "Berlaku mulai": "Valid from",
-    "Berlaku sampai": "Valid until",
-    "selama memenuhi ketentuan": "while its conditions are met",
-    "Ketentuan": "Conditions",
-    "Diterbitkan": "Issued",
-    "Dicabut": "Revoked",
-    "Unduh PDF": "Download PDF",
-    "Cetak izin": "Print the permit",
-    "Pindai kode QR untuk memeriksa keaslian dan masa berlaku izin ini.":
-        "Scan the QR code to check that this permit is genuine and still valid.",
-    "Ditetapkan di {place} pada {date}": "Issued at {place} on {date}",
-    "Kepala Dinas": "Head of office",
-    "Cabut izin": "Revoke the permit",
-    "Alasan pencabutan": "Reason for revoking",
-    "Izin dicabut.": "The permit was revoked.",
-    "Verifikasi izin": "Permit verification",
-    "Izin ini ASLI dan BERLAKU.": "This permit is GENUINE and VALID.",
-    "Izin ini asli, tetapi belum berlaku.": "This permit is genuine but not valid yet.",
-    "Izin ini asli, tetapi masa berlakunya telah habis.": "This permit is genuine but has expired.",
-    "Izin ini asli, tetapi TELAH DICABUT.": "This permit is genuine but has been REVOKED.",
-    "Kode verifikasi tidak dikenal: dokumen ini tidak diterbitkan oleh kantor ini atau telah diubah.":
-        "Unknown verification code: this document was not issued by this office, or it was altered.",
-    "Jenis izin": "Permit type",
-    "Dicabut pada {date}: {reason}": "Revoked on {date}: {reason}",
-    "Pratinjau izin": "Permit preview",
-    "Pratinjau izin yang akan ditandatangani": "Preview of the permit about to be signed",
-    "PRATINJAU — belum ditandatangani, belum berlaku": "PREVIEW — not signed, not valid",
-    "Kode QR verifikasi dicetak saat izin terbit.": "The verification QR code is printed when the permit is issued.",
-    "Nomor izin belum diberikan; pratinjau belum tersedia.": "No permit number yet; no preview available.",
-    "Berita acara serah terima": "Handover record",
-    "Berita acara serah terima dokumen izin": "Record of the permit's handover",
-    "Dokumen izin tersebut di atas telah diserahkan oleh petugas dan diterima oleh:":
-        "The permit documents above were handed over by the officer and received by:",
-    "Nama penerima": "Received by",
-    "Tanggal": "Date",
-    "Yang menyerahkan": "Handed over by",
-    "Yang menerima": "Received by",
-    "Cetak": "Print",
-    "Surat penolakan": "Refusal letter",
-    "Surat penolakan permohonan": "Letter of refusal",
-    "Dengan ini kami sampaikan bahwa permohonan tersebut di atas tidak dapat dikabulkan dengan alasan:":
-        "We inform you that the application above cannot be granted, for this reason:",
-    "Pemohon dapat mengajukan permohonan baru setelah alasan penolakan dipenuhi, atau menyampaikan pengaduan.":
-        "The applicant may apply again once the reason is addressed, or file a complaint.",
-    "Ditetapkan pada {date}": "Decided on {date}",
-    "Logo": "Logo",
-    "Dokumen izin bertanda tangan elektronik": "Electronically signed permit document",
-    "Unduh PDF bertanda tangan": "Download the signed PDF",
-    "SHA-256 dokumen": "Document SHA-256",
-    "Periksa tanda tangannya dengan pembaca PDF atau `ptsp sign-check`; sidik jari di atas harus sama dengan "
-    "berkas yang Anda pegang.":
-        "Check its signature with a PDF reader or `ptsp sign-check`; the fingerprint above must match the file "
-        "you hold.",
-    "Tanda tangan elektronik pada PDF lama tetap sah secara matematis, tetapi izin ini TELAH DICABUT dan tidak "
-    "berlaku lagi.":
-        "The electronic signature on the old PDF is still mathematically valid, but this permit has been REVOKED "
-        "and no longer holds.",
-})
 
 VERIFY_TEXT = {
-    "valid": "Izin ini ASLI dan BERLAKU.",
-    "not_yet_valid": "Izin ini asli, tetapi belum berlaku.",
-    "expired": "Izin ini asli, tetapi masa berlakunya telah habis.",
-    "revoked": "Izin ini asli, tetapi TELAH DICABUT.",
-    "invalid": "Kode verifikasi tidak dikenal: dokumen ini tidak diterbitkan oleh kantor ini atau telah diubah.",
+    "valid": N_("Izin ini ASLI dan BERLAKU."),
+    "not_yet_valid": N_("Izin ini asli, tetapi belum berlaku."),
+    "expired": N_("Izin ini asli, tetapi masa berlakunya telah habis."),
+    "revoked": N_("Izin ini asli, tetapi TELAH DICABUT."),
+    "invalid": N_("Kode verifikasi tidak dikenal: dokumen ini tidak diterbitkan oleh kantor ini atau telah diubah."),
 }
 
 

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from app.auth.security import client_address
 from app.container import container
 from app.db import request_session
-from app.i18n import gettext, register
+from app.i18n import gettext
 from app.public.services import track_file
 from app.public.webforms import TrackForm
 from app.ratelimit import Limit
@@ -21,28 +21,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("public", __name__)
 
-register({
-    "Lacak berkas": "Track a file",
-    "Lacak berkas permohonan": "Track an application",
-    "Masukkan nomor berkas dan PIN yang tercetak pada bukti pendaftaran.":
-        "Enter the file number and the PIN printed on the registration receipt.",
-    "PIN": "PIN",
-    "Lacak": "Track",
-    "Nomor berkas atau PIN salah.": "Wrong file number or PIN.",
-    "Terlalu banyak percobaan. Coba lagi dalam 15 menit.": "Too many attempts. Try again in 15 minutes.",
-    "Langkah yang sudah selesai": "Steps done",
-    "Belum ada langkah yang selesai.": "No step is done yet.",
-    "Sedang dikerjakan": "Being worked on",
-    "Permohonan selesai diproses pada {date}.": "The application was completed on {date}.",
-    "Izin telah terbit dan diserahkan kepada pemohon.": "The permit was issued and handed over to the applicant.",
-    "Permohonan tidak dapat dikabulkan; surat penolakan telah diserahkan kepada pemohon.":
-        "The application could not be granted; the refusal letter was handed over to the applicant.",
-    "Pemohon perlu bertindak": "The applicant must act",
-    "Kantor menunggu Anda: {steps}.": "The office is waiting for you: {steps}.",
-    "Dokumen yang masih kurang:": "Documents still missing:",
-    "Paling lambat {date}.": "By {date} at the latest.",
-    "Lacak berkas lain": "Track another file",
-})
 
 add_nav("public.track", "Lacak berkas", lambda user: user is None, order=95)
 

@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
+from app.i18n import N_
 
 # The nine elements (unsur) of PermenPAN-RB 14/2017, in the regulation's order.
 ELEMENTS = ("requirements", "procedure", "time", "cost", "product", "competence", "behaviour",
@@ -19,14 +20,14 @@ ELEMENTS = ("requirements", "procedure", "time", "cost", "product", "competence"
 # Their names as the regulation words them (Indonesian; the views register the English).
 ELEMENT_LABELS = {
     "requirements": "Persyaratan",
-    "procedure": "Sistem, mekanisme, dan prosedur",
-    "time": "Waktu penyelesaian",
-    "cost": "Biaya/tarif",
-    "product": "Produk spesifikasi jenis pelayanan",
-    "competence": "Kompetensi pelaksana",
-    "behaviour": "Perilaku pelaksana",
-    "complaints": "Penanganan pengaduan, saran dan masukan",
-    "facilities": "Sarana dan prasarana",
+    "procedure": N_("Sistem, mekanisme, dan prosedur"),
+    "time": N_("Waktu penyelesaian"),
+    "cost": N_("Biaya/tarif"),
+    "product": N_("Produk spesifikasi jenis pelayanan"),
+    "competence": N_("Kompetensi pelaksana"),
+    "behaviour": N_("Perilaku pelaksana"),
+    "complaints": N_("Penanganan pengaduan, saran dan masukan"),
+    "facilities": N_("Sarana dan prasarana"),
 }
 
 

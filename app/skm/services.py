@@ -30,13 +30,14 @@ from sqlalchemy.orm import Session
 from app.engine.models import InstanceStatus
 from app.errors import Invalid
 from app.files.models import ApplicationFile
+from app.i18n import N_
 from app.skm.models import ELEMENTS, SurveyResponse, SurveyTokenUse
 
 _TOKEN = re.compile(r"^([1-9][0-9]{0,9})\.([A-Za-z0-9_-]{22})$")
 SUGGESTION_MAX = 2000
 # (lowest IKM of the band, band, Indonesian name), best first; the bands of PermenPAN-RB 14/2017.
-BANDS = ((Decimal("88.31"), "A", "Sangat baik"), (Decimal("76.61"), "B", "Baik"),
-         (Decimal("65.00"), "C", "Kurang baik"), (Decimal("25.00"), "D", "Tidak baik"))
+BANDS = ((Decimal("88.31"), "A", N_("Sangat baik")), (Decimal("76.61"), "B", N_("Baik")),
+         (Decimal("65.00"), "C", N_("Kurang baik")), (Decimal("25.00"), "D", N_("Tidak baik")))
 
 
 class SurveyInvalid(Invalid):
@@ -132,7 +133,7 @@ def band(ikm: Decimal) -> tuple[str, str]:
     for lowest, letter, name in BANDS:
         if ikm >= lowest:
             return letter, name
-    return "D", "Tidak baik"
+    return "D", N_("Tidak baik")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from app.container import container
 from app.db import request_session
 from app.files.models import ApplicationFile
 from app.files.services import may_read_files
-from app.i18n import current_language, gettext, register
+from app.i18n import N_, current_language, gettext
 from app.permits.services import qr_svg
 from app.skm.models import ELEMENT_LABELS, ELEMENTS
 from app.skm.services import (
@@ -38,81 +38,20 @@ def _score(value: object) -> str:
 
 # The question asked for each element, and the four answers.
 ELEMENT_QUESTIONS = {
-    "requirements": "Bagaimana kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
-    "procedure": "Bagaimana kemudahan prosedur pelayanan di kantor ini?",
-    "time": "Bagaimana kecepatan waktu dalam memberikan pelayanan?",
-    "cost": "Bagaimana kewajaran biaya/tarif dalam pelayanan?",
-    "product": "Bagaimana kesesuaian produk pelayanan yang tercantum dalam standar pelayanan dengan hasil yang diberikan?",
-    "competence": "Bagaimana kompetensi/kemampuan petugas dalam pelayanan?",
-    "behaviour": "Bagaimana perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
-    "complaints": "Bagaimana penanganan pengaduan pengguna layanan?",
-    "facilities": "Bagaimana kualitas sarana dan prasarana?",
+    "requirements": N_("Bagaimana kesesuaian persyaratan pelayanan dengan jenis pelayanannya?"),
+    "procedure": N_("Bagaimana kemudahan prosedur pelayanan di kantor ini?"),
+    "time": N_("Bagaimana kecepatan waktu dalam memberikan pelayanan?"),
+    "cost": N_("Bagaimana kewajaran biaya/tarif dalam pelayanan?"),
+    "product": N_("Bagaimana kesesuaian produk pelayanan yang tercantum dalam standar pelayanan dengan hasil yang diberikan?"),
+    "competence": N_("Bagaimana kompetensi/kemampuan petugas dalam pelayanan?"),
+    "behaviour": N_("Bagaimana perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?"),
+    "complaints": N_("Bagaimana penanganan pengaduan pengguna layanan?"),
+    "facilities": N_("Bagaimana kualitas sarana dan prasarana?"),
 }
-SCORE_LABELS = {1: "Tidak baik", 2: "Kurang baik", 3: "Baik", 4: "Sangat baik"}
+SCORE_LABELS = {1: N_("Tidak baik"), 2: N_("Kurang baik"), 3: N_("Baik"), 4: N_("Sangat baik")}
 
-register({
-    "Survei Kepuasan Masyarakat": "Public Satisfaction Survey",
-    "Survei kepuasan": "Satisfaction survey",
-    "Indeks Kepuasan Masyarakat (IKM)": "Public Satisfaction Index (IKM)",
-    "Persyaratan": "Requirements",
-    "Sistem, mekanisme, dan prosedur": "System, mechanism and procedure",
-    "Waktu penyelesaian": "Time taken",
-    "Biaya/tarif": "Cost/tariff",
-    "Produk spesifikasi jenis pelayanan": "Product of the service",
-    "Kompetensi pelaksana": "Staff competence",
-    "Perilaku pelaksana": "Staff behaviour",
-    "Penanganan pengaduan, saran dan masukan": "Handling of complaints and suggestions",
-    "Sarana dan prasarana": "Facilities",
-    "Bagaimana kesesuaian persyaratan pelayanan dengan jenis pelayanannya?":
-        "How well do the requirements fit the service?",
-    "Bagaimana kemudahan prosedur pelayanan di kantor ini?": "How easy is the procedure at this office?",
-    "Bagaimana kecepatan waktu dalam memberikan pelayanan?": "How fast was the service?",
-    "Bagaimana kewajaran biaya/tarif dalam pelayanan?": "How fair is the cost of the service?",
-    "Bagaimana kesesuaian produk pelayanan yang tercantum dalam standar pelayanan dengan hasil yang diberikan?":
-        "How well does what you received match the product in the service standard?",
-    "Bagaimana kompetensi/kemampuan petugas dalam pelayanan?": "How competent were the staff?",
-    "Bagaimana perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?":
-        "How polite and friendly were the staff?",
-    "Bagaimana penanganan pengaduan pengguna layanan?": "How are complaints handled?",
-    "Bagaimana kualitas sarana dan prasarana?": "How good are the facilities?",
-    "Tidak baik": "Poor",
-    "Kurang baik": "Fair",
-    "Baik": "Good",
-    "Sangat baik": "Very good",
-    "Saran (boleh dikosongkan)": "Suggestion (optional)",
-    "Kirim survei": "Send the survey",
-    "Pilih salah satu jawaban.": "Choose one answer.",
-    "Saran paling banyak 2000 karakter.": "The suggestion may have at most 2000 characters.",
-    "Terima kasih. Jawaban Anda sudah kami terima.": "Thank you. We have received your answers.",
-    "Survei untuk berkas ini sudah diisi. Setiap berkas dapat mengisi satu kali.":
-        "The survey of this file has been answered. Each file answers once.",
-    "Survei dibuka setelah izin diserahkan.": "The survey opens once the permit has been handed over.",
-    "Tautan survei tidak dikenal.": "Unknown survey link.",
-    "Jawaban Anda tidak disimpan bersama nama, NIK atau nomor berkas Anda.":
-        "Your answers are not stored with your name, NIK or file number.",
-    "Mohon nilai pelayanan kami untuk setiap unsur (1 = tidak baik, 4 = sangat baik).":
-        "Please rate our service on each element (1 = poor, 4 = very good).",
-    "Belum ada responden.": "No respondents yet.",
-    "Periode {start} s.d. {end}": "Period {start} to {end}",
-    "Responden": "Respondents",
-    "Mutu pelayanan": "Service quality",
-    "Unsur pelayanan": "Service element",
-    "Nilai rata-rata (NRR)": "Average score (NRR)",
-    "Unsur yang perlu diperbaiki": "Elements to improve",
-    "Per jenis izin": "By permit type",
-    "IKM = (jumlah NRR sembilan unsur x 1/9) x 25, menurut PermenPAN-RB 14/2017.":
-        "IKM = (sum of the nine elements' NRR x 1/9) x 25, per PermenPAN-RB 14/2017.",
-    "Tanda terima penyerahan izin": "Permit handover sheet",
-    "TANDA TERIMA PENYERAHAN": "HANDOVER SHEET",
-    "Bantu kami memperbaiki pelayanan: pindai kode QR untuk mengisi survei kepuasan (±2 menit, tanpa nama).":
-        "Help us improve: scan the QR code to answer the satisfaction survey (about 2 minutes, anonymous).",
-    "Isi survei kepuasan": "Answer the satisfaction survey",
-    "Cetak tanda terima": "Print the handover sheet",
-    "Berkas ini belum selesai diproses.": "This file has not been completed yet.",
-    "Tanggal selesai": "Date completed",
-})
 
-add_nav("skm.public_index", "Survei kepuasan", lambda user: user is None, order=97)
+add_nav("skm.public_index", N_("Survei kepuasan"), lambda user: user is None, order=97)
 
 
 def element_label(name: str) -> str:

@@ -20,23 +20,9 @@ from datetime import date, datetime
 from app.config import Settings
 from app.files.models import ApplicationFile
 from app.files.services import promised_working_days
-from app.i18n import register
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours, add_working_time, deadline_after, working_time_between
 from app.sla.services import OfficeCalendar
-
-register({
-    "Jam layanan mulai berjalan saat berkas dinyatakan lengkap dan benar; tanggal ini berlaku bila berkas "
-    "dinyatakan lengkap hari ini.":
-        "The service clock starts when the file is declared complete and correct; this date holds if it is "
-        "declared complete today.",
-    "Jam layanan berhenti sementara karena menunggu pemohon; tanggal ini bergeser selama menunggu.":
-        "The service clock is paused while the office waits for the applicant; this date moves while it waits.",
-    "Dihitung dalam hari kerja sejak berkas dinyatakan lengkap dan benar; Sabtu, Minggu dan hari libur tidak "
-    "dihitung. Waktu menunggu pemohon (kelengkapan dokumen, pembayaran retribusi) tidak dihitung.":
-        "Counted in working days from the day the file is declared complete and correct; Saturdays, Sundays and "
-        "holidays do not count. Time spent waiting for the applicant (missing documents, the fee) does not count.",
-})
 
 NOT_STARTED = "not_started"  # waiting for the documents to be declared complete
 RUNNING = "running"

@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.config import ROOT
-from app.i18n import register
+from app.i18n import N_
 
 bp = Blueprint("web", __name__)
 
@@ -24,33 +24,16 @@ VENDOR_FILES = {
     "css/bpmn.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn.css",  # loads ../font/*
 }
 
-register({
-    "PTSP Kabupaten": "Regency one-stop service",
-    "Pelayanan Terpadu Satu Pintu": "One-stop integrated service",
-    "Langsung ke isi": "Skip to content",
-    "Halaman tidak ditemukan": "Page not found",
-    "Anda tidak berhak membuka halaman ini": "You may not open this page",
-    "Permintaan tidak valid": "Bad request",
-    "Terjadi kesalahan pada server": "Something went wrong on the server",
-    "Terlalu banyak permintaan": "Too many requests",
-    "Layanan sedang sibuk": "The service is busy",
-    "Sudah berubah atau tidak lagi berlaku": "Changed meanwhile or no longer possible",
-    "Isian tidak dapat diterima": "The input cannot be accepted",
-    "Layanan sedang sibuk; coba lagi dalam beberapa detik.": "The service is busy; try again in a few seconds.",
-    "Kembali ke beranda": "Back to the home page",
-    "Sesi formulir kedaluwarsa. Muat ulang halaman dan coba lagi.":
-        "The form's session expired. Reload the page and try again.",
-})
 
 ERROR_TITLES = {
-    400: "Permintaan tidak valid",
-    403: "Anda tidak berhak membuka halaman ini",
-    404: "Halaman tidak ditemukan",
-    409: "Sudah berubah atau tidak lagi berlaku",
-    422: "Isian tidak dapat diterima",
-    429: "Terlalu banyak permintaan",
-    503: "Layanan sedang sibuk",
-    500: "Terjadi kesalahan pada server",
+    400: N_("Permintaan tidak valid"),
+    403: N_("Anda tidak berhak membuka halaman ini"),
+    404: N_("Halaman tidak ditemukan"),
+    409: N_("Sudah berubah atau tidak lagi berlaku"),
+    422: N_("Isian tidak dapat diterima"),
+    429: N_("Terlalu banyak permintaan"),
+    503: N_("Layanan sedang sibuk"),
+    500: N_("Terjadi kesalahan pada server"),
 }
 
 

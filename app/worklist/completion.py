@@ -30,7 +30,7 @@ from app.files.models import ApplicationFile, Attachment
 from app.files.storage import UploadRefused, attachment_reference, check_upload, store_upload
 from app.forms.registry import FieldError, FormRegistry
 from app.forms.values import attachments_in, parse_submission
-from app.i18n import gettext, register
+from app.i18n import N_, gettext
 from app.permits.services import PermitIssuer, validity_problems
 from app.worklist.rules import (
     ClaimedByOther,
@@ -167,10 +167,6 @@ def take_task_row(session: Session, task: HumanTask, user: User) -> None:
         raise ClaimedByOther(task, task.claimed_by or "?")
 
 
-register({"Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai atau tanggal terbit.":
-          "The valid-until date may not be before the valid-from date or the issue date."})
-
-
 def _validity_errors(runtime: Runtime, task: HumanTask, data: dict[str, Any]) -> list[FieldError]:
     """A permit may not be drafted to expire before it starts (or before it is issued, today)."""
     process_id = task.process_id  # the permit type, on the task's own row (no read of the file)
@@ -277,7 +273,7 @@ def complete_task_submission(session: Session, runtime: Runtime, forms: FormRegi
         if hasattr(stream, "seek"):
             stream.seek(0)
         attachment = store_upload(session, settings.var_dir, runtime.clock, file_id, staged.upload,
-                                  str(item.get("document_type") or "lainnya")[:50], user.username,
+                                  str(item.get("document_type") or N_("lainnya"))[:50], user.username,
                                   settings.max_upload_bytes)
         item["reference"], item["sha256"] = attachment_reference(attachment), attachment.sha256
     errors = forms.validate(task.form, submission.data) if task.form else []

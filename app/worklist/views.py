@@ -24,7 +24,7 @@ from app.forms.check import FormBroken
 from app.forms.registry import FieldError, FormNotFound
 from app.forms.render import build_fields, error_items, field_paths, place_errors, read_only_items
 from app.forms.values import prefill
-from app.i18n import current_language, fmt_datetime, gettext, register
+from app.i18n import N_, current_language, fmt_datetime, gettext
 from app.privacy.services import masked, record_access_by_numbers, step_needs_nik
 from app.sla.promise import promise_of
 from app.web.nav import add_nav
@@ -55,101 +55,6 @@ from app.worklist.rules import ClaimedByOther, DutiesSeparated, NotClaimed, NotY
 bp = Blueprint("worklist", __name__)
 log = logging.getLogger(__name__)
 
-register({
-    "Daftar tugas": "Worklist",
-    "Jenis izin": "Permit type",
-    "Langkah": "Step",
-    "Semua": "All",
-    "Diambil saya": "Claimed by me",
-    "Belum diambil": "Unclaimed",
-    "Hanya yang terlambat": "Overdue only",
-    "Terapkan": "Apply",
-    "Hapus filter": "Clear filters",
-    "Nomor berkas": "File number",
-    "Pemohon": "Applicant",
-    "Umur": "Age",
-    "Sisa waktu": "Time left",
-    "Diambil oleh": "Claimed by",
-    "terlambat {d}": "overdue by {d}",
-    "Ambil": "Claim",
-    "Lepas": "Release",
-    "Buka": "Open",
-    "Tidak boleh untuk Anda": "Not allowed for you",
-    "Anda sudah mengerjakan: {steps}": "You did: {steps}",
-    "Tidak ada tugas terbuka.": "No open tasks.",
-    "{n} tugas terbuka": "{n} open tasks",
-    "lebih dari {n} tugas terbuka": "more than {n} open tasks",
-    "Halaman berikutnya": "Next page",
-    "Ke halaman pertama": "First page",
-    "Anda sendiri": "You",
-    'Tugas "{title}" berkas {number} sekarang Anda pegang.':
-        'You now hold the task "{title}" of file {number}.',
-    'Tugas "{title}" dilepas kembali ke jalurnya.': 'The task "{title}" was released back to its lane.',
-    'Tugas "{title}" berkas {number} selesai.': 'The task "{title}" of file {number} is complete.',
-    "Tugas ini sedang dipegang oleh {name}. Hanya dia yang dapat menyelesaikan atau melepasnya.":
-        "This task is held by {name}. Only they can complete or release it.",
-    "Pemisahan tugas: Anda sudah mengerjakan {steps} pada berkas ini, jadi langkah ini harus dikerjakan petugas lain.":
-        "Segregation of duties: you did {steps} on this file, so this step must be done by another officer.",
-    "Tugas ini sudah diselesaikan oleh {name} pada {when}. Isian Anda tidak disimpan.":
-        "This task was already completed by {name} on {when}. Your entries were not saved.",
-    "Tugas ini sudah ditutup oleh proses. Isian Anda tidak disimpan.":
-        "This task was closed by the process. Your entries were not saved.",
-    "Berkas ini diubah petugas lain pada saat yang sama. Isian Anda tidak disimpan; muat ulang halaman dan periksa kembali.":
-        "This file was changed by another officer at the same moment. Your entries were not saved; "
-        "reload the page and check again.",
-    "Langkah ini belum dapat diselesaikan: {detail}": "This step cannot be completed yet: {detail}",
-    "Proses berkas ini tidak sedang berjalan; langkahnya tidak dapat diselesaikan.":
-        "This file's process is not running; its steps cannot be completed.",
-    "Tugas ini tidak sedang dipegang siapa pun.": "Nobody holds this task.",
-    "Hanya {name}, anggota jalur Kepala Dinas, atau manajer yang dapat melepas tugas ini.":
-        "Only {name}, a member of the head of office lane, or a manager can release this task.",
-    "Berkas ditolak: hanya dokumen PDF, JPEG atau PNG yang diterima.":
-        "File refused: only PDF, JPEG or PNG documents are accepted.",
-    "Berkas ditolak: lebih besar dari {mb} MB.": "File refused: larger than {mb} MB.",
-    "Berkas ditolak: berkasnya kosong.": "File refused: the file is empty.",
-    "Dokumen ini bukan lampiran berkas ini; pilih berkasnya lagi.":
-        "This document is not an attachment of this file; choose the file again.",
-    "Langkah ini tidak terkait berkas permohonan, jadi tidak dapat dilampiri dokumen.":
-        "This step belongs to no application file, so documents cannot be attached.",
-    "Jalur": "Lane",
-    "Dipegang oleh {name} sejak {when}.": "Held by {name} since {when}.",
-    "Jatuh tempo": "Due",
-    "Janji ke pemohon": "Promised to the applicant",
-    "Selesaikan": "Complete",
-    "Riwayat berkas": "File history",
-    "Waktu": "When",
-    "Kejadian": "Event",
-    "Oleh": "By",
-    "Berkas dibuka": "File opened",
-    "Langkah selesai": "Step completed",
-    "Batas waktu tercapai": "Time limit reached",
-    "Kesalahan proses": "Process error",
-    "Diulang": "Retried",
-    "Proses selesai": "Process completed",
-    "Data langkah": "Step data",
-    "Sistem": "System",
-    "Langkah ini tidak memiliki formulir.": "This step has no form.",
-    "Kembali ke daftar tugas": "Back to the worklist",
-    "Tugas ini sudah tidak terbuka.": "This task is no longer open.",
-    "Tampilan baca saja: semua jalur kantor. Tugas dikerjakan oleh petugas jalurnya.":
-        "Read-only view: every lane of the office. Tasks are done by their lanes' officers.",
-    "Formulir langkah ini ({form}) tidak dapat dipakai: {reason}. Isian tidak dapat disimpan; minta perancang "
-    "proses memperbaikinya (lihat /healthz).":
-        "This step's form ({form}) cannot be used: {reason}. Entries cannot be saved; ask the process designer "
-        "to fix it (see /healthz).",
-    "Buka halaman berkas": "Open the file page",
-    "Dokumen pemohon": "The applicant's documents",
-    "Dokumen": "Documents",
-    "Dokumen yang kurang": "Documents missing",
-    "Pemeriksaan tidak mencatat dokumen yang kurang.": "The check recorded no missing documents.",
-    "Retribusi yang harus dibayar": "Fee due",
-    "Izin yang akan ditandatangani": "The permit to be signed",
-    "Lihat pratinjau izin": "See the permit preview",
-    "Pratinjau dibuat oleh kode yang sama yang menerbitkan izin.": "The preview is drawn by the code that issues the permit.",
-    "Dokumen untuk diserahkan": "Documents to hand over",
-    "Cetak berita acara serah terima": "Print the handover record",
-    "Cetak surat penolakan": "Print the refusal letter",
-})
 
 # Managers and administrators answer for every lane: they read the worklist without working it.
 OVERSEER_ROLES = ("manager", "admin")
@@ -158,12 +63,12 @@ add_nav("worklist.index", "Daftar tugas",
 
 PAGE_SIZE = 50
 EVENT_LABELS = {
-    "started": "Berkas dibuka",
-    "task_completed": "Langkah selesai",
-    "timer_fired": "Batas waktu tercapai",
-    "error": "Kesalahan proses",
-    "retried": "Diulang",
-    "completed": "Proses selesai",
+    "started": N_("Berkas dibuka"),
+    "task_completed": N_("Langkah selesai"),
+    "timer_fired": N_("Batas waktu tercapai"),
+    "error": N_("Kesalahan proses"),
+    "retried": N_("Diulang"),
+    "completed": N_("Proses selesai"),
 }
 
 
