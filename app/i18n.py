@@ -30,25 +30,7 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "id"
-_ENGLISH: dict[str, str] = {}
 EMPTY = "\u2013"  # an en dash stands for "no value"
-
-
-def register(english: dict[str, str]) -> None:
-    """Add English translations, keyed by the Indonesian text."""
-    for indonesian, text in english.items():
-        previous = _ENGLISH.get(indonesian)
-        if previous is not None and previous != text:
-            raise ValueError(f"conflicting English for {indonesian!r}: {previous!r} vs {text!r}")
-        _ENGLISH[indonesian] = text
-
-
-_ENGLISH_ONE: dict[str, str] = {}  # English for n == 1 ("1 minute"), keyed by the Indonesian text
-
-
-def register_singular(english: dict[str, str]) -> None:
-    """English for texts whose ``{n}`` is 1 (Indonesian has no plural; English does)."""
-    _ENGLISH_ONE.update(english)
 
 
 def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a no-op marker)
@@ -63,8 +45,7 @@ def _english() -> NullTranslations:
 
 def english_of(indonesian: str) -> str | None:
     """The English of a text whatever the request's language (``None`` when it has none)."""
-    catalogue = getattr(_english(), "_catalog", {})
-    text = catalogue.get(indonesian) or _ENGLISH.get(indonesian)
+    text = getattr(_english(), "_catalog", {}).get(indonesian)
     return str(text) if text else None
 
 
@@ -98,9 +79,6 @@ def gettext(indonesian: str, **values: Any) -> str:
         text = translations.gettext(indonesian)
         if text == indonesian and "n" in values:  # a text the catalogue holds with its plural
             text = translations.ngettext(indonesian, indonesian, _count(values["n"]))
-        if text == indonesian:
-            one = _ENGLISH_ONE.get(indonesian) if _count(values.get("n")) == 1 else None
-            text = one or _ENGLISH.get(indonesian, indonesian)
     return text.format(**values) if values else text
 
 
@@ -116,9 +94,6 @@ def ngettext(singular: str, plural: str, num: int | str, **values: Any) -> str:
     translations = _translations()
     if translations is not None:
         text = translations.ngettext(singular, plural, count)
-        if text in (singular, plural):
-            one = _ENGLISH_ONE.get(singular) if count == 1 else None
-            text = one or _ENGLISH.get(text, text)
     return text.format(**values)
 
 
