@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import flask_babel
+import flask_babel  # type: ignore[import-untyped]  # ships no type information (mypy --strict on main)
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
