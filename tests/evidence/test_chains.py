@@ -107,7 +107,7 @@ def test_a_file_history_changed_in_the_database_is_named(walked: tuple[Container
             sql(c, "UPDATE instance_event SET seq = :seq WHERE id = :id", seq=row.seq + 1, id=row.id)
         sql(c, "INSERT INTO instance_event (instance_id, at, kind, task_name, actor, detail, seq, prev_hash, row_hash) "
                "VALUES (:i, :at, 'task_completed', 'check_documents', 'forger', '{}', 2, :prev, :h)",
-            i=instance_id, at=rows[0].at, prev=rows[0].row_hash, h="f" * 64)
+            i=instance_id, at=rows[0].at, prev=bytes.fromhex(rows[0].row_hash), h=b"\xff" * 32)  # hashes are 32 bytes
         forged_id = max(r.id for r in events(c, instance_id))
         expected = f"file {number}: instance_event {forged_id} (seq 2): expected row_hash {'f' * 64}, found"
     [only] = verify(c, number)
@@ -158,7 +158,7 @@ def test_a_rewritten_whole_chain_is_caught_by_the_signed_anchor(walked: tuple[Co
         row.prev_hash = prev
         row.row_hash = link_hash(prev, history_content(row))
         sql(c, "UPDATE instance_event SET actor = :a, prev_hash = :p, row_hash = :h WHERE id = :id",
-            a=row.actor, p=row.prev_hash, h=row.row_hash, id=row.id)
+            a=row.actor, p=bytes.fromhex(row.prev_hash), h=bytes.fromhex(row.row_hash), id=row.id)  # stored as bytes
         prev = row.row_hash
     sql(c, "UPDATE process_instance SET history_head = :h WHERE id = :id", h=prev, id=instance_id)
     assert verify(c, number) == []  # the chain alone looks fine ...

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, render_template_string
 from werkzeug.datastructures import MultiDict
 
+from app import i18n
 from app.config import ROOT
 from app.forms.registry import FormRegistry
 from app.forms.render import build_fields, error_items
@@ -160,6 +161,7 @@ def test_every_keyword_has_an_indonesian_message() -> None:
 
 def test_messages_are_english_in_english_mode() -> None:
     app = Flask("t")
+    i18n.init_app(app, timezone="Asia/Jakarta")  # the English catalogue (Flask-Babel)
     with app.test_request_context("/?lang=en"):
         found = messages("bundle_new_shop_registration.json", {
             "trade_application": {"kbli_codes": ["123"]}, "applicant": {"nik": "1"}})
