@@ -1,5 +1,5 @@
 """The errors a user can cause, one base for every room: each carries its HTTP status, a code for
-the API and a message for a person (Indonesian, with its English registered).
+the API and a message for a person (Indonesian; its English is in the .po catalogue).
 
 A service raises them and changes nothing; ``app/web/error_handlers.py`` answers them (an error page
 with the right status and the message, or the API's JSON error body under ``/api/``), so a view
@@ -19,7 +19,7 @@ class DomainError(Exception):
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
-    # Indonesian, registered with its English; subclasses give their own.
+    # Indonesian (English in the .po catalogue); subclasses give their own.
     message: ClassVar[str] = N_("Permintaan ini tidak dapat diproses.")
 
     def user_message(self) -> str:

@@ -44,8 +44,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for name, value in context_of(record).items():
-            event[name] = value
+        event.update(context_of(record))
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
         elif record.stack_info:
@@ -89,9 +88,6 @@ def bound(**fields: str | None) -> Iterator[None]:
 
 class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to ``sys.stderr`` as it is at each event (a test runner swaps it between tests)."""
-
-    def __init__(self) -> None:
-        super().__init__()
 
     @property
     def stream(self) -> TextIO:

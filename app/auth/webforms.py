@@ -1,6 +1,6 @@
 """The HTML forms of sign-in, language and user administration (WTForms), validated on the server.
 
-Messages are Indonesian keys (English registered below); views translate them when they show them.
+Messages are Indonesian keys (their English is in the .po catalogue); views translate them when they show them.
 The CSRF token is checked for every form by CSRFProtect (app factory), so these forms do not.
 """
 from __future__ import annotations

@@ -215,9 +215,7 @@ class Runtime:
         final = spiff.final_data(instance.state)
         if final is not None:
             return final
-        workflow = self._load(instance)
-        last = workflow.last_task or workflow.task_tree
-        return dict(last.data) if last is not None else {}
+        return spiff.last_data(self._load(instance))
 
     # -- internals ---------------------------------------------------------
     def _trial_move(self, instance: ProcessInstance, target: ProcessDefinition

@@ -198,9 +198,13 @@ _FINAL = '{"final_data": '
 def dump_final_data(workflow: BpmnWorkflow) -> str:
     """A finished instance's state: only the data its last step left. It never runs again, and its
     task tree (most of a state's bytes) is already told by its history and its task rows."""
+    return _FINAL + json.dumps(_SERIALIZER.registry.convert(last_data(workflow)), separators=(",", ":")) + "}"
+
+
+def last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The process data as the last completed step left it."""
     last = workflow.last_task or workflow.task_tree
-    data = dict(last.data) if last is not None else {}
-    return _FINAL + json.dumps(_SERIALIZER.registry.convert(data), separators=(",", ":")) + "}"
+    return dict(last.data) if last is not None else {}
 
 
 def final_data(state: str) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from app.i18n import N_
 # The nine elements (unsur) of PermenPAN-RB 14/2017, in the regulation's order.
 ELEMENTS = ("requirements", "procedure", "time", "cost", "product", "competence", "behaviour",
             "complaints", "facilities")
-# Their names as the regulation words them (Indonesian; the views register the English).
+# Their names as the regulation words them (Indonesian; the English is in the .po catalogue).
 ELEMENT_LABELS = {
     "requirements": "Persyaratan",
     "procedure": N_("Sistem, mekanisme, dan prosedur"),
