@@ -21,6 +21,10 @@ from tests.conftest import REQUIRE_SERVICES
 
 CHROMIUM = os.environ.get("PTSP_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+# How long a browser action (click, wait, screenshot) may wait. Generous on purpose: a passing run never
+# waits this long, and CI shares two cores between chromium, the server and a second pytest worker, where
+# a full-page screenshot of a diagram page once needed more than 15 s.
+WAIT_MS = 60_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 
@@ -80,7 +84,7 @@ def browser_context(chromium: Any, request: pytest.FixtureRequest) -> Iterator[A
     if "live_server" in request.fixturenames:
         request.getfixturevalue("live_server")  # served until the pages visited are checked below
     context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     visited: list[str] = []  # every HTML page the test navigated to (GET), checked by axe-core afterwards
     context.on("response", lambda r: visited.append(r.url.split("#")[0])
                if r.request.is_navigation_request() and r.request.method == "GET" and r.url.startswith("http")

@@ -13,7 +13,7 @@ from app.clock import FixedClock
 from app.container import Container
 from app.desk.rollup import refresh_rollups
 from app.publisher import RecordingPublisher
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, WAIT_MS, sign_in
 from tests.desk.history import seed_month
 
 NOVEMBER = "start=2026-11-01&end=2026-11-30"
@@ -156,7 +156,7 @@ def test_one_click_orders_the_monthly_report_and_its_page_follows_the_worker(
     shot(page, "report-queued")
     report_id = int(page.url.rsplit("/", 1)[1])
     assert run_report(live_app.extensions["ptsp"], report_id) == "done"  # what the Celery worker does
-    page.wait_for_selector("[data-testid=report-status][data-status=done]", timeout=15_000)  # refreshed by itself
+    page.wait_for_selector("[data-testid=report-status][data-status=done]", timeout=WAIT_MS)  # refreshed by itself
     with page.expect_download() as download:
         page.click("[data-testid=download-pdf]")
     assert download.value.suggested_filename == "laporan-ptsp-2026-11.pdf"

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from tests import samples
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, WAIT_MS, sign_in
 from tests.browser.test_files import fill_registration
 from tests.walking import do_step, open_task
 
@@ -27,7 +27,7 @@ def test_receipt_task_pages_and_track_in_the_browser(browser_context: Any, live_
         """A page in a browser of its own (each officer signs in on their own computer)."""
         context = browser_context.browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta",
                                                       viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
         if username:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests import samples
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, WAIT_MS, sign_in
 from tests.browser.test_files import register_in_browser
 
 NIK = samples.REGISTRATION["applicant"]["nik"]
@@ -13,7 +13,7 @@ NIK = samples.REGISTRATION["applicant"]["nik"]
 
 def _as(chromium: Any, base: str, username: str) -> Any:
     context = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     sign_in(page, base, username)
     return page

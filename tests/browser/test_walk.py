@@ -26,7 +26,7 @@ from app.config import ROOT, Settings
 from app.engine.models import HumanTask, ProcessInstance
 from app.files.models import ApplicationFile
 from app.publisher import RecordingPublisher
-from tests.browser.conftest import ARTIFACTS, axe_violations, serve, sign_in
+from tests.browser.conftest import ARTIFACTS, WAIT_MS, axe_violations, serve, sign_in
 from tests.browser.form_filler import Unfillable, ValueGenerator, fill
 from tests.browser.walk_plan import Decision, Diagram, WalkPath
 from tests.conftest import OFFICE_USERS
@@ -105,7 +105,7 @@ class Office:
         if username not in self.pages:
             context = self.chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta",
                                                 viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(15_000)
+            context.set_default_timeout(WAIT_MS)
             page = context.new_page()
             sign_in(page, self.base, username)
             assert "/login" not in page.url, f"{username} could not sign in"
