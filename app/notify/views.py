@@ -147,14 +147,14 @@ def calendar() -> ResponseReturnValue:
             after_commit(db, c.office_calendar.invalidate)
         except (ValueError, DomainError) as exc:
             db.rollback()
-            error = str(exc)
+            error = exc.user_message() if isinstance(exc, DomainError) else str(exc)
         else:
             flash(gettext("Kalender disimpan."), "success")
             return redirect(url_for("inbox.calendar", year=day.year))
     year = request.args.get("year", type=int) or c.calendar.local_date(c.clock.now()).year
     holidays = c.calendar.holidays_in_year(year)
     return render_template("admin/calendar.html", year=year, days=list_calendar_days(db, year), holidays=holidays,
-                           error=error), (400 if error else 200)
+                           error=error, entered=request.form if error else {}), (400 if error else 200)
 
 
 @bp.get("/admin/deliveries")
@@ -196,7 +196,7 @@ def responsibilities() -> ResponseReturnValue:
                 assign_manager(db, user, process_id, lane, current_user.username, c.clock)
         except (ValueError, DomainError) as exc:
             db.rollback()
-            error = str(exc)
+            error = exc.user_message() if isinstance(exc, DomainError) else str(exc)
         else:
             flash(gettext("Tanggung jawab disimpan."), "success")
             return redirect(url_for("inbox.responsibilities"))

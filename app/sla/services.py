@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from app.config import Settings
 from app.db import Database
 from app.engine.errors import NotFound
 from app.errors import Invalid
+from app.i18n import N_, fmt_date, gettext
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours
 from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
@@ -35,12 +37,32 @@ from app.sla.models import CalendarDay, CalendarRevision, ManagerResponsibility
 _REVISION_ID = 1
 
 
-class CalendarError(Invalid):
+class _Refusal(Invalid):
+    """A refusal with its own sentence for the person (Indonesian, ``N_``-marked; English in the .po)
+    besides the English detail for logs and the API."""
+
+    def __init__(self, detail: str, say: str, **params: Any) -> None:
+        super().__init__(detail)
+        self.say, self.params = say, params
+
+    def user_message(self) -> str:
+        return gettext(self.say, **self.params)
+
+
+class CalendarError(_Refusal):
     """A calendar change that cannot be made; nothing was changed."""
 
 
-class ResponsibilityError(Invalid):
+class ResponsibilityError(_Refusal):
     """A manager responsibility that cannot be assigned; nothing was changed."""
+
+
+class NoCalendarChange(NotFound):
+    message = N_("Tanggal itu tidak punya perubahan kalender (mungkin baru saja dihapus).")
+
+
+class NoSuchResponsibility(NotFound):
+    message = N_("Tanggung jawab itu tidak ada (mungkin baru saja dihapus).")
 
 
 # -- the office calendar -----------------------------------------------------------
@@ -128,14 +150,17 @@ def _bump_revision(session: Session, now: datetime) -> None:
 
 def _set_day(session: Session, day: date, kind: str, reason: str, actor: str, clock: Clock) -> CalendarDay:
     if not isinstance(day, date) or isinstance(day, datetime):
-        raise CalendarError("give a date such as 2026-03-20")
+        raise CalendarError("give a date such as 2026-03-20", N_("Isi tanggal, misalnya 20-03-2026."))
     reason = (reason or "").strip()
     if not reason:
-        raise CalendarError("give a reason (e.g. the decree that set the date)")
+        raise CalendarError("give a reason (e.g. the decree that set the date)",
+                            N_("Tuliskan alasannya, misalnya surat keputusan yang menetapkan tanggal itu."))
     if len(reason) > 300:
-        raise CalendarError("the reason is longer than 300 characters")
+        raise CalendarError("the reason is longer than 300 characters", N_("Alasan paling panjang 300 karakter."))
     if day.weekday() >= 5:
-        raise CalendarError(f"{day.isoformat()} is a {day:%A}: weekends are never working days and need no holiday")
+        raise CalendarError(f"{day.isoformat()} is a {day:%A}: weekends are never working days and need no holiday",
+                            N_("{day} jatuh pada akhir pekan: Sabtu dan Minggu memang bukan hari kerja, tidak perlu "
+                               "ditandai libur."), day=fmt_date(day))
     now = clock.now()
     row = session.scalars(select(CalendarDay).where(CalendarDay.day == day)).first()
     if row is None:
@@ -167,7 +192,7 @@ def clear_calendar_day(session: Session, day: date, clock: Clock) -> None:
     """Undo an administrator's change of ``day`` (back to the national calendar)."""
     row = session.scalars(select(CalendarDay).where(CalendarDay.day == day)).first()
     if row is None:
-        raise NotFound(f"no calendar change on {day.isoformat()}")
+        raise NoCalendarChange(f"no calendar change on {day.isoformat()}")
     session.delete(row)
     _bump_revision(session, clock.now())
     session.flush()
@@ -189,6 +214,7 @@ class Responsibility:
     user: str
     process_id: str | None
     lane: str | None
+    full_name: str = ""
 
 
 def assign_manager(session: Session, user: User, process_id: str | None, lane: str | None, actor: str,
@@ -196,9 +222,11 @@ def assign_manager(session: Session, user: User, process_id: str | None, lane: s
     """Make ``user`` (role manager or admin) responsible for ``process_id`` and/or ``lane``;
     ``None`` means any. Critical escalations of matching files and steps go to them."""
     if user.role not in ("manager", "admin"):
-        raise ResponsibilityError(f"{user.username!r} has the role {user.role!r}; only managers and admins can be responsible")
+        raise ResponsibilityError(f"{user.username!r} has the role {user.role!r}; only managers and admins can be responsible",
+                                  N_("Hanya manajer atau administrator yang dapat diberi tanggung jawab."))
     if lane is not None and lane not in LANES:
-        raise ResponsibilityError(f"unknown lane {lane!r}; known: {', '.join(LANES)}")
+        raise ResponsibilityError(f"unknown lane {lane!r}; known: {', '.join(LANES)}",
+                                  N_("Pilih jalur tugas yang tersedia."))
     existing = _find_responsibility(session, user, process_id, lane)
     if existing is not None:
         return existing
@@ -213,7 +241,8 @@ def unassign_manager(session: Session, user: User, process_id: str | None, lane:
     """Remove exactly that responsibility of ``user``."""
     existing = _find_responsibility(session, user, process_id, lane)
     if existing is None:
-        raise NotFound(f"{user.username!r} is not responsible for process {process_id or 'any'}, lane {lane or 'any'}")
+        raise NoSuchResponsibility(
+            f"{user.username!r} is not responsible for process {process_id or 'any'}, lane {lane or 'any'}")
     session.delete(existing)
     session.flush()
 
@@ -221,7 +250,7 @@ def unassign_manager(session: Session, user: User, process_id: str | None, lane:
 def list_responsibilities(session: Session) -> list[Responsibility]:
     """Every responsibility, by user, then "any" before a named process or lane."""
     rows = session.execute(
-        select(User.username, ManagerResponsibility.process_id, ManagerResponsibility.lane)
+        select(User.username, ManagerResponsibility.process_id, ManagerResponsibility.lane, User.full_name)
         .join(User, User.id == ManagerResponsibility.user_id))
     return sorted((Responsibility(*row) for row in rows), key=lambda r: (r.user, r.process_id or "", r.lane or ""))
 
