@@ -30,13 +30,13 @@ from app.auth.webforms import LanguageForm, SignInForm, UserForm
 from app.container import container
 from app.db import request_session
 from app.i18n import N_, gettext
-from app.web.nav import add_nav
+from app.web.nav import add_admin_page
 from app.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
-add_nav("auth.users", "Pengguna", lambda user: user is not None and user.role == "admin", order=90)
+add_admin_page("auth.users", "Pengguna", order=90)
 
 ROLE_LABELS = {"officer": N_("petugas"), "designer": N_("perancang proses"), "manager": "manajer", "admin": N_("administrator")}
 

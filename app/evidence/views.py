@@ -12,13 +12,13 @@ from app.db import request_session
 from app.evidence.anchors import anchor_dir, list_anchors
 from app.evidence.keys import office_identity
 from app.evidence.services import recent_checks
-from app.web.nav import add_nav
+from app.web.nav import add_admin_page
 
 bp = Blueprint("evidence", __name__)
 
 
 _admin_required = permission_required(lambda user: user.role == "admin")
-add_nav("evidence.index", "Bukti dan tanda tangan", lambda user: user is not None and user.role == "admin", order=96)
+add_admin_page("evidence.index", "Bukti dan tanda tangan", order=96)
 
 
 @bp.get("/admin/evidence")

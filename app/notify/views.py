@@ -41,15 +41,14 @@ from app.sla.services import (
     responsibility_coverage,
     unassign_manager,
 )
-from app.web.nav import add_nav
+from app.web.nav import add_admin_page, add_nav
 
 bp = Blueprint("inbox", __name__)
 
 add_nav("inbox.index", "Kotak masuk", lambda user: user is not None, order=40)
-add_nav("inbox.calendar", "Kalender kerja", lambda user: user is not None and user.role == "admin", order=91)
-add_nav("inbox.deliveries", "Pengiriman gagal", lambda user: user is not None and user.role == "admin", order=92)
-add_nav("inbox.responsibilities", "Tanggung jawab manajer", lambda user: user is not None and user.role == "admin",
-        order=93)
+add_admin_page("inbox.calendar", "Kalender kerja", order=91)
+add_admin_page("inbox.deliveries", "Pengiriman gagal", order=92)
+add_admin_page("inbox.responsibilities", "Tanggung jawab manajer", order=93)
 
 LEVELS = {"warning": N_("Peringatan"), "critical": N_("Kritis"), "breached": N_("Melewati batas waktu"), "complaint": "Pengaduan",
           "integrity": N_("Integritas catatan")}

@@ -8,7 +8,7 @@ from app.auth.security import permission_required
 from app.db import request_session
 from app.i18n import N_
 from app.privacy.services import access_log, accesses_by_officer
-from app.web.nav import add_nav
+from app.web.nav import add_admin_page
 
 bp = Blueprint("privacy", __name__)
 
@@ -17,7 +17,7 @@ WHAT_WORDS = {"file_page": N_("halaman berkas"), "task_page": N_("halaman tugas"
               "nik": N_("NIK lengkap"), "search": N_("daftar/pencarian")}
 
 _admin_required = permission_required(lambda user: user.role == "admin")
-add_nav("privacy.access_log_page", "Akses data pribadi", lambda user: user is not None and user.role == "admin", order=95)
+add_admin_page("privacy.access_log_page", "Akses data pribadi", order=95)
 
 
 @bp.get("/admin/personal-data")

@@ -1,4 +1,5 @@
-"""The page frame: the administrator's header stays on one line on a 1366 px office screen, and
+"""The page frame: the administrator's header stays on one line on a 1366 px office screen (and wraps
+rather than cutting a link off on a narrower one), and
 English mode translates page bodies too, not only the frame."""
 from __future__ import annotations
 
@@ -19,6 +20,21 @@ def test_the_admin_header_stays_on_one_line_at_1366_px(page: Any, live_server: s
         assert len(tops) > 5 and max(tops) - min(tops) <= 4, f"{path}: header items on several lines {tops}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-header-1366.png"))
+
+
+def test_on_a_narrower_office_screen_no_header_link_is_cut_off(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/admin/calendar")
+    rights = page.evaluate("""() => Array.from(document.querySelectorAll('header.topbar nav > ul > li'))
+      .map(li => Math.round(li.getBoundingClientRect().right))""")
+    assert max(rights) <= 1280, f"header items end beyond the screen: {rights}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.click("header summary:has-text('Administrasi')")  # the administrator's pages, under one menu
+    menu = page.locator("header [data-testid=nav-menu] ul")
+    assert menu.is_visible() and "Tanggung jawab manajer" in menu.inner_text()
+    assert menu.locator("a[aria-current=page]").inner_text() == "Kalender kerja"
+    page.screenshot(path=str(ARTIFACTS / "admin-header-1280.png"))
 
 
 def test_english_mode_translates_page_bodies_and_permit_names(page: Any, live_server: str) -> None:
