@@ -50,3 +50,16 @@ def test_english_mode_translates_page_bodies_and_permit_names(page: Any, live_se
     assert "Form builder" in main and "Add field" in main and "Pembuat formulir" not in main
     page.goto(f"{live_server}/designer/modeler")
     assert "Open a process" in page.locator("main").inner_text()
+
+
+def test_on_a_phone_the_menu_line_starts_at_its_first_link(page: Any, live_server: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/admin/calendar")
+    first = page.locator("header.topbar nav > ul:last-child > li").first
+    assert first.bounding_box()["x"] >= 0, "the first links of the scrolling menu line are out of reach"
+    page.click("header summary:has-text('Administrasi')")
+    menu = page.locator("header [data-testid=nav-menu] ul")
+    box = menu.bounding_box()
+    assert menu.is_visible() and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.screenshot(path=str(ARTIFACTS / "admin-header-phone.png"))
