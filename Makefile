@@ -65,7 +65,7 @@ bench: install
 i18n: $(BIN)/.installed
 	mkdir -p var
 	$(BIN)/pybabel -q extract -F babel.cfg --sort-output --add-location=file --project=PTSP -o var/messages.pot app
-	$(BIN)/pybabel -q update -i var/messages.pot -d app/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel -q update -i var/messages.pot -d app/translations -l en --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d app/translations -l en
 
 lint: install
