@@ -45,14 +45,15 @@ def stored_document(settings: Settings, permit: Permit) -> SignedDocument | None
     return SignedDocument(path.read_bytes(), permit.signed_pdf_sha256)
 
 
-def signed_permit(session: Session, settings: Settings, permit: Permit, render: Callable[[], bytes]) -> SignedDocument:
-    """The permit's signed PDF: the kept one, or ``render()`` signed by the office now and kept.
-    The one place permit PDFs are signed."""
+def signed_permit(session: Session, settings: Settings, permit: Permit, render: Callable[[], bytes], *,
+                  signer_name: str, signer_nip: str) -> SignedDocument:
+    """The permit's signed PDF: the kept one, or ``render()`` signed by the office now in the name of
+    its signer, and kept. The one place permit PDFs are signed."""
     kept = stored_document(settings, permit)
     if kept is not None:
         return kept
-    data = sign_pdf(render(), office_identity(settings), signer_name=settings.signer_name,
-                    signer_nip=settings.signer_nip, office_name=settings.office_name, tsa_url=settings.tsa_url)
+    data = sign_pdf(render(), office_identity(settings), signer_name=signer_name, signer_nip=signer_nip,
+                    office_name=settings.office_name, tsa_url=settings.tsa_url)
     digest = hashlib.sha256(data).hexdigest()
     folder = documents_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)

@@ -261,6 +261,12 @@ def file_signer(session: Session, file: ApplicationFile) -> Signer | None:
     return signer_of(session.scalars(select(User).where(User.username == actor)).first())
 
 
+def permit_signer(session: Session, permit: Permit, settings: Settings) -> Signer:
+    """Who signs a permit, on its face and in its PDF signature alike: the head who completed the
+    file's signature step; the configured signer (PTSP_SIGNER_NAME/NIP) only when none is recorded."""
+    return file_signer(session, permit.file) or Signer(settings.signer_name, settings.signer_nip)
+
+
 # -- verification ------------------------------------------------------------------------------
 def _mac(secret: str, permit_number: str, verification_id: str) -> str:
     digest = hmac.new(secret.encode("utf-8"), f"ptsp-permit|{permit_number}|{verification_id}".encode(),

@@ -25,6 +25,7 @@ from app.permits.services import (
     RevocationInvalid,
     draft_permits,
     file_signer,
+    permit_signer,
     get_permit,
     may_revoke,
     office_letterhead,
@@ -116,7 +117,7 @@ def show(permit_id: int) -> ResponseReturnValue:
     return render_template("permits/permit.html", permit=permit, entry=_entry(permit.process_id), verify_url=url,
                            qr=Markup(qr_svg(url)), office_name=container().settings.office_name,  # noqa: S704 (our own SVG)
                            may_revoke=may_revoke(current_user), preview=False,
-                           signer=file_signer(request_session(), permit.file))
+                           signer=permit_signer(request_session(), permit, container().settings))
 
 
 @bp.get("/files/<file_number>/permit-preview")
@@ -175,7 +176,10 @@ def _signed_pdf_response(permit: Permit) -> ResponseReturnValue:
     """The permit's signed PDF (signed at its first download, then served as kept)."""
     # The official document is in Indonesian, whatever the language of who downloads it first.
     g.lang = "id"
-    document = signed_permit(request_session(), container().settings, permit, lambda: permit_pdf(_printed(permit)))
+    settings = container().settings
+    signer = permit_signer(request_session(), permit, settings)
+    document = signed_permit(request_session(), settings, permit, lambda: permit_pdf(_printed(permit)),
+                             signer_name=signer.name, signer_nip=signer.nip or "-")
     response = Response(document.data, mimetype="application/pdf")
     safe = permit.permit_number.replace("/", "-")
     response.headers["Content-Disposition"] = f'inline; filename="izin-{safe}.pdf"'
@@ -199,10 +203,10 @@ def _printed(permit: Permit) -> PrintedPermit:
     if permit.revoked_at:
         facts.append((gettext("Dicabut"), fmt_date(permit.revoked_at)))
     title = entry.product.name.get(lang, entry.product.name["id"]) if entry else permit.process_id
-    signer = file_signer(request_session(), permit.file)
+    signer = permit_signer(request_session(), permit, container().settings)
     return PrintedPermit(
         office_address=container().settings.office_address, office_logo=container().settings.office_logo,
-        signer_name=signer.name if signer else "", signer_nip=(signer.nip or "") if signer else "",
+        signer_name=signer.name, signer_nip=signer.nip or "",
         office_name=container().settings.office_name, title=title, permit_number=permit.permit_number, facts=facts,
         conditions_title=gettext("Ketentuan"), conditions=list(permit.conditions),
         verify_note=gettext("Pindai kode QR untuk memeriksa keaslian dan masa berlaku izin ini."),

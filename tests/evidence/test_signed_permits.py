@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.container import Container
 from app.evidence.keys import office_identity
 from app.evidence.pdfsign import check_pdf
@@ -45,7 +46,11 @@ def permit(web_app: Flask, deployed: Container) -> Permit:
 
 def test_an_issued_permit_downloads_signed_and_the_same_bytes_every_time(web_app: Flask, deployed: Container,
                                                                           permit: Permit) -> None:
-    deployed.settings = replace(deployed.settings, signer_name="Ir. Hartono, M.T.", signer_nip="196501011990031001")
+    # the PDF is signed in the name of the head who signed the file (as its face says), not a configured name
+    deployed.settings = replace(deployed.settings, signer_name="Nama dari konfigurasi", signer_nip="000")
+    with deployed.db.unit_of_work() as session:
+        head = session.scalars(select(User).where(User.username == "kepala")).one()
+        head.full_name, head.nip = "Ir. Hartono, M.T.", "196501011990031001"
     officer = signed_in(web_app, "loket")
     first = officer.get(f"/permits/{permit.id}.pdf?lang=en")
     body = first.get_data()
