@@ -73,6 +73,7 @@ def slow_server() -> Iterator[SlowQuitServer]:
     server.close()
 
 
+@pytest.mark.commits  # a worker thread delivers while the test reads: each needs its own connection
 def test_the_delivery_is_recorded_sent_before_quit_so_a_kill_then_sends_nothing_twice(
         c: Container, slow_server: SlowQuitServer) -> None:  # noqa: F811
     [delivery_id] = notify(c, "teknis")

@@ -57,6 +57,7 @@ def test_issue_script_is_stopped_within_the_budget() -> None:
     assert data == {"x": 2, "y": 42}
 
 
+@pytest.mark.commits  # a thread completes while the web app answers: each needs its own connection
 def test_killed_script_leaves_the_file_in_error_the_server_answering_and_retry_recovers(
         app_container: Container, settings: Settings, clock: FixedClock) -> None:
     web = create_app(settings, clock=clock, publisher=RecordingPublisher())
