@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -122,13 +123,29 @@ def raw_file(base: str, _tokens: dict[str, str], http: requests.Session, latenci
     return 1 + len(STEPS)
 
 
+@dataclass
+class Tally:
+    """What the clients of one side saw over its blocks, and the server's CPU time meanwhile."""
+
+    latencies: list[float] = field(default_factory=list)
+    files: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0  # the gunicorn workers
+    other_cpu: float = 0.0  # the rest of the server's session (master, script processes)
+
+    def summary(self) -> dict[str, float]:
+        q = statistics.quantiles(self.latencies, n=100) if len(self.latencies) > 1 else [self.latencies[0]] * 99
+        return {"files/s": self.files / self.seconds, "completions/s": self.files * len(STEPS) / self.seconds,
+                "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,
+                "cpu_ms": self.cpu * 1000 / self.requests, "other_cpu_ms": self.other_cpu * 1000 / self.requests}
+
+
 def drive(one_file: Callable[..., int], server: Server, base: str, tokens: dict[str, str], threads: int,
-          seconds: float) -> dict[str, float]:
-    """Files driven for ``seconds`` by ``threads`` clients (each finishing its file in hand), with the
-    server's CPU time per HTTP request."""
-    latencies: list[float] = []
-    files = [0]
-    requests_made = [0]
+          seconds: float, tally: Tally | None = None) -> Tally:
+    """Files driven for ``seconds`` by ``threads`` clients (each finishing its file in hand), added to
+    ``tally`` with the server's CPU time meanwhile."""
+    tally = tally if tally is not None else Tally()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -138,22 +155,20 @@ def drive(one_file: Callable[..., int], server: Server, base: str, tokens: dict[
             mine: list[float] = []
             made = one_file(base, tokens, http, mine)
             with lock:
-                latencies.extend(mine)
-                files[0] += 1
-                requests_made[0] += made
+                tally.latencies.extend(mine)
+                tally.files += 1
+                tally.requests += made
 
     cpu_before = server.cpu()
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         for future in [pool.submit(client) for _ in range(threads)]:
             future.result()
-    elapsed = time.perf_counter() - started
+    tally.seconds += time.perf_counter() - started
     cpu_after = server.cpu()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
-    return {"files/s": files[0] / elapsed, "completions/s": files[0] * len(STEPS) / elapsed,
-            "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,
-            "cpu_ms": (cpu_after[0] - cpu_before[0]) * 1000 / requests_made[0],
-            "other_cpu_ms": (cpu_after[1] - cpu_before[1]) * 1000 / requests_made[0]}
+    tally.cpu += cpu_after[0] - cpu_before[0]
+    tally.other_cpu += cpu_after[1] - cpu_before[1]
+    return tally
 
 
 def _line(label: str, threads: int, r: dict[str, float]) -> str:
@@ -162,8 +177,11 @@ def _line(label: str, threads: int, r: dict[str, float]) -> str:
             f"web CPU {r['cpu_ms']:.2f} ms/request (+{r['other_cpu_ms']:.2f} outside the web workers)")
 
 
-def run(url: str, tmp: Path, seconds: float | None = None) -> list[str]:
+def run(url: str, tmp: Path, seconds: float | None = None, blocks: int | None = None) -> list[str]:
+    """``seconds`` per side and thread count, in ``blocks`` alternating between the service and the raw
+    floor (the order flips every block, so a swing in the machine's load hits both alike)."""
     seconds = seconds or float(os.environ.get("BENCH_HTTP_SECONDS", "10"))
+    blocks = blocks or int(os.environ.get("BENCH_HTTP_BLOCKS", "2"))
     c = prepare(url, tmp)
     tokens = _tokens(c)
     c.db.dispose()
@@ -189,8 +207,11 @@ def run(url: str, tmp: Path, seconds: float | None = None) -> list[str]:
         drive(service_file, servers[0], service, tokens, 2, 2)  # warm both (imports, caches, connections)
         drive(raw_file, servers[2], raw, tokens, 2, 2)
         for threads in (1, 4, 16):
-            s = drive(service_file, servers[0], service, tokens, threads, seconds)
-            r = drive(raw_file, servers[2], raw, tokens, threads, seconds)
+            sides = [(service_file, servers[0], service, Tally()), (raw_file, servers[2], raw, Tally())]
+            for block in range(blocks):
+                for one_file, server, base, tally in (sides if block % 2 == 0 else sides[::-1]):
+                    drive(one_file, server, base, tokens, threads, seconds / blocks, tally)
+            s, r = sides[0][3].summary(), sides[1][3].summary()
             print(_line("service", threads, s))
             print(_line("raw", threads, r))
             lines.append(f"http service/raw [{threads} threads] = {s['completions/s'] / r['completions/s']:.2f} "
