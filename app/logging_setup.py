@@ -30,6 +30,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A request id from outside is kept only when it is short and plain: it is echoed into a header and the logs.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 CONTEXT_FIELDS = ("request_id", "user", "file_number")
+# Libraries that narrate their own inner steps at INFO: SpiffWorkflow logs every task state change
+# ("State changed to READY", a dozen lines per completed step). They speak from WARNING up unless the
+# level asked for is DEBUG, so a request at INFO logs what the application says, not the engine's steps.
+CHATTY_LOGGERS = ("spiff",)
 
 _bound: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("ptsp_log_context", default={})  # noqa: B039 (never mutated: replaced)
 
@@ -99,10 +103,12 @@ class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """JSON lines on standard error for every logger, at ``level``; once per process (later calls
-    change only the level)."""
+    """JSON lines on standard error for every logger, at ``level`` (the :data:`CHATTY_LOGGERS` at
+    WARNING unless ``level`` is DEBUG); once per process (later calls change only the levels)."""
     root = logging.getLogger()
     root.setLevel(level.upper())
+    for name in CHATTY_LOGGERS:  # NOTSET: they follow the root's DEBUG
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG else max(root.level, logging.WARNING))
     if any(isinstance(handler, _StandardError) for handler in root.handlers):
         return
     handler = _StandardError()

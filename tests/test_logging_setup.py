@@ -63,3 +63,32 @@ def test_lines_outside_a_request_carry_the_bound_context_and_the_call_s_own(
     assert granted["request_id"] == "celery-task-7" and granted["file_number"] == "SIUP-2026-000003"
     assert failed["level"] == "ERROR" and "ValueError: boom" in failed["exception"] and "file_number" not in failed
     assert "request_id" not in after
+
+
+def _complete_registration(app: Flask) -> None:
+    from tests import samples
+    from tests.api.test_api import api, open_pbg, token_for
+
+    client, token = app.test_client(), token_for(app, "loket")
+    open_pbg(app)
+    [task] = api(client, token, "GET", "/api/v1/tasks").get_json()["items"]
+    done = api(client, token, "POST", f"/api/v1/tasks/{task['id']}/complete", json={"data": samples.REGISTRATION})
+    assert done.status_code == 200, done.get_data(as_text=True)
+
+
+def test_the_engine_s_inner_steps_are_not_logged_at_info(web_app: Flask, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.logging_setup import configure_logging
+
+    assert logging.getLogger().level == logging.INFO  # the default PTSP_LOG_LEVEL
+    capsys.readouterr()
+    _complete_registration(web_app)
+    assert not [line for line in lines(capsys.readouterr().err) if line["logger"].startswith("spiff")]
+    logging.getLogger("spiff.task").warning("the engine's own warning")
+    [warned] = lines(capsys.readouterr().err)
+    assert warned["logger"] == "spiff.task" and warned["level"] == "WARNING"
+    try:
+        configure_logging("DEBUG")  # asked for: every state change of every task
+        _complete_registration(web_app)
+        assert any(line["message"].startswith("State changed to") for line in lines(capsys.readouterr().err))
+    finally:
+        configure_logging("INFO")
