@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -76,8 +77,15 @@ class FileState:
     status: str
     open_tasks: list[HumanTask]
     history: list[InstanceEvent]
-    data: dict[str, Any]
     error: str | None
+    runtime: Runtime
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The process data, read from the stored workflow only when asked for (the API's file answer
+        does not need it, and reading it is most of that request's work)."""
+        assert self.file.instance is not None
+        return self.runtime.data(self.file.instance)
 
 
 def file_state(session: Session, runtime: Runtime, file_number: str) -> FileState:
@@ -90,7 +98,7 @@ def file_state(session: Session, runtime: Runtime, file_number: str) -> FileStat
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.id)))
     history = list(session.scalars(select(InstanceEvent).where(
         InstanceEvent.instance_id == instance.id).order_by(InstanceEvent.id)))
-    return FileState(file, instance.status, tasks, history, runtime.data(instance), instance.error)
+    return FileState(file, instance.status, tasks, history, instance.error, runtime)
 
 
 # -- who may read files -------------------------------------------------------------
