@@ -40,6 +40,7 @@ from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, SIGNATURE, context_kind
 from app.errors import Conflict, Forbidden, Invalid
 from app.files.models import ApplicationFile
+from app.files.services import file_of_change
 from app.i18n import N_
 from app.permits.models import Permit
 
@@ -189,8 +190,7 @@ class PermitIssuer:
         data = self.read_data(change.instance)
         if not handing_over and data.get("outcome") != "granted":
             return
-        with session.no_autoflush:
-            file = session.scalars(select(ApplicationFile).where(ApplicationFile.instance_id == change.instance.id)).first()
+        file = file_of_change(session, change)
         if file is None:
             return
         cat = catalogue.current()
