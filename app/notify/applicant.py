@@ -99,7 +99,9 @@ class ApplicantNotifier:
                 missing = data.get("missing_documents") or []
                 detail["missing"] = [labels.get(str(k), str(k)) for k in missing] if isinstance(missing, list) else []
                 detail["act_by"] = task.due_at.isoformat() if task.due_at is not None else None
-                key = f"{key}:{task.id}"  # documents can be returned more than once
+                # Documents can be returned more than once: one notice per resubmission step (its
+                # engine id: the row's own id is not assigned before the step's flush).
+                key = f"{key}:{task.task_guid}"
             elif event == REFUSED:
                 detail["reason"] = str(data.get("refusal_reason") or "")
             notify_applicant(session, file, event, detail, key=key, now=change.now,
