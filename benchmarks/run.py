@@ -105,28 +105,34 @@ class StatementCounter:
 
 def service_run(c: Container, instances: int, counter: StatementCounter | None = None) -> float:
     """Instances per second through the services, one committed unit of work per step; each step
-    as the API does it: the bearer token's user, then the completion (the test harness finding the
-    task's id is not counted)."""
+    as the API does it: the bearer token's user, then the completion, then the commit. Only that
+    work is timed (and opening the file, the API's first call): the harness finding each task's
+    id and checking the end state happen outside the clock, so service/raw compares the service's
+    own cost with raw SpiffWorkflow's."""
     tokens = _tokens(c)
-    started = time.perf_counter()
+    elapsed = 0.0
     for _ in range(instances):
+        started = time.perf_counter()
         with c.db.unit_of_work() as session:
             file = open_file(session, c.runtime, c.settings, "building_permit", "Siti Rahmawati", "loket")
             instance_id = file.instance_id
+        elapsed += time.perf_counter() - started
         for lane, payload in STEPS:
-            with c.db.unit_of_work() as session:
+            with c.db.unit_of_work() as session:  # the harness, not timed
                 task_id = next(t.id for t in open_tasks(session, {lane}) if t.instance_id == instance_id)
             if counter is not None:
                 counter.counting = True
+            started = time.perf_counter()
             with c.db.unit_of_work() as session:
                 user = user_for_token(session, tokens[lane], c.clock)
                 assert user is not None
                 complete_task(session, c.runtime, c.forms, task_id, payload, user)
+            elapsed += time.perf_counter() - started
             if counter is not None:
                 counter.counting = False
         with c.db.unit_of_work() as session:
             assert c.runtime.get(session, instance_id).status == "completed"  # type: ignore[arg-type]
-    return instances / (time.perf_counter() - started)
+    return instances / elapsed
 
 
 def prepare(url: str, var_dir: Path) -> Container:

@@ -48,6 +48,8 @@ class InstanceChange:
     finished: bool  # the instance completed (or stopped in error) in this unit of work
     now: datetime
     open_steps: frozenset[str] = frozenset()  # names of every user task open after it
+    # What one listener read for the next ones of the same change (e.g. the instance's file): read once.
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 class RuntimeListener(Protocol):

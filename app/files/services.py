@@ -6,7 +6,7 @@ from functools import cached_property
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, InstanceEvent, TaskStatus
-from app.engine.runtime import Runtime
+from app.engine.runtime import InstanceChange, Runtime
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
 from app.files.search import index_file
@@ -47,6 +47,24 @@ def open_file(session: Session, runtime: Runtime, settings: Settings, process_id
     }, actor)
     file.instance = instance
     session.flush()
+    return file
+
+
+# Built once: every listener of a step that needs the file runs one of these.
+_FILE_OF_INSTANCE = select(ApplicationFile).where(ApplicationFile.instance_id == bindparam("instance_id"))
+_FILE_OF_INSTANCE_LOCKED = _FILE_OF_INSTANCE.with_for_update()
+_FILE_KEY = "application_file"  # in InstanceChange.shared
+
+
+def file_of_change(session: Session, change: InstanceChange, *, lock: bool = False) -> ApplicationFile | None:
+    """The file of the instance a unit of work changed, read once for all the runtime's listeners of
+    that change (the next one is given what the first read). ``lock``: read it ``FOR UPDATE``
+    (the SLA tracker, the first listener, does when it moves the file's clock)."""
+    if lock or _FILE_KEY not in change.shared:
+        with session.no_autoflush:
+            change.shared[_FILE_KEY] = session.scalars(_FILE_OF_INSTANCE_LOCKED if lock else _FILE_OF_INSTANCE,
+                                                       {"instance_id": change.instance.id}).first()
+    file: ApplicationFile | None = change.shared[_FILE_KEY]
     return file
 
 

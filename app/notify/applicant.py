@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from app.engine.models import HumanTask, ProcessInstance
 from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, REFUSAL, RESUBMISSION, context_kind
 from app.files.models import ApplicationFile
+from app.files.services import file_of_change
 from app.notify.delivery import DELIVER_JOB
 from app.notify.models import Delivery, DeliveryStatus, Notice
 from app.publisher import enqueue_after_commit
@@ -86,9 +86,7 @@ class ApplicantNotifier:
                                                if (kind := context_kind(user_tasks, task)) in _EVENT_OF_KIND]
         if not events:
             return
-        with session.no_autoflush:
-            file = session.scalars(select(ApplicationFile).where(
-                ApplicationFile.instance_id == change.instance.id)).first()
+        file = file_of_change(session, change)
         if file is None or applicant_email(file) is None:
             return
         data = self.read_data(change.instance)
@@ -101,7 +99,9 @@ class ApplicantNotifier:
                 missing = data.get("missing_documents") or []
                 detail["missing"] = [labels.get(str(k), str(k)) for k in missing] if isinstance(missing, list) else []
                 detail["act_by"] = task.due_at.isoformat() if task.due_at is not None else None
-                key = f"{key}:{task.id}"  # documents can be returned more than once
+                # Documents can be returned more than once: one notice per resubmission step (its
+                # engine id: the row's own id is not assigned before the step's flush).
+                key = f"{key}:{task.task_guid}"
             elif event == REFUSED:
                 detail["reason"] = str(data.get("refusal_reason") or "")
             notify_applicant(session, file, event, detail, key=key, now=change.now,

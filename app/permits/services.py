@@ -35,11 +35,12 @@ from app.catalogue.services import Catalogue, CatalogueEntry, get_path
 from app.clock import Clock
 from app.config import Settings
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessInstance
+from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessInstance, TaskStatus
 from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, SIGNATURE, context_kind
 from app.errors import Conflict, Forbidden, Invalid
 from app.files.models import ApplicationFile
+from app.files.services import file_of_change
 from app.i18n import N_
 from app.permits.models import Permit
 
@@ -183,12 +184,14 @@ class PermitIssuer:
         finished = change.finished and change.instance.status == InstanceStatus.COMPLETED
         if not handing_over and not finished:
             return
-        with session.no_autoflush:
-            file = session.scalars(select(ApplicationFile).where(ApplicationFile.instance_id == change.instance.id)).first()
-        if file is None:
-            return
+        if not handing_over and any(task.status == TaskStatus.COMPLETED and context_kind(user_tasks, task) == HANDOVER
+                                    for task in change.closed):
+            return  # the end of a handover: its permits were issued when it opened
         data = self.read_data(change.instance)
         if not handing_over and data.get("outcome") != "granted":
+            return
+        file = file_of_change(session, change)
+        if file is None:
             return
         cat = catalogue.current()
         if cat.get(file.process_id) is None:

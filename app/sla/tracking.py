@@ -41,7 +41,7 @@ from app.config import Settings
 from app.engine.models import HumanTask, InstanceEvent, TaskStatus
 from app.engine.runtime import InstanceChange
 from app.files.models import ApplicationFile
-from app.files.services import promised_working_days
+from app.files.services import file_of_change, promised_working_days
 from app.sla import policy
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import add_working_time, deadline_after, working_time_between
@@ -121,8 +121,7 @@ class SlaTracker:
             # Read and lock the row in one statement, so the sweep (which skips locked rows)
             # and this step never write the clock from different readings.
             loaded = {id(o) for o in session.identity_map.values() if isinstance(o, ApplicationFile)}
-            file = session.scalars(select(ApplicationFile).where(
-                ApplicationFile.instance_id == change.instance.id).with_for_update()).first()
+            file = file_of_change(session, change, lock=True)
             if file is None:
                 return  # not linked yet: the instance is starting
             if id(file) in loaded:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
@@ -57,12 +57,20 @@ class ReleaseRefused(Forbidden):
     """Only the claimant, a member of the head lane or a manager may release a claim."""
 
 
+# Built once (every completion runs it): the task row locked and read afresh, with its instance.
+_TASK_FOR_UPDATE = (select(HumanTask).where(HumanTask.id == bindparam("task_id"))
+                    .options(joinedload(HumanTask.instance)).with_for_update(of=HumanTask)
+                    .execution_options(populate_existing=True))
+
+
 def get_task_for(session: Session, task_id: int, user: User, *, for_update: bool = False) -> HumanTask:
     """A task the user may see: one of their lanes. ``for_update``: locked until the transaction
     ends and read as the latest committed version (a competing completion is waited for, then seen)."""
     # The instance (and its definition) come in the same query: completing needs them.
-    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)],
-                       with_for_update={"of": HumanTask} if for_update else None, populate_existing=for_update)
+    if for_update:
+        task = session.scalars(_TASK_FOR_UPDATE, {"task_id": task_id}).first()
+    else:
+        task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
     if task is None:
         raise NotFound(f"no task {task_id}")
     if task.lane not in user.lane_names:

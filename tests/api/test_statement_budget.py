@@ -42,6 +42,7 @@ def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask
     event.listen(c.db.engine, "before_cursor_execute", on_statement)
     event.listen(c.db.engine, "commit", on_commit)
     per_step: dict[str, tuple[int, int]] = {}
+    file_reads: dict[str, int] = {}
     try:
         for lane, payload in samples.BUILDING_PERMIT_WALK:
             with c.db.unit_of_work() as session:
@@ -57,11 +58,13 @@ def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask
             counting = False
             assert response.status_code == 200, response.get_data(as_text=True)
             per_step[f"{len(per_step) + 1}. {step}"] = (len(statements), len(commits))
+            file_reads[step] = sum(1 for q in statements if "FROM application_file" in q)
     finally:
         event.remove(c.db.engine, "before_cursor_execute", on_statement)
         event.remove(c.db.engine, "commit", on_commit)
 
     assert all(n_commits == 1 for _, n_commits in per_step.values()), per_step
+    assert max(file_reads.values()) == 1, f"the runtime's listeners read the file once per step: {file_reads}"
     assert max(n for n, _ in per_step.values()) <= STEP_BUDGET, per_step
     mean = sum(n for n, _ in per_step.values()) / len(per_step)
     assert mean <= MEAN_BUDGET, f"{mean:.1f} statements per completion: {per_step}"

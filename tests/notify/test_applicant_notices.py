@@ -50,6 +50,17 @@ def test_missing_documents_then_permit_ready_each_mailed_once_in_indonesian(
                               .where(Delivery.address == ADDRESS, Delivery.status == "sent")) == 2
 
 
+def test_documents_returned_twice_are_mailed_twice(web_app: Flask, deployed: Container,
+                                                  publisher: RecordingPublisher) -> None:
+    c = deployed
+    number, _, _ = register(signed_in(web_app, "loket"))
+    do_step(c, number, "verifikator", samples.CHECK_INCOMPLETE)
+    do_step(c, number, "loket", samples.RESUBMISSION)
+    do_step(c, number, "verifikator", samples.CHECK_INCOMPLETE)  # still not complete: returned again
+    first, second = applicant_mail(c, publisher)
+    assert first["Subject"] == second["Subject"] == f"[PTSP] Dokumen permohonan belum lengkap: {number}"
+
+
 def test_a_refusal_is_mailed_with_its_reason_and_no_address_means_no_notice(
         web_app: Flask, deployed: Container, publisher: RecordingPublisher) -> None:
     c = deployed

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.clock import FixedClock
 from app.container import Container
@@ -31,6 +31,26 @@ def granted_trade_licence(c: Container) -> Permit:
         permit = session.scalars(select(Permit).where(Permit.permit_number == f"510/SIUP/{serial(number)}")).one()
         session.expunge(permit)
     return permit
+
+
+def test_the_permit_is_issued_once_when_the_handover_opens_and_not_looked_for_again(web_app: Flask,
+                                                                                   deployed: Container) -> None:
+    c = deployed
+    number = open_new(c, "trade_licence")
+    do(c, number, "register_application", s.SIUP_REGISTRATION)
+    do(c, number, "check_documents", s.SIUP_CHECK)
+    do(c, number, "verify_business", s.SIUP_VERIFICATION)
+    do(c, number, "sign_permit", s.SIGN_APPROVE)  # the handover opens: the permit is issued
+    statements: list[str] = []
+    listener = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(c.db.engine, "before_cursor_execute", listener)
+    try:
+        do(c, number, "hand_over_permit", s.HANDOVER)  # the file ends granted
+    finally:
+        event.remove(c.db.engine, "before_cursor_execute", listener)
+    assert not [q for q in statements if re.search(r"\bpermit\b", q)], "nothing more to issue at the end"
+    with c.db.unit_of_work() as session:
+        assert len(session.scalars(select(Permit).where(Permit.permit_number == f"510/SIUP/{serial(number)}")).all()) == 1
 
 
 @pytest.fixture
