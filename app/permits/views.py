@@ -23,6 +23,7 @@ from app.permits.models import Permit
 from app.permits.services import (
     PrintedPermit,
     RevocationInvalid,
+    Signer,
     draft_permits,
     file_signer,
     get_permit,
@@ -178,7 +179,7 @@ def _signed_pdf_response(permit: Permit) -> ResponseReturnValue:
     g.lang = "id"
     settings = container().settings
     signer = permit_signer(request_session(), permit, settings)
-    document = signed_permit(request_session(), settings, permit, lambda: permit_pdf(_printed(permit)),
+    document = signed_permit(request_session(), settings, permit, lambda: permit_pdf(_printed(permit, signer)),
                              signer_name=signer.name, signer_nip=signer.nip or "-")
     response = Response(document.data, mimetype="application/pdf")
     safe = permit.permit_number.replace("/", "-")
@@ -188,7 +189,7 @@ def _signed_pdf_response(permit: Permit) -> ResponseReturnValue:
     return response
 
 
-def _printed(permit: Permit) -> PrintedPermit:
+def _printed(permit: Permit, signer: Signer) -> PrintedPermit:
     entry = _entry(permit.process_id)
     lang = current_language()
     facts = [(gettext("Pemegang izin"), permit.holder_name)]
@@ -203,7 +204,6 @@ def _printed(permit: Permit) -> PrintedPermit:
     if permit.revoked_at:
         facts.append((gettext("Dicabut"), fmt_date(permit.revoked_at)))
     title = entry.product.name.get(lang, entry.product.name["id"]) if entry else permit.process_id
-    signer = permit_signer(request_session(), permit, container().settings)
     return PrintedPermit(
         office_address=container().settings.office_address, office_logo=container().settings.office_logo,
         signer_name=signer.name, signer_nip=signer.nip or "",
