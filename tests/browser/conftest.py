@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from app.clock import SYSTEM_CLOCK
@@ -25,6 +26,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 # waits this long, and CI shares two cores between chromium, the server and a second pytest worker, where
 # a full-page screenshot of a diagram page once needed more than 15 s.
 WAIT_MS = 60_000
+expect.set_options(timeout=WAIT_MS)  # expect(...) retries its check until the page shows it, up to this bound
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 

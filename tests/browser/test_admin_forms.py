@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.permits.test_verification import granted_trade_licence
 
@@ -36,7 +38,8 @@ def test_the_administrator_changes_the_office_calendar(page: Any, live_server: s
     page.wait_for_load_state()
     assert "Kalender disimpan" in page.locator("body").inner_text()
     row = page.locator("table tbody tr", has_text="Keputusan Bupati")
-    assert row.count() == 1 and "Hari libur tambahan" in row.inner_text()
+    expect(row).to_have_count(1)
+    assert "Hari libur tambahan" in row.inner_text()
     _shot(page, "admin-calendar-added")
 
     row.locator('button[value="clear"]').click()
@@ -54,13 +57,13 @@ def test_the_administrator_assigns_and_removes_a_managers_responsibility(page: A
     page.wait_for_load_state()
     assert "Tanggung jawab disimpan" in page.locator("body").inner_text()
     row = page.locator("table tbody tr", has_text="Retno Wulandari")
-    assert row.count() == 1, _rows(page)
+    expect(row, _rows(page)).to_have_count(1)
     assert "Bangunan Gedung" in row.inner_text() and "Verifikator" in row.inner_text()  # names, not keys
     _shot(page, "admin-responsibilities")
 
     row.locator('button[value="unassign"]').click()
     page.wait_for_load_state()
-    assert page.locator("table tbody tr", has_text="Retno Wulandari").count() == 0
+    expect(page.locator("table tbody tr", has_text="Retno Wulandari")).to_have_count(0)
 
 
 def test_the_head_revokes_a_permit_with_a_reason(page: Any, live_server: str, live_app: Any) -> None:
@@ -75,8 +78,8 @@ def test_the_head_revokes_a_permit_with_a_reason(page: Any, live_server: str, li
 
     page.fill('textarea[name="reason"]', "Tempat usaha ditutup permanen oleh pemilik.")
     page.click("details button[type=submit]")
-    page.wait_for_load_state()
+    expect(page.locator("summary:has-text('Cabut izin')")).to_have_count(0)  # the revoked page has loaded
     body = page.locator("main").inner_text()
     assert "Izin dicabut" in page.locator("body").inner_text()
-    assert "Tempat usaha ditutup permanen" in body and page.locator("summary:has-text('Cabut izin')").count() == 0
+    assert "Tempat usaha ditutup permanen" in body
     _shot(page, "permit-revoked")

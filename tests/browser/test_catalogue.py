@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 
 def test_an_applicant_reads_the_catalogue_and_sees_the_diagram(page: Any, live_server: str) -> None:
     failed: list[str] = []
@@ -15,8 +17,8 @@ def test_an_applicant_reads_the_catalogue_and_sees_the_diagram(page: Any, live_s
     page.wait_for_selector("#catalogue-diagram .djs-container svg")
     # the three permit-specific steps of the bundle, drawn by the viewer
     for element in ("survey_nuisance", "verify_business", "survey_advertisement", "confirm_payment"):
-        assert page.locator(f'#catalogue-diagram [data-element-id="{element}"]').count() == 1
-    assert page.locator("#catalogue-diagram .djs-palette").count() == 0  # a viewer, not the modeler
+        expect(page.locator(f'#catalogue-diagram [data-element-id="{element}"]')).to_have_count(1)
+    expect(page.locator("#catalogue-diagram .djs-palette")).to_have_count(0)  # a viewer, not the modeler
     page.click("button[name=lang][value=en]")
     page.wait_for_selector("#catalogue-diagram .djs-container svg")
     assert page.locator("h1").inner_text() == "New business bundle: HO, SIUP and advertisement"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.engine.definitions import latest_definition
@@ -64,8 +65,8 @@ def test_designer_adds_a_step_sets_lane_and_form_validates_and_deploys(page: Any
     problem = page.locator("#designer-problems li[data-element-id=review_draft]")
     problem.wait_for()
     assert "belum memiliki formulir" in problem.inner_text()
-    assert page.locator(".djs-element.ptsp-invalid[data-element-id=review_draft]").count() == 1
-    assert page.locator(".ptsp-problem-badge").count() == 1
+    expect(page.locator(".djs-element.ptsp-invalid[data-element-id=review_draft]")).to_have_count(1)
+    expect(page.locator(".ptsp-problem-badge")).to_have_count(1)
     assert "masalah" in page.locator("#designer-status").inner_text()
 
     # Fix it in the panel: form, due time, segregation from the drafter, escalation.
@@ -78,8 +79,8 @@ def test_designer_adds_a_step_sets_lane_and_form_validates_and_deploys(page: Any
     page.click("#designer-validate")
     page.wait_for_selector("#designer-status.designer-status-ok")
     assert page.locator("#designer-status").inner_text() == "Diagram siap dipasang."
-    assert page.locator("#designer-problems li").count() == 0
-    assert page.locator(".ptsp-invalid").count() == 0
+    expect(page.locator("#designer-problems li")).to_have_count(0)
+    expect(page.locator(".ptsp-invalid")).to_have_count(0)
 
     page.click("#designer-deploy")
     page.wait_for_selector("[data-testid=deployed-link]")
@@ -87,7 +88,7 @@ def test_designer_adds_a_step_sets_lane_and_form_validates_and_deploys(page: Any
     assert page.locator("#modeler-source").inner_text() == "(versi 2)"  # the heading follows the deploy
     page.click("[data-testid=deployed-link]")
     page.wait_for_load_state()
-    assert page.locator("[data-testid=versions] tr[data-version='2']").count() == 1
+    expect(page.locator("[data-testid=versions] tr[data-version='2']")).to_have_count(1)
     page.goto(f"{live_server}/designer")
     versions = page.locator("tbody[data-process=building_permit] tr[data-version='2']")
     assert "perancang" in versions.inner_text()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from app.clock import FixedClock
 from app.container import Container
@@ -55,7 +56,7 @@ def test_the_manager_reads_the_month_and_its_heat_map(page: Any, live_server: st
     # the slowest step (the head's signature, a week late once) is the darkest
     sign = page.locator('.heat-diagram [data-element-id="sign_permit"]').first
     assert "heat-4" in (sign.get_attribute("class") or "")
-    assert page.locator(".heat-legend li").count() == 5
+    expect(page.locator(".heat-legend li")).to_have_count(5)
     badge = page.locator('.heat-badge[data-step="sign_permit"]')
     assert "n=2" in badge.inner_text() and "Median" in (badge.get_attribute("title") or "")
     shot(page, "dashboard-median")
@@ -77,7 +78,7 @@ def test_the_head_sees_the_heat_map_on_a_file_and_an_officer_is_refused(
     sign_in(page, live_server, "kepala")
     page.goto(f"{live_server}/files/{history['siup_open']}")
     page.wait_for_selector("[data-heatmap] .heat-diagram[data-painted]")
-    assert page.locator("#file-diagram .djs-container svg").count() == 1  # the file's own diagram is still there
+    expect(page.locator("#file-diagram .djs-container svg")).to_have_count(1)  # the file's own diagram is still there
     shot(page, "file-heatmap")
     assert failed == []
     officer = browser_context.new_page()
@@ -85,7 +86,7 @@ def test_the_head_sees_the_heat_map_on_a_file_and_an_officer_is_refused(
     response = officer.goto(f"{live_server}/dashboard")
     assert response is not None and response.status == 403
     officer.goto(f"{live_server}/files/{history['siup_open']}")
-    assert officer.locator("[data-heatmap]").count() == 0
+    expect(officer.locator("[data-heatmap]")).to_have_count(0)
 
 
 def test_the_designer_switches_the_heat_map_on_over_the_modeler(
@@ -94,12 +95,12 @@ def test_the_designer_switches_the_heat_map_on_over_the_modeler(
     sign_in(page, live_server, "perancang")
     page.goto(f"{live_server}/designer/modeler?process=trade_licence")
     page.wait_for_selector("body[data-modeler-ready=true]")
-    assert page.locator(".heat-badge").count() == 0  # off until asked for
+    expect(page.locator(".heat-badge")).to_have_count(0)  # off until asked for
     page.check("[data-testid=heat-toggle]")
     page.wait_for_selector("[data-heatmap][data-painted='5']")
     sign = page.locator('#designer-canvas [data-element-id="sign_permit"]').first
     assert "heat-4" in (sign.get_attribute("class") or "")  # the same figures and classes as the dashboard
-    assert page.locator(".heat-legend li").count() == 5
+    expect(page.locator(".heat-legend li")).to_have_count(5)
     badge = page.locator('.heat-badge[data-step="sign_permit"]')
     assert "n=2" in badge.inner_text() and "Median" in (badge.get_attribute("title") or "")
     shot(page, "designer-heatmap")
@@ -107,7 +108,7 @@ def test_the_designer_switches_the_heat_map_on_over_the_modeler(
     page.wait_for_selector("[data-heatmap][data-metric=p90]")
     page.uncheck("[data-testid=heat-toggle]")
     page.wait_for_selector("[data-heatmap][data-painted='0']")
-    assert page.locator(".heat-badge").count() == 0
+    expect(page.locator(".heat-badge")).to_have_count(0)
     assert "heat-" not in (sign.get_attribute("class") or "")  # the diagram is the designer's again
     assert failed == []
 
@@ -117,15 +118,15 @@ def test_an_applicant_answers_the_survey_and_the_index_is_published(
     sign_in(page, live_server, "loket")
     page.goto(f"{live_server}/files/{history['siup_fast']}")
     page.click(f"a[href='/files/{history['siup_fast']}/handover-sheet']")  # the one handover sheet
-    assert page.locator("[data-testid=handover-sheet]").count() == 1
-    assert page.locator("[data-testid=survey-qr] svg").count() == 1
+    expect(page.locator("[data-testid=handover-sheet]")).to_have_count(1)
+    expect(page.locator("[data-testid=survey-qr] svg")).to_have_count(1)
     link = page.locator("[data-testid=survey-link]").get_attribute("href")
     shot(page, "handover-sheet")
     own_phone = chromium.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 412, "height": 900})
     applicant = own_phone.new_page()  # the applicant's phone: not signed in
     failed = watch_errors(applicant)
     applicant.goto(link)
-    assert applicant.locator("fieldset.skm-element").count() == 9
+    expect(applicant.locator("fieldset.skm-element")).to_have_count(9)
     for index, score in enumerate([4, 3, 3, 4, 4, 3, 4, 2, 3]):
         applicant.locator("fieldset.skm-element").nth(index).locator(f"input[value='{score}']").check()
     applicant.fill("textarea[name=suggestion]", "Loket buka lebih pagi.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from app.files.services import open_file
 from tests.browser.conftest import ARTIFACTS, sign_in
 
@@ -20,12 +22,13 @@ def test_a_manager_finds_a_file_and_reads_the_worklist(page: Any, live_app: Any,
     page.fill("#file-q", "siti")
     page.get_by_role("button", name="Cari", exact=True).click()
     rows = page.locator("table.files-list tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     assert "Ditemukan menurut nama pemohon." in page.inner_text("#file-matched-by")
 
     page.select_option('select[name="permit_type"]', "nuisance_permit")
     page.get_by_role("button", name="Terapkan").click()
-    assert rows.count() == 1 and numbers["Siti Aminah"] in rows.first.inner_text()
+    expect(rows).to_have_count(1)
+    assert numbers["Siti Aminah"] in rows.first.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "files-search-manager.png"), full_page=True)
 
@@ -40,6 +43,6 @@ def test_a_manager_finds_a_file_and_reads_the_worklist(page: Any, live_app: Any,
 
     page.get_by_role("link", name="Daftar tugas").click()
     assert page.locator("#worklist-read-only").is_visible()
-    assert page.locator("table.worklist tbody tr").count() == 3
-    assert page.locator("table.worklist button").count() == 0  # nothing to claim or release
+    expect(page.locator("table.worklist tbody tr")).to_have_count(3)
+    expect(page.locator("table.worklist button")).to_have_count(0)  # nothing to claim or release
     page.screenshot(path=str(ARTIFACTS / "worklist-manager-read-only.png"), full_page=True)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, sign_in
 
@@ -86,7 +87,7 @@ def test_a_designer_builds_a_form_by_clicking_saves_it_and_the_preview_renders_i
     page.wait_for_load_state()
     assert "Formulir pbg_contoh_pembuat.json disimpan (versi 1)." in page.locator("main").inner_text()
     page.wait_for_selector("li.builder-field[data-path=jenis_bangunan]")
-    assert page.locator("#form-preview input[name=jenis_bangunan]").count() == 3
+    expect(page.locator("#form-preview input[name=jenis_bangunan]")).to_have_count(3)
     assert "Rumah tinggal" in page.locator("#form-preview").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "form-builder-saved.png"), full_page=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.engine.models import HumanTask, InstanceEvent
@@ -51,8 +52,8 @@ def test_the_pbg_draft_step_is_completed_with_masa_berlaku_chosen(page: Any, liv
 
     masa = page.locator('fieldset#field-validity')
     assert masa.locator("legend").inner_text().startswith("Masa berlaku")
-    assert masa.get_by_label("Selama bangunan berdiri").count() == 1
-    assert masa.get_by_label("Jumlah tahun", exact=True).count() == 1
+    expect(masa.get_by_label("Selama bangunan berdiri")).to_have_count(1)
+    expect(masa.get_by_label("Jumlah tahun", exact=True)).to_have_count(1)
 
     # Prefilled from the survey: the function it found and the area it measured.
     assert page.locator('select[name="permitted_function"]').input_value() == "hunian"
@@ -131,11 +132,11 @@ def test_document_rows_are_added_and_removed_in_the_browser(page: Any, live_serv
     before = rows.count()
     assert before >= 2
     page.click("fieldset#field-attachments > button.row-add")
-    assert rows.count() == before + 1
+    expect(rows).to_have_count(before + 1)
     added = rows.nth(before)
-    assert added.locator(f'select[name="attachments/{before}/document_type"]').count() == 1
-    assert added.locator(f'input[type=file][name="attachments/{before}"]').count() == 1
+    expect(added.locator(f'select[name="attachments/{before}/document_type"]')).to_have_count(1)
+    expect(added.locator(f'input[type=file][name="attachments/{before}"]')).to_have_count(1)
     assert page.evaluate("document.activeElement.name") == f"attachments/{before}/document_type"
     added.locator("button.row-remove").click()
-    assert rows.count() == before
+    expect(rows).to_have_count(before)
     page.screenshot(path=str(ARTIFACTS / "forms-intake-rows.png"), full_page=True)

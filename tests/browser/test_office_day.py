@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import expect
 
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, WAIT_MS, sign_in
@@ -64,13 +65,13 @@ def walk_the_day(c: Any, person: Any, live_server: str) -> None:
     checker.goto(f"{live_server}/tasks/{open_task(c, number).id}")
     panel = checker.locator('[data-testid="step-context"]')
     assert panel.get_attribute("data-context") == "documents"
-    assert checker.locator('tr.missing[data-document-type="gambar_teknis"]').count() == 1  # not handed in
+    expect(checker.locator('tr.missing[data-document-type="gambar_teknis"]')).to_have_count(1)  # not handed in
     assert checker.locator('tr.present[data-document-type="ktp"] a').inner_text() == "ktp-siti.png"
     checker.screenshot(path=str(ARTIFACTS / "office-day-task-document-check.png"), full_page=True)
 
     do_step(c, number, "verifikator", samples.CHECK_INCOMPLETE)
     desk.goto(f"{live_server}/tasks/{open_task(c, number).id}")
-    assert desk.locator('[data-testid="missing-documents"] li').count() == 2
+    expect(desk.locator('[data-testid="missing-documents"] li')).to_have_count(2)
     desk.screenshot(path=str(ARTIFACTS / "office-day-task-resubmission.png"), full_page=True)
 
     public = person(None)
@@ -81,7 +82,7 @@ def walk_the_day(c: Any, person: Any, live_server: str) -> None:
     public.click("main button[type=submit]")
     public.wait_for_load_state()
     assert public.locator('[data-testid="track-action"]').is_visible()
-    assert public.locator('[data-testid="track-missing"] li').count() == 2
+    expect(public.locator('[data-testid="track-missing"] li')).to_have_count(2)
     public.screenshot(path=str(ARTIFACTS / "office-day-track-waiting.png"), full_page=True)
 
     do_step(c, number, "loket", samples.RESUBMISSION)
@@ -105,7 +106,7 @@ def walk_the_day(c: Any, person: Any, live_server: str) -> None:
 
     do_step(c, number, "kepala", samples.SIGN_APPROVE)
     desk.goto(f"{live_server}/tasks/{open_task(c, number).id}")
-    assert desk.locator('[data-testid="handover-links"] a').count() == 2
+    expect(desk.locator('[data-testid="handover-links"] a')).to_have_count(2)
     desk.screenshot(path=str(ARTIFACTS / "office-day-task-handover.png"), full_page=True)
 
     # The same promised date on /track and the file page, now that the clock runs.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import expect
 
 from tests import samples
 from tests.browser.conftest import ARTIFACTS, sign_in
@@ -38,7 +39,7 @@ def test_front_desk_registers_verifier_checks_head_signs(page: Any, live_server:
     page.click("form.task-form button[type=submit]")
     page.wait_for_load_state()
     assert page.url.endswith("/worklist")
-    assert page.locator("tbody tr", has_text=number).count() == 0  # the check is done, no longer listed
+    expect(page.locator("tbody tr", has_text=number)).to_have_count(0)  # the check is done, no longer listed
     page.context.clear_cookies()
 
     do_step(live_app.extensions["ptsp"], number, "teknis", samples.SURVEY)

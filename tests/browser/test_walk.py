@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.clock import FixedClock
@@ -209,7 +210,7 @@ class Walk:
         page = self.office.page_of(username)
         page.goto(f"{self.office.base}/worklist")
         row = page.locator(f'tr[data-task-id="{task.id}"]')
-        assert row.count() == 1, f"{username} does not see {task.title} of {self.number} on the worklist"
+        expect(row, f"{username} does not see {task.title} of {self.number} on the worklist").to_have_count(1)
         row.locator("a").first.click()
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == task.title
@@ -270,14 +271,14 @@ class Walk:
         outcome = self.outcome()
         if outcome == "granted":
             expected = len(catalogue_entry(self.diagram.process_id).get("permits") or [None])
-            assert links.count() == expected, f"{self.number}: {links.count()} permits issued, {expected} expected"
+            expect(links, f"{self.number}: {expected} permits expected").to_have_count(expected)
             for href in links.evaluate_all("as => as.map(a => a.href)"):
                 response = page.context.request.get(href)
                 assert response.ok and response.headers["content-type"] == "application/pdf", href
                 assert response.body().startswith(b"%PDF"), href
             self.shot(page, "permits")
         else:
-            assert links.count() == 0, f"{self.number}: a permit was issued on a {outcome} path"
+            expect(links, f"{self.number}: a permit was issued on a {outcome} path").to_have_count(0)
             if outcome == "refused":
                 page.goto(f"{self.office.base}/files/{self.number}")
                 letters = self.refusal_letters | set(
