@@ -42,7 +42,7 @@ def test_a_manager_finds_a_file_and_reads_the_worklist(page: Any, live_app: Any,
     assert page.url.endswith(f"/files/{numbers['Joko Susilo']}")
 
     page.get_by_role("link", name="Daftar tugas").click()
-    assert page.locator("#worklist-read-only").is_visible()
+    expect(page.locator("#worklist-read-only")).to_be_visible()
     expect(page.locator("table.worklist tbody tr")).to_have_count(3)
     expect(page.locator("table.worklist button")).to_have_count(0)  # nothing to claim or release
     page.screenshot(path=str(ARTIFACTS / "worklist-manager-read-only.png"), full_page=True)

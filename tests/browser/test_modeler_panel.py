@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import sign_in
 
 ADD_PLAIN_TASK = """() => {
@@ -60,10 +62,12 @@ def test_a_plain_task_explains_itself_and_becomes_a_user_task_in_one_click(page:
     _open_building_permit(page, live_server)
     page.evaluate(ADD_PLAIN_TASK)
     plain = page.locator("[data-testid=plain-task]")
-    assert plain.is_visible() and "tugas biasa" in plain.inner_text()
-    assert page.locator("#designer-panel-form").is_hidden()
+    expect(plain).to_be_visible()
+    assert "tugas biasa" in plain.inner_text()
+    expect(page.locator("#designer-panel-form")).to_be_hidden()
     page.click("#designer-make-user-task")
-    assert page.locator("#designer-panel-form").is_visible() and plain.is_hidden()
+    expect(page.locator("#designer-panel-form")).to_be_visible()
+    expect(plain).to_be_hidden()
     selected = page.evaluate("() => window.ptspModeler.get('selection').get().map(e => e.type)")
     assert selected == ["bpmn:UserTask"]
     page.select_option("#prop-lane", "verifier")  # and it is now an officer's step to set up

@@ -81,7 +81,7 @@ def walk_the_day(c: Any, person: Any, live_server: str) -> None:
     public.fill('input[name="pin"]', pin)
     public.click("main button[type=submit]")
     public.wait_for_load_state()
-    assert public.locator('[data-testid="track-action"]').is_visible()
+    expect(public.locator('[data-testid="track-action"]')).to_be_visible()
     expect(public.locator('[data-testid="track-missing"] li')).to_have_count(2)
     public.screenshot(path=str(ARTIFACTS / "office-day-track-waiting.png"), full_page=True)
 
@@ -91,7 +91,7 @@ def walk_the_day(c: Any, person: Any, live_server: str) -> None:
     cashier = person("kasir")
     cashier.goto(f"{live_server}/tasks/{open_task(c, number).id}")
     assert "Rp" in cashier.locator('[data-testid="fee-due"]').inner_text()
-    assert cashier.locator('[data-testid="skrd-link"]').is_visible()
+    expect(cashier.locator('[data-testid="skrd-link"]')).to_be_visible()
     cashier.screenshot(path=str(ARTIFACTS / "office-day-task-payment.png"), full_page=True)
 
     do_step(c, number, "kasir", samples.PAYMENT)
@@ -99,7 +99,7 @@ def walk_the_day(c: Any, person: Any, live_server: str) -> None:
     head = person("kepala")
     head.goto(f"{live_server}/tasks/{open_task(c, number).id}")
     head.screenshot(path=str(ARTIFACTS / "office-day-task-signature.png"), full_page=True)
-    assert head.locator('[data-testid="permit-preview-link"]').is_visible()
+    expect(head.locator('[data-testid="permit-preview-link"]')).to_be_visible()
     head.goto(f"{live_server}/files/{number}/permit-preview")
     assert "PRATINJAU" in head.locator('[data-testid="permit-preview"]').inner_text()
     head.screenshot(path=str(ARTIFACTS / "office-day-permit-preview.png"), full_page=True)
