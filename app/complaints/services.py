@@ -19,8 +19,8 @@ from app.clock import Clock
 from app.complaints.models import CATEGORIES, Complaint, ComplaintStatus
 from app.engine.errors import NotFound
 from app.errors import Forbidden, Invalid
-from app.files.intake import pin_matches
 from app.files.models import ApplicationFile
+from app.files.pins import pin_matches
 from app.i18n import N_
 from app.notify.models import Notice
 
@@ -71,16 +71,16 @@ def complaint_errors(form: ComplaintForm) -> dict[str, str]:
     return errors
 
 
-def find_file(session: Session, file_number: str, pin: str) -> ApplicationFile:
+def find_file(session: Session, file_number: str, pin: str, secret_key: str) -> ApplicationFile:
     """The file with this number when ``pin`` is its tracking PIN; raises :class:`WrongFileOrPin`."""
     file = session.scalars(select(ApplicationFile).where(
         ApplicationFile.file_number == (file_number or "").strip().upper()[:40])).first()
-    if not pin_matches(file, (pin or "").strip()[:20]) or file is None:
+    if not pin_matches(file, (pin or "").strip()[:20], secret_key) or file is None:
         raise WrongFileOrPin("wrong file number or PIN")
     return file
 
 
-def submit_complaint(session: Session, clock: Clock, form: ComplaintForm) -> Complaint:
+def submit_complaint(session: Session, clock: Clock, form: ComplaintForm, secret_key: str) -> Complaint:
     """Record a complaint about the file the number and PIN open, and tell every active manager.
 
     Raises :class:`ComplaintInvalid` or :class:`WrongFileOrPin` before writing anything.
@@ -89,7 +89,7 @@ def submit_complaint(session: Session, clock: Clock, form: ComplaintForm) -> Com
     errors = complaint_errors(form)
     if errors:
         raise ComplaintInvalid(errors)
-    file = find_file(session, form.file_number, form.pin)
+    file = find_file(session, form.file_number, form.pin, secret_key)
     now = clock.now()
     complaint = Complaint(file_id=file.id, category=form.category, message=form.message.strip(),
                           contact_name=form.contact_name.strip() or None, contact=form.contact.strip() or None,

@@ -70,7 +70,7 @@ def new() -> ResponseReturnValue:
         return _render_new(form, errors=web_form.errors_by_field(),
                            error=gettext("Periksa isian yang ditandai; pengaduan belum dikirim."), status=400)
     try:
-        complaint = submit_complaint(db, container().clock, form)
+        complaint = submit_complaint(db, container().clock, form, container().settings.secret_key)
     except ComplaintInvalid as invalid:
         db.rollback()
         return _render_new(form, errors=invalid.errors, error=gettext("Periksa isian yang ditandai; pengaduan belum dikirim."),
@@ -95,7 +95,7 @@ def status() -> ResponseReturnValue:
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,
                                error=gettext("Terlalu banyak percobaan. Coba lagi dalam 15 menit.")), 429
     try:
-        file = find_file(db, number, form.pin.data)
+        file = find_file(db, number, form.pin.data, container().settings.secret_key)
     except WrongFileOrPin:
         _guesses().hit(client_address(), number)
         return render_template("complaints/status.html", complaints=None, labels=CATEGORY_LABELS,

@@ -19,11 +19,9 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import catalogue
 from app.auth.models import User
-from app.auth.security import dummy_password_hash
 from app.config import Settings
 from app.engine.definitions import latest_definition, list_definitions, require_latest_definition
 from app.engine.errors import NotFound
@@ -34,6 +32,7 @@ from app.errors import Invalid
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment
 from app.files.nik import validate_nik
+from app.files.pins import hash_tracking_pin, new_tracking_pin
 from app.files.services import (
     get_file,
     handed_in_documents,
@@ -84,7 +83,6 @@ def _text(text: dict[str, str], lang: str) -> str:
     return text.get(lang) or text.get("id") or next(iter(text.values()), "")
 
 
-PIN_DIGITS = 6
 
 
 class IntakeInvalid(Invalid):
@@ -276,35 +274,25 @@ def register_application(session: Session, runtime: Runtime, forms: FormRegistry
         **{key: data[f"applicant_{key}"] for key in ("phone", "email", "npwp") if data.get(f"applicant_{key}")},
     }
     pin = new_tracking_pin()
-    file.tracking_pin_hash = generate_password_hash(pin)
+    file.tracking_pin_hash = hash_tracking_pin(pin, settings.secret_key)
     file.promised_date = promised_date(calendar, settings, intake.process_id, now)
     session.flush()
     return Registration(file, pin, attachments)
 
 
-def reissue_tracking_pin(session: Session, file_number: str, officer: User, now: datetime) -> tuple[ApplicationFile, str]:
+def reissue_tracking_pin(session: Session, file_number: str, officer: User, now: datetime,
+                         secret_key: str) -> tuple[ApplicationFile, str]:
     """A new tracking PIN for a file whose applicant lost theirs: the old one stops working at once and
     the file's history records who reissued it. Returns the file and the new PIN (shown once)."""
     file = get_file(session, file_number)
     if file.instance_id is None:
         raise NotFound(f"file {file_number!r} has no process")
     pin = new_tracking_pin()
-    file.tracking_pin_hash = generate_password_hash(pin)
+    file.tracking_pin_hash = hash_tracking_pin(pin, secret_key)
     assert file.instance is not None
     append_event(session, file.instance, "pin_reissued", officer.username, now)  # chained into the history
     session.flush()
     return file, pin
-
-
-def new_tracking_pin() -> str:
-    return f"{secrets.randbelow(10 ** PIN_DIGITS):0{PIN_DIGITS}d}"
-
-
-def pin_matches(file: ApplicationFile | None, pin: str) -> bool:
-    """True when ``pin`` is the tracking PIN of ``file``; takes as long when there is no file."""
-    stored = file.tracking_pin_hash if file is not None and file.tracking_pin_hash else None
-    ok = check_password_hash(stored or dummy_password_hash(), pin)
-    return ok and stored is not None
 
 
 # -- the receipt ----------------------------------------------------------------------

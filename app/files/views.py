@@ -171,7 +171,7 @@ def receipt_page(file_number: str) -> ResponseReturnValue:
 def reissue_pin(file_number: str) -> ResponseReturnValue:
     """The front desk gives a new tracking PIN (the old one stops working) and prints it on a receipt."""
     file, pin = reissue_tracking_pin(request_session(), file_number, current_user._get_current_object(),
-                                     container().clock.now())
+                                     container().clock.now(), container().settings.secret_key)
     session[RECEIPT_PIN_KEY] = {"file": file.file_number, "pin": pin}
     return redirect(url_for("files.receipt_page", file_number=file.file_number))
 

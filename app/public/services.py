@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.engine.models import HumanTask, InstanceStatus, TaskStatus
-from app.files.intake import permit_intake, pin_matches
+from app.files.intake import permit_intake
 from app.files.models import ApplicationFile
+from app.files.pins import pin_matches
 from app.files.services import missing_documents
 from app.permits.services import file_outcome
 from app.sla.promise import Promise, promise_of
@@ -60,7 +61,7 @@ def track_file(session: Session, file_number: str, pin: str, office_calendar: Of
     not told apart, and take the same time)."""
     file = session.scalars(select(ApplicationFile).where(
         ApplicationFile.file_number == normalise_file_number(file_number))).first()
-    if not pin_matches(file, (pin or "").strip()[:20]) or file is None or file.instance is None:
+    if not pin_matches(file, (pin or "").strip()[:20], settings.secret_key) or file is None or file.instance is None:
         return None
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id)
                             .order_by(HumanTask.created_at, HumanTask.id)).all()

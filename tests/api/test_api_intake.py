@@ -6,7 +6,7 @@ import hashlib
 from flask import Flask
 
 from app.container import Container
-from app.files.intake import pin_matches
+from app.files.pins import pin_matches
 from app.files.services import get_file
 from tests.api.test_api import api, token_for
 from tests.files.intake_helpers import DOCUMENTS, browser_form, registration
@@ -28,7 +28,9 @@ def test_the_front_office_registers_a_file_with_its_documents(web_app: Flask, de
     with deployed.db.unit_of_work() as session:
         file = get_file(session, body["file_number"])
         assert file.applicant_nik == "3314014507850002"
-        assert pin_matches(file, body["pin"]) and not pin_matches(file, "000000" if body["pin"] != "000000" else "111111")
+        key = deployed.settings.secret_key
+        assert pin_matches(file, body["pin"], key)
+        assert not pin_matches(file, "000000" if body["pin"] != "000000" else "111111", key)
     assert len(stored_blobs(deployed)) == len(DOCUMENTS)
 
 
