@@ -26,6 +26,7 @@ from benchmarks.run import STEPS, _tokens, prepare
 from tests.files.intake_helpers import browser_form, registration
 
 GUNICORN = ["--workers", "2", "--threads", "4"]  # 2 cores
+LOCAL_REDIS = "redis://127.0.0.1:6379/6"
 
 
 def _port() -> int:
@@ -177,6 +178,21 @@ def _line(label: str, threads: int, r: dict[str, float]) -> str:
             f"web CPU {r['cpu_ms']:.2f} ms/request (+{r['other_cpu_ms']:.2f} outside the web workers)")
 
 
+def broker_url(tmp: Path) -> str:
+    """$BENCH_BROKER_URL, else the local Redis a production office runs (database 6, emptied) when it
+    answers, else the embedded SQLite broker."""
+    if os.environ.get("BENCH_BROKER_URL"):
+        return os.environ["BENCH_BROKER_URL"]
+    import redis
+
+    try:
+        client = redis.Redis.from_url(LOCAL_REDIS, socket_connect_timeout=1)
+        client.flushdb()
+        return LOCAL_REDIS
+    except redis.RedisError:
+        return f"sqla+sqlite:///{tmp / 'broker.sqlite'}"
+
+
 def run(url: str, tmp: Path, seconds: float | None = None, blocks: int | None = None) -> list[str]:
     """``seconds`` per side and thread count, in ``blocks`` alternating between the service and the raw
     floor (the order flips every block, so a swing in the machine's load hits both alike)."""
@@ -186,10 +202,11 @@ def run(url: str, tmp: Path, seconds: float | None = None, blocks: int | None = 
     tokens = _tokens(c)
     c.db.dispose()
     env = {**os.environ, "PTSP_DATABASE_URL": url, "PTSP_VAR_DIR": str(tmp),
-           "PTSP_BROKER_URL": os.environ.get("BENCH_BROKER_URL", f"sqla+sqlite:///{tmp / 'broker.sqlite'}"),
+           "PTSP_BROKER_URL": broker_url(tmp),
            "RAW_HTTP_DB": str(tmp / "raw.sqlite"),
            # Outside the embedded demo the settings refuse the built-in key: a throwaway one per run.
            "PTSP_SECRET_KEY": os.environ.get("PTSP_SECRET_KEY") or secrets.token_urlsafe(32)}
+    print(f"broker: {env['PTSP_BROKER_URL'].split('://')[0]}")
     web_port, raw_port = _port(), _port()
     servers = [
         Server([sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{web_port}", "app.wsgi:application"],
