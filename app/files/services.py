@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import catalogue
 from app.auth.models import LaneMembership, User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent, TaskStatus
+from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, TaskStatus
 from app.engine.runtime import InstanceChange, Runtime
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
@@ -106,9 +106,17 @@ class FileState:
         return self.runtime.data(self.file.instance)
 
 
+# The file and its instance in one query, without the stored workflow: only FileState.data reads that
+# (loaded then, on first use), and the API's file answer never does.
+_FILE_WITH_INSTANCE = (select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
+                       .options(joinedload(ApplicationFile.instance).defer(ProcessInstance.state)))
+
+
 def file_state(session: Session, runtime: Runtime, file_number: str) -> FileState:
     """Where a file stands: status, open steps, history and process data."""
-    file = get_file(session, file_number)
+    file = session.scalars(_FILE_WITH_INSTANCE, {"number": file_number}).first()
+    if file is None:
+        raise NotFound(f"no file {file_number!r}")
     instance = file.instance
     if instance is None:
         raise NotFound(f"file {file_number!r} has no process")

@@ -91,3 +91,27 @@ def test_reading_through_the_api_writes_nothing_but_the_minute_of_last_use(web_a
     clock.advance(minutes=1)
     assert api(client, token, "GET", "/api/v1/me").status_code == 200
     assert len([w for w in writes if "UPDATE api_token" in w]) == 1
+
+
+@pytest.mark.commits
+def test_reading_a_file_runs_four_statements_and_never_loads_its_stored_workflow(web_app: Flask) -> None:
+    """An integration polls a file before each step: token, file with its instance, open steps, history."""
+    c = web_app.extensions["ptsp"]
+    client = web_app.test_client()
+    number = open_pbg(web_app)
+    token = token_for(web_app, "verifikator")
+    assert api(client, token, "GET", "/api/v1/me").status_code == 200  # first use recorded
+    statements: list[str] = []
+
+    def on_statement(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(c.db.engine, "before_cursor_execute", on_statement)
+    try:
+        response = api(client, token, "GET", f"/api/v1/files/{number}")
+    finally:
+        event.remove(c.db.engine, "before_cursor_execute", on_statement)
+    assert response.status_code == 200
+    assert [t["step"] for t in response.get_json()["open_tasks"]] == ["register_application"]
+    assert len(statements) <= 4, statements
+    assert not any("process_instance.state" in s for s in statements), "the stored workflow was read"
