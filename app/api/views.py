@@ -208,7 +208,7 @@ def file(file_number: str) -> ResponseReturnValue:
     user = api_user()
     if not (user.lane_names or user.role in ("manager", "admin")):
         raise ApiError(403, "forbidden", "only officers, managers and administrators may read files")
-    state = file_state(request_session(), container().runtime, file_number)
+    state = file_state(request_session(), container().runtime, file_number, with_data=False)
     return jsonify({
         "file_number": state.file.file_number, "process_id": state.file.process_id, "status": state.status,
         "applicant_name": state.file.applicant_name,

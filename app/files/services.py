@@ -106,15 +106,16 @@ class FileState:
         return self.runtime.data(self.file.instance)
 
 
-# The file and its instance in one query, without the stored workflow: only FileState.data reads that
-# (loaded then, on first use), and the API's file answer never does.
-_FILE_WITH_INSTANCE = (select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
-                       .options(joinedload(ApplicationFile.instance).defer(ProcessInstance.state)))
+# The file and its instance in one query; without the stored workflow when the caller needs no process data
+# (the API's file answer): FileState.data then loads it on first use, while the session is open.
+_FILE_WITH_INSTANCE = select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
+_FILE_AND_WORKFLOW = _FILE_WITH_INSTANCE.options(joinedload(ApplicationFile.instance))
+_FILE_NOT_WORKFLOW = _FILE_WITH_INSTANCE.options(joinedload(ApplicationFile.instance).defer(ProcessInstance.state))
 
 
-def file_state(session: Session, runtime: Runtime, file_number: str) -> FileState:
-    """Where a file stands: status, open steps, history and process data."""
-    file = session.scalars(_FILE_WITH_INSTANCE, {"number": file_number}).first()
+def file_state(session: Session, runtime: Runtime, file_number: str, *, with_data: bool = True) -> FileState:
+    """Where a file stands: status, open steps, history and (unless ``with_data`` is false) process data."""
+    file = session.scalars(_FILE_AND_WORKFLOW if with_data else _FILE_NOT_WORKFLOW, {"number": file_number}).first()
     if file is None:
         raise NotFound(f"no file {file_number!r}")
     instance = file.instance
