@@ -67,8 +67,8 @@ class Container:
         self.catalogue = catalogue.load(self.settings.processes_dir, self.settings.forms_dir,
                                         script_helpers=script_helpers(WorkingCalendar(), SYSTEM_CLOCK))
         # A file granted issues its permit documents in the same transaction.
-        self.runtime.listeners.append(PermitIssuer(self.settings, self.runtime.data))
-        self.runtime.listeners.append(ApplicantNotifier(self.settings, self.runtime.data, self.catalogue))
+        self.runtime.listeners.append(PermitIssuer(self.settings))
+        self.runtime.listeners.append(ApplicantNotifier(self.settings, self.catalogue))
         # How an officer completes a task; the front desk's intake (app/files) completes a file's
         # first step with it, as the worklist depends on files and not the other way round.
         self.complete_step = complete_task

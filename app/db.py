@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -151,6 +152,9 @@ class WaitLimits:
     pool_timeout_seconds: float = 5.0
     statement_timeout_seconds: float = 30.0
     lock_timeout_seconds: float = 5.0
+    # A pooled connection idle for longer than this is pinged before it is used again (one round
+    # trip), so one the server or a firewall dropped meanwhile is replaced instead of failing the request.
+    ping_after_idle_seconds: float = 5.0
 
 
 def make_engine(url: str, limits: WaitLimits | None = None) -> Engine:
@@ -176,8 +180,39 @@ def make_engine(url: str, limits: WaitLimits | None = None) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         connect_args["options"] = (f"-c statement_timeout={int(limits.statement_timeout_seconds * 1000)} "
                                    f"-c lock_timeout={int(limits.lock_timeout_seconds * 1000)}")
-    return create_engine(url, pool_pre_ping=True, pool_size=limits.pool_size, max_overflow=limits.max_overflow,
-                         pool_timeout=limits.pool_timeout_seconds, connect_args=connect_args)
+    engine = create_engine(url, pool_size=limits.pool_size, max_overflow=limits.max_overflow,
+                           pool_timeout=limits.pool_timeout_seconds, connect_args=connect_args)
+    _ping_when_idle(engine, limits.ping_after_idle_seconds)
+    return engine
+
+
+_IDLE_SINCE = "ptsp_idle_since"  # in a pooled connection's info: when it was last given back (monotonic)
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, only for connections that sat in the pool longer than
+    ``idle_seconds``: a busy service no longer pays a round trip per transaction for it, and a
+    connection dropped while idle (a server restart, an idle timeout) is still replaced before use.
+    A drop between two quick transactions fails the one statement that finds it; SQLAlchemy then
+    invalidates every older pooled connection, so the next request reconnects."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _given_back(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one used a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_conn, None):
+                # Like pre-ping: this one and every older pooled connection are replaced, and the pool retries.
+                raise sa_exc.InvalidatePoolError(str(err)) from err
+            raise
 
 
 class Database:

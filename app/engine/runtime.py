@@ -7,6 +7,7 @@ transaction (it flushes; the caller commits once).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -50,6 +51,9 @@ class InstanceChange:
     open_steps: frozenset[str] = frozenset()  # names of every user task open after it
     # What one listener read for the next ones of the same change (e.g. the instance's file): read once.
     shared: dict[str, Any] = field(default_factory=dict)
+    # The process data as the last completed step left it, as :meth:`Runtime.data` reads it back from
+    # the state just written, without loading that state again (built on first call, then kept).
+    data: Callable[[], dict[str, Any]] = field(default=dict)
 
 
 class RuntimeListener(Protocol):
@@ -316,7 +320,7 @@ class Runtime:
         if self.listeners:
             change = InstanceChange(instance, opened, completed + cancelled,
                                     finished=was_running and instance.status != InstanceStatus.RUNNING, now=now,
-                                    open_steps=open_steps)
+                                    open_steps=open_steps, data=_stored_data_once(workflow))
             for listener in self.listeners:
                 listener.instance_changed(session, change)
         session.flush()
@@ -356,6 +360,17 @@ class Runtime:
     def _record(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
                 task_name: str | None = None, detail: dict[str, Any] | None = None) -> None:
         append_event(session, instance, kind, actor, self.clock.now(), task_name, detail)
+
+
+def _stored_data_once(workflow: spiff.BpmnWorkflow) -> Callable[[], dict[str, Any]]:
+    kept: list[dict[str, Any]] = []
+
+    def data() -> dict[str, Any]:
+        if not kept:
+            kept.append(spiff.stored_data(workflow))
+        return kept[0]
+
+    return data
 
 
 def _ready_guids(workflow: spiff.BpmnWorkflow) -> set[str]:

@@ -201,6 +201,14 @@ def dump_final_data(workflow: BpmnWorkflow) -> str:
     return _FINAL + json.dumps(_SERIALIZER.registry.convert(last_data(workflow)), separators=(",", ":")) + "}"
 
 
+def stored_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The process data as the last completed step left it, read back as a stored state gives it
+    (through the serializer's converters and JSON), without serialising the whole task tree."""
+    data = final_data(dump_final_data(workflow))
+    assert data is not None
+    return data
+
+
 def last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The process data as the last completed step left it."""
     last = workflow.last_task or workflow.task_tree

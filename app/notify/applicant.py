@@ -10,7 +10,6 @@ twice), so a repeat never mails twice. No address, no notice. The mail is in Ind
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.catalogue import Catalogue
 from app.config import Settings
-from app.engine.models import HumanTask, ProcessInstance
+from app.engine.models import HumanTask
 from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, REFUSAL, RESUBMISSION, context_kind
 from app.files.models import ApplicationFile
@@ -73,11 +72,9 @@ class ApplicantNotifier:
     """Runtime listener: tells the applicant when their documents are missing, their permit is ready,
     or their application was refused."""
 
-    def __init__(self, settings: Settings, read_data: Callable[[ProcessInstance], dict[str, Any]],
-                 catalogue: Catalogue) -> None:
+    def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
         self.settings = settings
         self.catalogue = catalogue
-        self.read_data = read_data
         self.requeue_after = timedelta(seconds=settings.notify_requeue_seconds)
 
     def instance_changed(self, session: Session, change: InstanceChange) -> None:
@@ -89,7 +86,7 @@ class ApplicantNotifier:
         file = file_of_change(session, change)
         if file is None or applicant_email(file) is None:
             return
-        data = self.read_data(change.instance)
+        data = change.data()  # the state just written, not loaded again
         for event, task in events:
             detail: dict[str, Any] = {"permit_type": change.instance.definition.name, "step": task.title,
                                       "timezone": self.settings.timezone}

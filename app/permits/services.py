@@ -18,7 +18,7 @@ import io
 import logging
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ from app.catalogue.services import Catalogue, CatalogueEntry, get_path
 from app.clock import Clock
 from app.config import Settings
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessInstance, TaskStatus
+from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, TaskStatus
 from app.engine.runtime import InstanceChange
 from app.engine.step_kinds import HANDOVER, SIGNATURE, context_kind
 from app.errors import Conflict, Forbidden, Invalid
@@ -172,9 +172,8 @@ def validity_problems(cat: Catalogue, process_id: str, data: Mapping[str, Any], 
 class PermitIssuer:
     """Runtime listener: issues the permits of a file whose process ends with outcome "granted"."""
 
-    def __init__(self, settings: Settings, read_data: Callable[[ProcessInstance], dict[str, Any]]) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.zone = ZoneInfo(settings.timezone)
-        self.read_data = read_data
 
     def instance_changed(self, session: Session, change: InstanceChange) -> None:
         # The permit exists once it is signed: when its handover opens (so the front desk prints the real
@@ -187,7 +186,7 @@ class PermitIssuer:
         if not handing_over and any(task.status == TaskStatus.COMPLETED and context_kind(user_tasks, task) == HANDOVER
                                     for task in change.closed):
             return  # the end of a handover: its permits were issued when it opened
-        data = self.read_data(change.instance)
+        data = change.data()  # the state just written, not loaded again
         if not handing_over and data.get("outcome") != "granted":
             return
         file = file_of_change(session, change)

@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
+from app.engine import spiff
 from app.engine.models import HumanTask
 from app.files.models import ApplicationFile
 from tests import samples
@@ -19,8 +20,17 @@ STEP_BUDGET = 12  # no single step above this (the handover also issues the perm
 
 
 @pytest.mark.commits
-def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask) -> None:
+def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     c = web_app.extensions["ptsp"]
+    loads: list[int] = []
+    real_load = spiff.load_state
+
+    def counted_load(*args, **kwargs):  # type: ignore[no-untyped-def]
+        loads.append(1)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(spiff, "load_state", counted_load)
     client = web_app.test_client()
     number = open_pbg(web_app)
     tokens = {lane: token_for(web_app, username) for lane, username in LANE_USERS.items()}
@@ -43,6 +53,7 @@ def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask
     event.listen(c.db.engine, "commit", on_commit)
     per_step: dict[str, tuple[int, int]] = {}
     file_reads: dict[str, int] = {}
+    state_loads: dict[str, int] = {}
     try:
         for lane, payload in samples.BUILDING_PERMIT_WALK:
             with c.db.unit_of_work() as session:
@@ -53,18 +64,22 @@ def test_a_completion_runs_a_handful_of_statements_and_one_commit(web_app: Flask
                 task_id, step = task.id, task.task_name
             statements.clear()
             commits.clear()
+            loads.clear()
             counting = True
             response = api(client, tokens[lane], "POST", f"/api/v1/tasks/{task_id}/complete", json={"data": payload})
             counting = False
             assert response.status_code == 200, response.get_data(as_text=True)
             per_step[f"{len(per_step) + 1}. {step}"] = (len(statements), len(commits))
             file_reads[step] = sum(1 for q in statements if "FROM application_file" in q)
+            state_loads[step] = len(loads)
     finally:
         event.remove(c.db.engine, "before_cursor_execute", on_statement)
         event.remove(c.db.engine, "commit", on_commit)
 
     assert all(n_commits == 1 for _, n_commits in per_step.values()), per_step
     assert max(file_reads.values()) == 1, f"the runtime's listeners read the file once per step: {file_reads}"
+    # The permit issuer and the applicant's notices read the data the step just wrote, not the state again.
+    assert set(state_loads.values()) == {1}, f"the workflow state is loaded once per step: {state_loads}"
     assert max(n for n, _ in per_step.values()) <= STEP_BUDGET, per_step
     mean = sum(n for n, _ in per_step.values()) / len(per_step)
     assert mean <= MEAN_BUDGET, f"{mean:.1f} statements per completion: {per_step}"
