@@ -6,6 +6,7 @@ transaction (it flushes; the caller commits once).
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -320,7 +321,7 @@ class Runtime:
         if self.listeners:
             change = InstanceChange(instance, opened, completed + cancelled,
                                     finished=was_running and instance.status != InstanceStatus.RUNNING, now=now,
-                                    open_steps=open_steps, data=_stored_data_once(workflow))
+                                    open_steps=open_steps, data=functools.cache(functools.partial(spiff.stored_data, workflow)))
             for listener in self.listeners:
                 listener.instance_changed(session, change)
         session.flush()
@@ -360,17 +361,6 @@ class Runtime:
     def _record(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
                 task_name: str | None = None, detail: dict[str, Any] | None = None) -> None:
         append_event(session, instance, kind, actor, self.clock.now(), task_name, detail)
-
-
-def _stored_data_once(workflow: spiff.BpmnWorkflow) -> Callable[[], dict[str, Any]]:
-    kept: list[dict[str, Any]] = []
-
-    def data() -> dict[str, Any]:
-        if not kept:
-            kept.append(spiff.stored_data(workflow))
-        return kept[0]
-
-    return data
 
 
 def _ready_guids(workflow: spiff.BpmnWorkflow) -> set[str]:
