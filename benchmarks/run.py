@@ -204,9 +204,15 @@ def _compacted_size(c: Container) -> int:
     if url.get_backend_name() == "sqlite":
         import sqlite3
 
-        with sqlite3.connect(str(url.database)) as conn:
+        # In WAL mode VACUUM's result goes to the WAL: checkpoint again after it, and close the
+        # connection (``with`` alone only commits), before reading the file's size.
+        conn = sqlite3.connect(str(url.database), isolation_level=None)
+        try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
         return Path(str(url.database)).stat().st_size
     with c.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM FULL"))
