@@ -21,7 +21,7 @@ from app.designer.models import ProcessDraft
 from app.designer.validation import BPMN, Problem, UnusableXml, diagram_validator, safe_root, validate_diagram
 from app.engine.definitions import DeployOutcome, deploy_diagram, latest_definition
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
+from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance, open_task
 from app.engine.runtime import MigrationCheck, Runtime
 from app.files.models import ApplicationFile
 from app.forms.builder import _newest_versions
@@ -219,7 +219,7 @@ def running_files(session: Session, process_id: str) -> list[RunningFile]:
     if ids:
         for instance_id, title in session.execute(
                 select(HumanTask.instance_id, HumanTask.title).where(
-                    HumanTask.instance_id.in_(ids), HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.id)):
+                    HumanTask.instance_id.in_(ids), open_task()).order_by(HumanTask.id)):
             steps.setdefault(instance_id, []).append(title)
     return [RunningFile(instance, number, steps.get(instance.id, [])) for instance, number in rows]
 

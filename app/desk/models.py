@@ -148,6 +148,7 @@ Index("ix_human_task_completed_at", HumanTask.__table__.c.completed_at)
 Index("ix_human_task_to_roll_up", HumanTask.__table__.c.id,
       postgresql_where=text("status = 'completed' AND NOT rolled_up"),
       sqlite_where=text("status = 'completed' AND NOT rolled_up"))
-Index("ix_application_file_open_sla", ApplicationFile.__table__.c.sla_stopped_at,
-      ApplicationFile.__table__.c.sla_state, ApplicationFile.__table__.c.process_id)
+# Open files (their clock not stopped) by state: a finished file adds no entry.
+Index("ix_application_file_open_sla", ApplicationFile.__table__.c.sla_state, ApplicationFile.__table__.c.process_id,
+      postgresql_where=text("sla_stopped_at IS NULL"), sqlite_where=text("sla_stopped_at IS NULL"))
 Index("ix_complaint_answered_at", Complaint.__table__.c.answered_at)

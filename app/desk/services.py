@@ -27,7 +27,7 @@ from app.auth.models import User
 from app.complaints.models import Complaint, ComplaintStatus
 from app.desk.models import DayRollup, DurationBucket, WorkDay
 from app.desk.rollup import bucket_percentile, working_days
-from app.engine.models import HumanTask, ProcessDefinition, TaskStatus
+from app.engine.models import HumanTask, ProcessDefinition, open_task
 from app.files.models import ApplicationFile
 from app.i18n import N_
 from app.sla import policy
@@ -223,7 +223,7 @@ def _workload(session: Session, board: Dashboard, now: datetime) -> None:
     officers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     is_overdue = case((and_(HumanTask.due_at.is_not(None), HumanTask.due_at < now), 1), else_=0)
     live = (select(HumanTask.lane, HumanTask.claimed_by, func.count(), func.sum(is_overdue))
-            .where(HumanTask.status == TaskStatus.OPEN))
+            .where(open_task()))
     if board.permit_type:
         live = live.where(HumanTask.process_id == board.permit_type)
     for lane, claimed_by, count, late in session.execute(live.group_by(HumanTask.lane, HumanTask.claimed_by)):

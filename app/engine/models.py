@@ -6,7 +6,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+    text,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +42,19 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+_OPEN = text("status = 'open'")
+_CHECKED = text("sla_next_check_at IS NOT NULL")
+_TIMED = text("next_timer_at IS NOT NULL")
+
+
+def open_task() -> ColumnElement[bool]:
+    """``human_task.status = 'open'`` with the literal in the SQL, never a bound parameter: the
+    worklist indexes cover only open steps, and a planner (PostgreSQL's generic plans too) can use
+    such a partial index only when the query names the same constant. Every query of open steps
+    filters with this."""
+    return HumanTask.status == literal_column("'open'", String)
 
 
 class ProcessDefinition(Base):
@@ -57,7 +82,8 @@ class ProcessInstance(Base):
     """A running (or finished) workflow: its serialised state and the columns queries need."""
 
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_process_instance_due_timer", "next_timer_at"),)
+    # Only instances waiting on a timer are in the timers' index.
+    __table_args__ = (Index("ix_process_instance_due_timer", "next_timer_at", sqlite_where=_TIMED, postgresql_where=_TIMED),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -86,18 +112,26 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_open_lane", "status", "lane", "created_at"),
+        # Only open steps are indexed for the worklists (a finished file's steps add no entries);
+        # a query uses these indexes when it filters with open_task() (the literal 'open'). Lane first:
+        # the open steps of some lanes (worklist.queries.open_tasks) are read from any of them.
         # The worklist: a lane's open tasks (of one step), most urgent first, read in order
         # (app/worklist/queries.py).
-        Index("ix_human_task_worklist", "status", "lane", "due_at", "created_at", "id"),
-        Index("ix_human_task_worklist_step", "status", "lane", "task_name", "due_at", "created_at", "id"),
+        Index("ix_human_task_worklist", "lane", "due_at", "created_at", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
+        Index("ix_human_task_worklist_step", "lane", "task_name", "due_at", "created_at", "id",
+              sqlite_where=_OPEN, postgresql_where=_OPEN),
         # ... of one permit type: no join to the instance and its definition.
-        Index("ix_human_task_worklist_type", "status", "lane", "process_id", "due_at", "created_at", "id"),
+        Index("ix_human_task_worklist_type", "lane", "process_id", "due_at", "created_at", "id",
+              sqlite_where=_OPEN, postgresql_where=_OPEN),
+        # The SLA sweep reads only steps with a next check (none once a step is closed).
+        Index("ix_human_task_sla_next_check_at", "sla_next_check_at",
+              sqlite_where=_CHECKED, postgresql_where=_CHECKED),
+        # Also the index of instance_id (its first column) for the foreign key.
         UniqueConstraint("instance_id", "task_guid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     task_guid: Mapped[str] = mapped_column(String(36))
     task_name: Mapped[str] = mapped_column(String(200))
     process_id: Mapped[str] = mapped_column(String(200))  # the permit type (its definition's process id)
@@ -115,7 +149,7 @@ class HumanTask(Base):
     # sla_next_check_at is when the state next changes (None once closed or not tracked).
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set by the dashboard's beat task once the completed step is in its rollups (app/desk/rollup.py):
     # exact whenever the step's transaction commits, however late.
     rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
@@ -127,10 +161,11 @@ class InstanceEvent(Base):
     """The history of an instance: who did what, when; hash-chained per instance (app/engine/history.py)."""
 
     __tablename__ = "instance_event"
+    # Also the index of instance_id (its first column) for the foreign key and a file's history.
     __table_args__ = (UniqueConstraint("instance_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(40))
     task_name: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -32,7 +32,7 @@ from app.engine.errors import (
 )
 from app.engine.history import append_event
 from app.engine.migration import MigrationIssue, move_workflow
-from app.engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
+from app.engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, open_task
 from app.publisher import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ class Runtime:
         """Open task rows take the title, lane and form their step has in ``target``;
         a claim on a step that changes lane is released (its officer may not be in the new one)."""
         rows = session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN))
+            HumanTask.instance_id == instance.id, open_task()))
         for row in rows:
             info = (target.user_tasks or {}).get(row.task_name) or {}
             row.title = info.get("title") or row.title

@@ -26,7 +26,7 @@ from app.config import Settings
 from app.engine.definitions import latest_definition, list_definitions, require_latest_definition
 from app.engine.errors import NotFound
 from app.engine.history import append_event
-from app.engine.models import HumanTask, ProcessDefinition, TaskStatus
+from app.engine.models import HumanTask, ProcessDefinition, open_task
 from app.engine.runtime import Runtime
 from app.errors import Invalid
 from app.files.days import WorkingDays
@@ -261,7 +261,7 @@ def register_application(session: Session, runtime: Runtime, forms: FormRegistry
         attachments.append(attachment)
 
     task = session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == file.instance_id, HumanTask.status == TaskStatus.OPEN,
+        HumanTask.instance_id == file.instance_id, open_task(),
         HumanTask.task_name == intake.first_task)).first()
     if task is None:
         raise NotFound(f"{file.file_number}: the process did not open its step {intake.first_task!r}")

@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
 from app.engine.models import ProcessInstance
+
+_CHECKED = text("sla_next_check_at IS NOT NULL")
 
 
 class ApplicationFile(Base):
@@ -16,7 +18,10 @@ class ApplicationFile(Base):
     # The files list (newest first), per permit type, and by SLA state (app/files/search.py).
     __table_args__ = (Index("ix_application_file_created_at", "created_at"),
                       Index("ix_application_file_process_created", "process_id", "created_at"),
-                      Index("ix_application_file_sla_state_created", "sla_state", "created_at"))
+                      Index("ix_application_file_sla_state_created", "sla_state", "created_at"),
+                      # The SLA sweep's: only files whose clock still has a next check (running files).
+                      Index("ix_application_file_sla_next_check_at", "sla_next_check_at",
+                            sqlite_where=_CHECKED, postgresql_where=_CHECKED))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_number: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
@@ -40,7 +45,7 @@ class ApplicationFile(Base):
     sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sla_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Past its legal limit: the deemed-granted ("fiktif positif") risk; set once, never cleared.
     past_legal_limit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     past_legal_limit_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -15,7 +15,7 @@ from app.auth.models import LaneMembership, User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, TaskStatus
+from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, TaskStatus, open_task
 from app.engine.runtime import InstanceChange, Runtime
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
@@ -122,7 +122,7 @@ def file_state(session: Session, runtime: Runtime, file_number: str, *, with_dat
     if instance is None:
         raise NotFound(f"file {file_number!r} has no process")
     tasks = list(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.id)))
+        HumanTask.instance_id == instance.id, open_task()).order_by(HumanTask.id)))
     history = list(session.scalars(select(InstanceEvent).where(
         InstanceEvent.instance_id == instance.id).order_by(InstanceEvent.id)))
     return FileState(file, instance.status, tasks, history, instance.error, runtime)

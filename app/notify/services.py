@@ -19,7 +19,7 @@ from app.auth.models import User
 from app.clock import Clock
 from app.engine.errors import ConcurrentUpdate, NotFound
 from app.engine.history import append_event
-from app.engine.models import HumanTask, TaskStatus
+from app.engine.models import HumanTask, TaskStatus, open_task
 from app.errors import Conflict, Forbidden, Invalid
 from app.notify.delivery import DELIVER_JOB
 from app.notify.models import Delivery, DeliveryStatus, Notice
@@ -137,7 +137,7 @@ def open_tasks_by_id(session: Session, task_ids: Sequence[int]) -> dict[int, Hum
     if not task_ids:
         return {}
     return {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids),
-                                                                    HumanTask.status == "open"))}
+                                                                    open_task()))}
 
 
 def _own_notice(session: Session, notice_id: int, user: User) -> Notice:

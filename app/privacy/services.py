@@ -15,7 +15,7 @@ from sqlalchemy import String, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.db import UTCDateTime
-from app.engine.models import HumanTask, TaskStatus
+from app.engine.models import HumanTask, open_task
 from app.files.models import ApplicationFile
 from app.files.nik import mask_nik
 from app.privacy.models import PersonalDataAccess
@@ -58,7 +58,7 @@ def may_see_nik(session: Session, user: Any, file: ApplicationFile) -> bool:
     lanes: set[str] = set(getattr(user, "lane_names", None) or ())
     steps = {(lane, name) for lane, name in session.execute(
         select(HumanTask.lane, HumanTask.task_name).where(HumanTask.instance_id == file.instance_id,
-                                                          HumanTask.status == TaskStatus.OPEN))}
+                                                          open_task()))}
     return any(step in NIK_STEPS and step[0] in lanes for step in steps)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.lanes import LANES
 from app.auth.models import LaneMembership, User
-from app.engine.models import HumanTask, ProcessDefinition, TaskStatus
+from app.engine.models import HumanTask, ProcessDefinition, open_task
 from app.i18n import english_of
 from app.sla.calendar import WorkingCalendar
 from app.sla.hours import OfficeHours, working_days_left
@@ -150,7 +150,7 @@ def open_tasks_of(session: Session, instance_ids: Iterable[int]) -> dict[int, li
     result: dict[int, list[HumanTask]] = {i: [] for i in ids}
     if not ids:
         return result
-    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.status == TaskStatus.OPEN)
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids), open_task())
                                 .order_by(HumanTask.id)):
         result[task.instance_id].append(task)
     return result

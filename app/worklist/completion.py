@@ -23,7 +23,7 @@ from app import catalogue
 from app.auth.models import User
 from app.config import Settings
 from app.engine.errors import ConcurrentUpdate, NotFound, TaskAlreadyDone
-from app.engine.models import HumanTask, TaskStatus
+from app.engine.models import HumanTask, TaskStatus, open_task
 from app.engine.runtime import Runtime
 from app.errors import Invalid
 from app.files.models import ApplicationFile, Attachment
@@ -75,7 +75,7 @@ def claim_task(session: Session, task_id: int, user: User, now: datetime) -> Hum
     ensure_may_work_on(session, task, user)
     claimed = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.claimed_by.is_(None))
+        .where(HumanTask.id == task.id, open_task(), HumanTask.claimed_by.is_(None))
         .values(claimed_by=user.username, claimed_at=now)
         .execution_options(synchronize_session=False))
     session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
@@ -106,7 +106,7 @@ def release_task(session: Session, task_id: int, user: User) -> HumanTask:
                              "or a manager can release it")
     released = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN, HumanTask.claimed_by == holder)
+        .where(HumanTask.id == task.id, open_task(), HumanTask.claimed_by == holder)
         .values(claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False))
     session.refresh(task, ["status", "claimed_by", "claimed_at", "completed_by"])
@@ -156,7 +156,7 @@ def take_task_row(session: Session, task: HumanTask, user: User) -> None:
     any of them stages a file). Taking it first keeps every completion's locks in one order."""
     held = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task.id, HumanTask.status == TaskStatus.OPEN,
+        .where(HumanTask.id == task.id, open_task(),
                or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.username))
         .values(claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import UTCDateTime
-from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance, TaskStatus
+from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance, TaskStatus, open_task
 from app.files.models import ApplicationFile
 from app.worklist.rules import separated_steps, separation_conflicts, step_title
 
@@ -46,7 +46,7 @@ def files_of_tasks(session: Session, tasks: Iterable[HumanTask]) -> list[Applica
 def open_tasks(session: Session, lanes: Iterable[str], limit: int = 200) -> list[HumanTask]:
     """Open tasks in ``lanes``, oldest first."""
     return list(session.scalars(
-        select(HumanTask).where(HumanTask.status == TaskStatus.OPEN, HumanTask.lane.in_(list(lanes)))
+        select(HumanTask).where(open_task(), HumanTask.lane.in_(list(lanes)))
         .order_by(HumanTask.created_at, HumanTask.id).limit(limit)
     ))
 
@@ -182,7 +182,7 @@ def _typed(value: datetime) -> Any:
 
 
 def _conditions(user: User, filters: WorklistFilters, now: datetime) -> list[Any]:
-    conditions: list[Any] = [HumanTask.status == TaskStatus.OPEN]
+    conditions: list[Any] = [open_task()]
     if filters.step:
         conditions.append(HumanTask.task_name == filters.step)
     if filters.permit_type:
