@@ -66,20 +66,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class CompressedText(TypeDecorator[str]):
+_PACKED = b"\x00"  # never the first byte of a zlib stream (0x78) nor of text
+
+
+class CompressedText(TypeDecorator[str | bytes]):
     """Text stored zlib-compressed (a workflow's state repeats its data in every task: 17.8 KB of
-    JSON become ~3.5 KB). Reads uncompressed values written before the column was compressed."""
+    JSON become ~3.5 KB). Reads uncompressed values written before the column was compressed.
+    Bytes are a value its writer packed itself (a finished instance's state,
+    app/engine/final_state.py): stored behind a 0x00 marker and read back as the same bytes."""
 
     impl = LargeBinary
     cache_ok = True
 
-    def process_bind_param(self, value: str | None, dialect: object) -> bytes | None:
-        return None if value is None else zlib.compress(value.encode("utf-8"), 6)
+    def process_bind_param(self, value: str | bytes | None, dialect: object) -> bytes | None:
+        if value is None:
+            return None
+        if isinstance(value, bytes):
+            return _PACKED + value
+        return zlib.compress(value.encode("utf-8"), 6)
 
-    def process_result_value(self, value: bytes | str | None, dialect: object) -> str | None:
+    def process_result_value(self, value: bytes | str | None, dialect: object) -> str | bytes | None:
         if value is None or isinstance(value, str):
             return value
         raw = bytes(value)
+        if raw[:1] == _PACKED:
+            return raw[1:]
         return zlib.decompress(raw).decode("utf-8") if raw[:1] == b"\x78" else raw.decode("utf-8")
 
 

@@ -88,7 +88,9 @@ class ProcessInstance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     status: Mapped[InstanceStatus] = mapped_column(StatusColumn(InstanceStatus), index=True)
-    state: Mapped[str] = mapped_column(CompressedText)
+    # A running instance's serialised workflow (text); a finished one's final data packed against its
+    # history (bytes, app/engine/final_state.py): read it with final_state.state_text.
+    state: Mapped[str | bytes] = mapped_column(CompressedText)
     # Optimistic concurrency: every write checks and bumps it.
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

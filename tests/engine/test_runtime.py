@@ -1,17 +1,20 @@
 """Starting instances, completing tasks, timers, script errors, concurrency."""
 from __future__ import annotations
 
+import hashlib
 import json
+import zlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.clock import FixedClock
 from app.container import Container
-from app.engine import spiff
+from app.engine import final_state, spiff
 from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.errors import ConcurrentUpdate, TaskAlreadyDone
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
@@ -54,6 +57,13 @@ def instance(c: Container, instance_id: int) -> ProcessInstance:
         return row
 
 
+def data_of(c: Container, instance_id: int) -> dict[str, Any]:
+    """The process data, read the way the app reads it: in a session (a finished instance's is
+    unpacked with its history)."""
+    with c.db.unit_of_work() as session:
+        return c.runtime.data(c.runtime.get(session, instance_id))
+
+
 def history(c: Container, instance_id: int) -> list[str]:
     with c.db.unit_of_work() as session:
         return list(session.scalars(select(InstanceEvent.kind).where(
@@ -79,7 +89,7 @@ def test_timer_is_stored_scheduled_and_fires_only_when_due(
     assert fire_due_timers(container) == 1
     row = instance(container, instance_id)
     assert (row.status, row.next_timer_at) == ("completed", None)
-    assert container.runtime.data(row)["outcome"] == "expired"
+    assert data_of(container, instance_id)["outcome"] == "expired"
     assert open_tasks(container, instance_id) == []
     with container.db.unit_of_work() as session:
         assert session.get(HumanTask, task.id).status == "cancelled"  # type: ignore[union-attr]
@@ -117,8 +127,7 @@ def test_two_officers_completing_at_once_one_wins_and_nothing_is_overwritten(con
     finally:
         first.close()
         second.close()
-    row = instance(container, instance_id)
-    assert container.runtime.data(row)["by"] == "a"
+    assert data_of(container, instance_id)["by"] == "a"
     with container.db.unit_of_work() as session:
         assert session.get(HumanTask, task.id).completed_by == "officer_a"  # type: ignore[union-attr]
 
@@ -155,8 +164,8 @@ def test_running_instance_stays_on_its_version(container: Container) -> None:
     assert instance(container, new_instance).definition.version == 2
     container.clock.advance(days=4)  # type: ignore[attr-defined]
     assert fire_due_timers(container) == 2
-    assert container.runtime.data(instance(container, old_instance))["outcome"] == "expired"
-    assert container.runtime.data(instance(container, new_instance))["outcome"] == "expired v2"
+    assert data_of(container, old_instance)["outcome"] == "expired"
+    assert data_of(container, new_instance)["outcome"] == "expired v2"
 
 
 def test_listeners_see_opened_closed_and_finished_in_the_same_transaction(container: Container, clock: FixedClock) -> None:
@@ -195,12 +204,52 @@ def test_a_finished_instance_keeps_only_its_final_data(container: Container) -> 
     whole = len(running.state)
     [task] = open_tasks(container, instance_id)
     complete(container, task.id, {"note": "lengkap"})
-    row = instance(container, instance_id)
-    assert row.status == "completed"
-    assert "tasks" not in json.loads(row.state) and len(row.state) < whole / 5
-    data = container.runtime.data(row)
+    with container.db.unit_of_work() as session:
+        row = container.runtime.get(session, instance_id)
+        assert row.status == "completed"
+        text = final_state.state_text(session, row)
+        data = container.runtime.data(row)
+    assert "tasks" not in json.loads(text) and len(text) < whole / 5
     assert data["note"] == "lengkap" and data["applicant"] == "Siti Rahmawati"
     assert data["documents"] == [{"type": "ktp", "pages": 2}]
+
+
+def test_a_finished_instances_data_is_packed_against_its_history(container: Container) -> None:
+    """What the steps entered is already in the history: the final data is stored compressed with the
+    history's details as its dictionary, much smaller than compressed alone, and reads back whole,
+    in a later session (one query of the history) as in the session that finished it (none)."""
+    deploy_fixture(container, "wait_with_timer.bpmn")
+    documents = [{"type": f"dokumen_{n}", "reference": f"upl-2026-{n:04d}.pdf", "sha256": hashlib.sha256(bytes([n])).hexdigest()}
+                 for n in range(8)]
+    instance_id = start(container, "wait_with_timer", {"wait_for": "P3D", "applicant": "Siti Rahmawati"})
+    [task] = open_tasks(container, instance_id)
+    statements: list[str] = []
+
+    def counted(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(container.db.engine, "before_cursor_execute", counted)
+    try:
+        with container.db.unit_of_work() as session:
+            task_row = session.get(HumanTask, task.id)
+            assert task_row is not None
+            container.runtime.complete(session, task_row, {"note": "lengkap", "documents": documents}, "verifikator")
+            row = container.runtime.get(session, instance_id)
+            packed = row.state
+            statements.clear()
+            assert container.runtime.data(row)["documents"] == documents
+            assert statements == []  # the session that finished it knows its data
+        with container.db.unit_of_work() as session:
+            row = container.runtime.get(session, instance_id)
+            statements.clear()
+            data = container.runtime.data(row)
+            assert len(statements) == 1 and "instance_event" in statements[0]
+            plain = final_state.state_text(session, row)
+    finally:
+        event.remove(container.db.engine, "before_cursor_execute", counted)
+    assert isinstance(packed, bytes) and row.status == "completed"
+    assert data["documents"] == documents and data["note"] == "lengkap" and data["applicant"] == "Siti Rahmawati"
+    assert len(packed) < len(zlib.compress(plain.encode(), 9)) / 3
 
 
 def test_a_finished_instance_stored_whole_still_reads(container: Container) -> None:
@@ -216,4 +265,4 @@ def test_a_finished_instance_stored_whole_still_reads(container: Container) -> N
         workflow.run_task_from_id(UUID(task.task_guid))
         workflow.do_engine_steps()
         row.state, row.status = spiff.dump_state(workflow), "completed"
-    assert container.runtime.data(instance(container, instance_id))["note"] == "lama"
+    assert data_of(container, instance_id)["note"] == "lama"

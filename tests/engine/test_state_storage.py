@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -144,3 +145,61 @@ def test_the_history_is_stored_lean_and_its_chain_holds_across_the_migration(
     upgrade(empty_database)
     assert history() == (ok, links, details)
 
+
+
+def _index_names(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {index["name"] for index in sa_inspect(engine).get_indexes(table)}
+    finally:
+        engine.dispose()
+
+
+def test_finished_files_are_packed_by_the_migration_and_unpacked_by_its_downgrade(
+        empty_database: str, tmp_path: Path) -> None:
+    """0020: a finished file's final data packed against its history, and the worklist's indexes
+    over open steps; down to 0019 every finished file reads the same from its plain final data and
+    the indexes are as they were; up again, packed again. A running file is left as it is."""
+    upgrade(empty_database)
+    c = Container(Settings(database_url=empty_database, var_dir=tmp_path),
+                  clock=FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC)), publisher=RecordingPublisher())
+    with c.db.unit_of_work() as session:
+        deploy_directory(session, ROOT / "processes", "test", c.clock, c.forms.names())
+        finished = open_file(session, c.runtime, c.settings, "building_permit", "Siti Rahmawati", "test").instance_id
+        running = open_file(session, c.runtime, c.settings, "building_permit", "Budi Santoso", "test").instance_id
+    for _lane, payload in samples.BUILDING_PERMIT_WALK:
+        with c.db.unit_of_work() as session:
+            task = session.scalars(select(HumanTask).where(HumanTask.instance_id == finished,
+                                                           HumanTask.status == "open")).one()
+            c.runtime.complete(session, task, payload, "test")
+    c.db.dispose()
+
+    def stored() -> dict[int, bytes]:
+        engine = create_engine(empty_database)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, state FROM process_instance")).all()
+        engine.dispose()
+        return {row_id: bytes(state) for row_id, state in rows}
+
+    def data() -> dict[int, dict[str, object]]:
+        with c.db.unit_of_work() as session:
+            return {i: c.runtime.data(c.runtime.get(session, i)) for i in (finished, running)}
+
+    before, states = data(), stored()
+    assert before[finished]["outcome"] == "granted" and before[finished]["applicant"] == samples.REGISTRATION["applicant"]
+    assert states[finished][:1] == b"\x00" and len(states[finished]) < 600  # packed: a few hundred bytes
+    assert "ix_human_task_instance_id" not in _index_names(empty_database, "human_task")
+
+    command.downgrade(alembic_config(empty_database), "0019")
+    plain = stored()
+    assert zlib.decompress(plain[finished]).decode().startswith('{"final_data": ')
+    assert plain[running] == states[running]
+    assert {"ix_human_task_instance_id", "ix_human_task_open_lane"} <= _index_names(empty_database, "human_task")
+    c.db.dispose()
+    assert data() == before
+
+    upgrade(empty_database)
+    assert stored() == states
+    c.db.dispose()
+    assert data() == before
+    c.db.dispose()

@@ -42,7 +42,8 @@ def test_timedate_timer_waits_until_the_close_of_the_nth_working_day(
     assert due == wib(2026, 1, 19, 16, 0)  # Monday, the next working day, at the close
     clock.set(due + timedelta(milliseconds=1))
     assert fire_instance_timers(container, instance_id, scheduled_for=due)
-    assert container.runtime.data(instance(container, instance_id))["outcome"] == "woken"
+    with container.db.unit_of_work() as session:
+        assert container.runtime.data(container.runtime.get(session, instance_id))["outcome"] == "woken"
     assert history(container, instance_id)[-2:] == ["timer_fired", "completed"]
 
 
