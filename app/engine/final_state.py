@@ -9,7 +9,8 @@ event that finished it: 1.8 KB of a building permit's final data become ~0.3 KB.
 Stored form (the state column, ``app.db.CompressedText``, keeps bytes as given): 4 bytes of the
 last history seq the dictionary covers, then a zlib stream (its header names the dictionary's
 Adler-32: a wrong dictionary is an error, never wrong data). Reading it needs the instance's
-history: one query, unless this session wrote it (kept in ``session.info``).
+history: one query, unless the caller has read it already or this session wrote the state (kept
+in ``session.info``).
 """
 from __future__ import annotations
 
@@ -52,11 +53,18 @@ def unpack(packed: bytes, details: Iterable[dict[str, Any]]) -> str:
     return (unpacker.decompress(packed[_SEQ.size:]) + unpacker.flush()).decode("utf-8")
 
 
-def _details(session: Session, instance: ProcessInstance, upto: int) -> list[dict[str, Any]]:
-    """The details of events 1..``upto``: those stored, and those still pending in this unit of work."""
-    pending = {e.seq: e.detail for e in session.new if isinstance(e, InstanceEvent) and e.instance_id == instance.id}
+def _details(session: Session | None, instance: ProcessInstance, upto: int,
+             known: Iterable[InstanceEvent] = ()) -> list[dict[str, Any]]:
+    """The details of events 1..``upto``: those the caller already read (``known``), those still
+    pending in this unit of work, and the rest read from the database."""
+    pending = {e.seq: e.detail for e in known if e.instance_id == instance.id}
+    if session is not None:
+        pending.update({e.seq: e.detail for e in session.new
+                        if isinstance(e, InstanceEvent) and e.instance_id == instance.id})
     stored: dict[int, dict[str, Any]] = {}
     if any(seq not in pending for seq in range(1, upto + 1)):
+        if session is None:
+            raise RuntimeError(f"instance {instance.id}: a finished instance's data is read with its history")
         with session.no_autoflush:
             stored = dict(session.execute(select(InstanceEvent.seq, InstanceEvent.detail).where(
                 InstanceEvent.instance_id == instance.id, InstanceEvent.seq <= upto)).all())
@@ -71,15 +79,14 @@ def store_final(session: Session, instance: ProcessInstance, state: str) -> None
     session.info.setdefault(_UNPACKED, {})[instance.id] = state
 
 
-def state_text(session: Session | None, instance: ProcessInstance) -> str:
-    """The instance's state as text, unpacking a finished instance's."""
+def state_text(session: Session | None, instance: ProcessInstance, history: Iterable[InstanceEvent] = ()) -> str:
+    """The instance's state as text, unpacking a finished instance's with its history: ``history``
+    (events the caller already read), else read in ``session``."""
     state = instance.state
     if isinstance(state, str):
         return state
-    if session is None:
-        raise RuntimeError(f"instance {instance.id}: a finished instance's data is read within a session")
-    known: dict[int, str] = session.info.setdefault(_UNPACKED, {})
-    if instance.id not in known:
+    unpacked: dict[int, str] = session.info.setdefault(_UNPACKED, {}) if session is not None else {}
+    if instance.id not in unpacked:
         upto = packed_upto(state)
-        known[instance.id] = unpack(state, _details(session, instance, upto))
-    return known[instance.id]
+        unpacked[instance.id] = unpack(state, _details(session, instance, upto, history))
+    return unpacked[instance.id]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,7 +32,7 @@ from app.engine.errors import (
 )
 from app.engine.history import append_event
 from app.engine.migration import MigrationIssue, move_workflow
-from app.engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, open_task
+from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, open_task
 from app.publisher import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -217,10 +217,10 @@ class Runtime:
             raise NotFound(f"no process instance {instance_id}")
         return instance
 
-    def data(self, instance: ProcessInstance) -> dict[str, Any]:
+    def data(self, instance: ProcessInstance, history: Iterable[InstanceEvent] = ()) -> dict[str, Any]:
         """The process data as the last completed step left it (a finished instance's is read with
-        its history, in the instance's session)."""
-        final = spiff.final_data(final_state.state_text(object_session(instance), instance))
+        its history: ``history`` when the caller has read it, else in the instance's session)."""
+        final = spiff.final_data(final_state.state_text(object_session(instance), instance, history))
         if final is not None:
             return final
         return spiff.last_data(self._load(instance))

@@ -103,7 +103,7 @@ class FileState:
         """The process data, read from the stored workflow only when asked for (the API's file answer
         does not need it, and reading it is most of that request's work)."""
         assert self.file.instance is not None
-        return self.runtime.data(self.file.instance)
+        return self.runtime.data(self.file.instance, self.history)
 
 
 # The file and its instance in one query; without the stored workflow when the caller needs no process data
