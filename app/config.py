@@ -128,6 +128,8 @@ class Settings:
     # Longest statement, and longest wait for a row lock, before PostgreSQL cancels it.
     db_statement_timeout_seconds: float = 30.0
     db_lock_timeout_seconds: float = 5.0
+    # A pooled connection idle longer than this is pinged before reuse (0: before every transaction).
+    db_ping_after_idle_seconds: float = 5.0
 
     @property
     def is_embedded_demo(self) -> bool:

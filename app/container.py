@@ -49,7 +49,7 @@ class Container:
         s = self.settings
         self.db = Database(s.database_url, publisher=self.publisher, limits=WaitLimits(
             s.db_pool_size, s.db_max_overflow, s.db_pool_timeout_seconds, s.db_statement_timeout_seconds,
-            s.db_lock_timeout_seconds))
+            s.db_lock_timeout_seconds, s.db_ping_after_idle_seconds))
         # National holidays plus the administrators' changes, rebuilt when those change.
         self.office_calendar = OfficeCalendar(self.settings, self.db)
         policy.parse_escalation(self.settings.sla_escalation)  # a bad chain fails at start, not at 3 a.m.

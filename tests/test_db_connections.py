@@ -79,3 +79,20 @@ def test_a_drop_between_two_quick_transactions_fails_one_and_the_next_reconnects
         assert _backend_pid(db) != first
     finally:
         db.dispose()
+
+
+def test_an_office_sets_how_long_a_connection_may_idle_unchecked(postgres_url: str, tmp_path: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import Settings
+    from app.container import Container
+    from app.publisher import RecordingPublisher
+
+    monkeypatch.setenv("PTSP_DB_PING_AFTER_IDLE_SECONDS", "0")  # check before every transaction
+    settings = Settings.from_env(database_url=postgres_url, var_dir=tmp_path, db_pool_size=1)
+    c = Container(settings, publisher=RecordingPublisher())
+    try:
+        pings = _count_pings(c.db, monkeypatch)
+        pids = {_backend_pid(c.db) for _ in range(3)}
+        assert len(pids) == 1 and len(pings) == 2  # the new connection is not pinged; each reuse is
+    finally:
+        c.db.dispose()
