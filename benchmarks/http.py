@@ -7,7 +7,6 @@ service on this engine.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 import requests
 
 from app.config import ROOT
+from benchmarks import SECRET_KEY
 from benchmarks.run import STEPS, _tokens, prepare
 from tests.files.intake_helpers import browser_form, registration
 
@@ -204,8 +204,7 @@ def run(url: str, tmp: Path, seconds: float | None = None, blocks: int | None = 
     env = {**os.environ, "PTSP_DATABASE_URL": url, "PTSP_VAR_DIR": str(tmp),
            "PTSP_BROKER_URL": broker_url(tmp),
            "RAW_HTTP_DB": str(tmp / "raw.sqlite"),
-           # Outside the embedded demo the settings refuse the built-in key: a throwaway one per run.
-           "PTSP_SECRET_KEY": os.environ.get("PTSP_SECRET_KEY") or secrets.token_urlsafe(32)}
+           "PTSP_SECRET_KEY": SECRET_KEY}
     print(f"broker: {env['PTSP_BROKER_URL'].split('://')[0]}")
     web_port, raw_port = _port(), _port()
     servers = [

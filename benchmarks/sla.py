@@ -39,6 +39,7 @@ from app.ops.models import WorkerHeartbeat
 from app.publisher import CeleryPublisher, RecordingPublisher
 from app.sla import policy
 from app.sla.sweep import sla_sweep
+from benchmarks import SECRET_KEY
 
 FILES = int(os.environ.get("BENCH_SLA_FILES", "100000"))
 TIMERS = int(os.environ.get("BENCH_TIMERS", "20"))
@@ -142,7 +143,7 @@ def _free_port() -> int:
 
 def _worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PTSP_DATABASE_URL": settings.database_url, "PTSP_BROKER_URL": settings.broker_url,
-           "PTSP_VAR_DIR": str(settings.var_dir), "PTSP_HEARTBEAT_SECONDS": "1"}
+           "PTSP_VAR_DIR": str(settings.var_dir), "PTSP_HEARTBEAT_SECONDS": "1", "PTSP_SECRET_KEY": SECRET_KEY}
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo", "--beat",
          f"--loglevel={os.environ.get('BENCH_WORKER_LOGLEVEL', 'WARNING')}", "--hostname=bench@%h",

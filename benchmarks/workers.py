@@ -26,6 +26,7 @@ from app.engine.definitions import deploy_diagram, latest_definition
 from app.engine.models import ProcessInstance
 from app.migrate import upgrade
 from app.publisher import RecordingPublisher
+from benchmarks import SECRET_KEY
 from benchmarks.run import postgres_url
 
 TIMERS = int(os.environ.get("BENCH_WORKER_TIMERS", "60"))
@@ -40,7 +41,7 @@ class Workers:
     def __init__(self, settings: Settings, count: int, logs: Path) -> None:
         env = {**os.environ, "PTSP_DATABASE_URL": settings.database_url, "PTSP_BROKER_URL": BROKER,
                "PTSP_VAR_DIR": str(settings.var_dir),
-               "PTSP_SECRET_KEY": os.environ.get("PTSP_SECRET_KEY", "bench-only-secret-key-not-for-production")}
+               "PTSP_SECRET_KEY": SECRET_KEY}
         self.procs = []
         for index in range(count):
             with (logs / f"worker{count}-{index}.log").open("ab") as log:
