@@ -108,9 +108,9 @@ class FileState:
 
 # The file and its instance in one query; without the stored workflow when the caller needs no process data
 # (the API's file answer): FileState.data then loads it on first use, while the session is open.
-_FILE_WITH_INSTANCE = select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
-_FILE_AND_WORKFLOW = _FILE_WITH_INSTANCE.options(joinedload(ApplicationFile.instance))
-_FILE_NOT_WORKFLOW = _FILE_WITH_INSTANCE.options(joinedload(ApplicationFile.instance).defer(ProcessInstance.state))
+_FILE_BY_NUMBER = select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
+_FILE_AND_WORKFLOW = _FILE_BY_NUMBER.options(joinedload(ApplicationFile.instance))
+_FILE_NOT_WORKFLOW = _FILE_BY_NUMBER.options(joinedload(ApplicationFile.instance).defer(ProcessInstance.state))
 
 
 def file_state(session: Session, runtime: Runtime, file_number: str, *, with_data: bool = True) -> FileState:
