@@ -13,19 +13,18 @@ from app.publisher import Publisher
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                publisher: Publisher | None = None) -> Flask:
-    """The Flask application, wired from ``settings`` (environment by default)."""
+    """The Flask application, wired from ``settings`` (environment by default): the web pages, the
+    JSON API and the ``ptsp`` commands on top of what a worker has (:func:`create_worker_app`)."""
     from flask_wtf.csrf import CSRFProtect
 
-    from app import cli, i18n, logging_setup
+    from app import cli, logging_setup
     from app.auth.security import login_manager
-    from app.container import Container
     from app.web import error_handlers, transaction
     from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
 
-    settings = settings or Settings.from_env()
-    logging_setup.configure_logging(settings.log_level)
-    app = Flask(__name__)
+    app = _core_app(settings, clock, publisher, check_fees=True)
+    settings = app.extensions["ptsp"].settings
     logging_setup.init_app(app)  # first: the request id is known to every later hook and error page
     app.json = LimitedJSONProvider(app)  # deep JSON is a bad request, never a RecursionError
     # Every <int:...> in a URL is a database id: larger than the column can hold is simply not found.
@@ -40,9 +39,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
-    kwargs = {"clock": clock} if clock is not None else {}
-    app.extensions["ptsp"] = Container(settings, publisher=publisher, **kwargs)
-    i18n.init_app(app, timezone=settings.timezone)
     login_manager.init_app(app)
     csrf = CSRFProtect(app)
     app.extensions["csrf"] = csrf
@@ -60,6 +56,31 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     cli.register(app)
+    return app
+
+
+def create_worker_app(settings: Settings | None = None, *, clock: Clock | None = None,
+                      publisher: Publisher | None = None) -> Flask:
+    """What a Celery worker or beat runs its jobs in: the settings, the container (database,
+    engine, forms, mail), JSON log lines and the translations (notices are written in the
+    office's language). No pages, no API, no commands: a worker imports none of the views and
+    starts in about half the time (benchmarks/startup.py). The catalogue's worked examples are
+    not run again: the web process, which publishes the fees, refuses to start on a mismatch."""
+    return _core_app(settings, clock, publisher, check_fees=False)
+
+
+def _core_app(settings: Settings | None, clock: Clock | None, publisher: Publisher | None, *,
+              check_fees: bool) -> Flask:
+    from app import i18n, logging_setup
+    from app.container import Container
+
+    settings = settings or Settings.from_env()
+    logging_setup.configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    kwargs = {"clock": clock} if clock is not None else {}
+    app.extensions["ptsp"] = Container(settings, publisher=publisher, check_fees=check_fees, **kwargs)
+    i18n.init_app(app, timezone=settings.timezone)
     if app.extensions["ptsp"].db.engine.dialect.name == "sqlite":
         from app.ops.services import sqlite_integrity
 

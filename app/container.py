@@ -35,6 +35,9 @@ class Container:
     settings: Settings
     clock: Clock = SYSTEM_CLOCK
     publisher: Publisher | None = None
+    # Run the catalogue's worked examples through the diagrams' fee scripts at start (the web and
+    # the CLI: where fees are published and diagrams deployed); a worker publishes no fee.
+    check_fees: bool = True
     db: Database = field(init=False)
     office_calendar: OfficeCalendar = field(init=False)
     runtime: Runtime = field(init=False)
@@ -65,7 +68,8 @@ class Container:
         # The permit catalogue, validated against the diagrams and forms: a bad entry fails at start.
         # Its worked examples run with the national calendar's date helpers, as diagram scripts do.
         self.catalogue = catalogue.load(self.settings.processes_dir, self.settings.forms_dir,
-                                        script_helpers=script_helpers(WorkingCalendar(), SYSTEM_CLOCK))
+                                        script_helpers=script_helpers(WorkingCalendar(), SYSTEM_CLOCK),
+                                        worked_examples=self.check_fees)
         # A file granted issues its permit documents in the same transaction.
         self.runtime.listeners.append(PermitIssuer(self.settings))
         self.runtime.listeners.append(ApplicantNotifier(self.settings, self.catalogue))

@@ -15,6 +15,9 @@ from app.config import ROOT
 # Never loaded by a start: IRI format checking (and its parser library); loaded only when a permit is printed.
 NEVER = ["rfc3987_syntax", "lark"]
 ONLY_WHEN_PRINTING = ["reportlab", "qrcode"]
+# The web's pages, forms and sign-in: a worker runs jobs, never a request.
+ONLY_ON_THE_WEB = ["flask_wtf", "flask_login", "wtforms", "app.api.views", "app.worklist.views",
+                   "app.designer.views", "app.cli"]
 
 _PROBE = """
 import json, sys
@@ -27,7 +30,7 @@ print(json.dumps({{"loaded": sorted(m for m in {heavy} if sys.modules.get(m) is 
 """
 
 
-def _probe(start: str, tmp_path: Path) -> dict[str, list[str]]:
+def _probe(start: str, tmp_path: Path, heavy: list[str] = NEVER + ONLY_WHEN_PRINTING) -> dict[str, list[str]]:
     forms = tmp_path / "forms"
     forms.mkdir()
     (forms / "probe.json").write_text(json.dumps({"type": "object", "properties": {
@@ -36,7 +39,7 @@ def _probe(start: str, tmp_path: Path) -> dict[str, list[str]]:
         "fine": {"type": "string", "format": "date"}}}))
     env = {"PATH": "/usr/bin:/bin", "PTSP_VAR_DIR": str(tmp_path),
            "PTSP_DATABASE_URL": f"sqlite:///{tmp_path / 'startup.sqlite'}"}
-    code = _PROBE.format(start=start, heavy=NEVER + ONLY_WHEN_PRINTING)
+    code = _PROBE.format(start=start, heavy=heavy)
     done = subprocess.run([sys.executable, "-c", code, str(forms)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -50,7 +53,13 @@ def test_the_cli_starts_without_the_heavy_modules_and_forms_still_check_dates_an
     assert seen["errors"] == ["mail", "when"]  # 30 February and an address without @ are refused
 
 
-def test_a_worker_starts_without_the_heavy_modules(tmp_path: Path) -> None:
-    seen = _probe("import workers.celery_app, workers.tasks", tmp_path)
+def test_a_worker_starts_without_the_heavy_modules_or_the_web(tmp_path: Path) -> None:
+    seen = _probe("import workers.celery_app, workers.tasks", tmp_path, NEVER + ONLY_WHEN_PRINTING + ONLY_ON_THE_WEB)
     assert seen["loaded"] == []
     assert seen["errors"] == ["mail", "when"]
+
+
+def test_the_web_app_still_has_its_pages_and_commands(tmp_path: Path) -> None:
+    # The probe itself: what the worker leaves out, the web app loads.
+    seen = _probe("from app import create_app\ncreate_app()", tmp_path, ONLY_ON_THE_WEB)
+    assert seen["loaded"] == sorted(ONLY_ON_THE_WEB)

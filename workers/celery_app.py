@@ -11,7 +11,7 @@ from celery import Celery, Task, signals
 from celery.schedules import crontab
 from flask import Flask
 
-from app import create_app
+from app import create_worker_app
 from app.config import Settings
 from app.logging_setup import bound, configure_logging
 
@@ -68,7 +68,8 @@ signals.setup_logging.connect(_logging_as_the_web_does)  # a call, not a decorat
 
 
 def make_celery(flask_app: Flask | None = None) -> Celery:
-    flask_app = flask_app or create_app()
+    """The Celery app bound to ``flask_app``; by default the worker's own (no pages, no commands)."""
+    flask_app = flask_app or create_worker_app()
     settings = flask_app.extensions["ptsp"].settings
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     flask_app.config["CELERY"] = celery_config(settings)

@@ -262,3 +262,12 @@ def test_the_service_does_not_start_on_a_catalogue_that_disagrees_with_its_diagr
                         var_dir=tmp_path / "var", broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
     with pytest.raises(CatalogueError, match="fee is 2500000, the catalogue publishes 2400000"):
         Container(settings, publisher=RecordingPublisher())
+    # The web and the CLI (create_app) refuse the same way; a worker publishes no fee and does not
+    # run the examples again at its start (it starts in half the time: benchmarks/startup.py).
+    from app import create_app, create_worker_app
+
+    with pytest.raises(CatalogueError, match="fee is 2500000, the catalogue publishes 2400000"):
+        create_app(settings, publisher=RecordingPublisher())
+    worker = create_worker_app(settings, publisher=RecordingPublisher())
+    assert worker.extensions["ptsp"].catalogue.entry("advertisement_permit").fee.worked_examples[1].expected["fee"] \
+        == 2_400_000
