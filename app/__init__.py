@@ -69,6 +69,17 @@ def create_worker_app(settings: Settings | None = None, *, clock: Clock | None =
     return _core_app(settings, clock, publisher, check_fees=False)
 
 
+def create_command_app(settings: Settings | None = None) -> Flask:
+    """What a ``ptsp`` command runs in: the worker's app plus the commands; the catalogue's worked
+    examples are checked as at the web's start (``ptsp deploy`` publishes). No pages: a command
+    imports none of the views."""
+    from app import cli
+
+    app = _core_app(settings, None, None, check_fees=True)
+    cli.register(app)
+    return app
+
+
 def _core_app(settings: Settings | None, clock: Clock | None, publisher: Publisher | None, *,
               check_fees: bool) -> Flask:
     from app import i18n, logging_setup

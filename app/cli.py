@@ -352,11 +352,16 @@ def _file_number(session: Any, instance_id: int) -> str:
 
 
 def main() -> None:
-    from app import create_app
+    from flask.cli import shell_command
+
+    from app import create_command_app
     from app.config import Settings, SettingsError
 
     try:
         Settings.from_env()
     except SettingsError as exc:  # the same check as every other start, without a traceback
         _fail(str(exc))
-    FlaskGroup(create_app=lambda: create_app())(prog_name="ptsp")
+    # No `run` or `routes`: the command app has no pages (the web is gunicorn app.wsgi, or `make run`).
+    group = FlaskGroup(create_app=lambda: create_command_app(), add_default_commands=False)
+    group.add_command(shell_command)
+    group(prog_name="ptsp")

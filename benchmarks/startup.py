@@ -12,10 +12,10 @@ import sys
 
 from app.config import ROOT
 
-# What `ptsp file ...` imports before it runs (the CLI builds the app to find its commands),
+# What `ptsp file ...` imports before it runs (the CLI builds its command app to find its commands),
 # and what `celery -A workers.celery_app worker` imports before it takes tasks.
 PROGRAMS = {
-    "ptsp CLI": "import app.cli; from app import create_app; create_app()",
+    "ptsp CLI": "import app.cli; from app import create_command_app; create_command_app()",
     "worker": "import workers.celery_app, workers.tasks",
 }
 _CPU = "; import resource as _r; _u = _r.getrusage(_r.RUSAGE_SELF); print(_u.ru_utime + _u.ru_stime)"

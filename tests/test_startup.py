@@ -47,8 +47,9 @@ def _probe(start: str, tmp_path: Path, heavy: list[str] = NEVER + ONLY_WHEN_PRIN
 
 
 def test_the_cli_starts_without_the_heavy_modules_and_forms_still_check_dates_and_emails(tmp_path: Path) -> None:
-    # `ptsp ...` imports app.cli and builds the app to find its commands.
-    seen = _probe("import app.cli\nfrom app import create_app\ncreate_app()", tmp_path)
+    # `ptsp ...` imports app.cli and builds the command app (no pages) to find its commands.
+    seen = _probe("import app.cli\nfrom app import create_command_app\ncreate_command_app()", tmp_path,
+                  NEVER + ONLY_WHEN_PRINTING + [m for m in ONLY_ON_THE_WEB if m != "app.cli"])
     assert seen["loaded"] == []
     assert seen["errors"] == ["mail", "when"]  # 30 February and an address without @ are refused
 
