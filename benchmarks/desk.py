@@ -91,8 +91,8 @@ def seed(c: Container, files: int) -> None:
         conn.execute(text("""
             INSERT INTO instance_event (instance_id, at, kind, task_name, actor, detail, seq, prev_hash, row_hash)
             SELECT f.id, f.created_at + interval '1 hour' * e, CASE WHEN e = 1 THEN 'started' ELSE 'task_completed' END,
-                   NULL, 'petugas', '{}', e, md5(f.id || '-' || (e - 1)) || md5(f.id::text),
-                   md5(f.id || '-' || e) || md5(f.id::text)
+                   NULL, 'petugas', '{}', e, decode(md5(f.id || '-' || (e - 1)) || md5(f.id::text), 'hex'),
+                   decode(md5(f.id || '-' || e) || md5(f.id::text), 'hex')
             FROM application_file f CROSS JOIN generate_series(1, 10) e"""))
         conn.execute(text(f"""
             INSERT INTO human_task (instance_id, task_guid, task_name, process_id, title, lane, status, created_at,
