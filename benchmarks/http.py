@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 from app.config import ROOT
-from benchmarks import SECRET_KEY
+from benchmarks import SECRET_KEY, raw_http
 from benchmarks.run import STEPS, _tokens, prepare
 from tests.files.intake_helpers import browser_form, registration
 
@@ -206,6 +206,7 @@ def run(url: str, tmp: Path, seconds: float | None = None, blocks: int | None = 
            "RAW_HTTP_DB": str(tmp / "raw.sqlite"),
            "PTSP_SECRET_KEY": SECRET_KEY}
     print(f"broker: {env['PTSP_BROKER_URL'].split('://')[0]}")
+    raw_http.create_store(env["RAW_HTTP_DB"])
     web_port, raw_port = _port(), _port()
     servers = [
         Server([sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{web_port}", "app.wsgi:application"],

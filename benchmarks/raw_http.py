@@ -3,7 +3,7 @@
 The building permit's state lives in one SQLite table (the web processes share it), stored
 after every step the way the service stores it (task tree and data; the parsed spec cached).
 No forms, users, history or clock: ``gunicorn benchmarks.raw_http:app`` with
-``RAW_HTTP_DB`` naming the SQLite file.
+``RAW_HTTP_DB`` naming the SQLite file (made by :func:`create_store`).
 """
 from __future__ import annotations
 
@@ -21,11 +21,18 @@ _local = threading.local()
 _ids = itertools.count()
 
 
+def create_store(path: str) -> None:
+    """The state table, in WAL mode, made once before the web processes start: two processes
+    switching a new file to WAL at their first request can find it locked (a 500 at warm-up)."""
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS wf (id TEXT PRIMARY KEY, state TEXT)")
+    db.close()
+
+
 def _db() -> sqlite3.Connection:
     if not hasattr(_local, "db"):
         _local.db = sqlite3.connect(os.environ["RAW_HTTP_DB"], timeout=30, isolation_level=None)
-        _local.db.execute("PRAGMA journal_mode=WAL")
-        _local.db.execute("CREATE TABLE IF NOT EXISTS wf (id TEXT PRIMARY KEY, state TEXT)")
     db: sqlite3.Connection = _local.db
     return db
 
