@@ -220,7 +220,7 @@ def _compacted_size(c: Container) -> int:
             "SELECT sum(pg_total_relation_size(relid)) FROM pg_catalog.pg_statio_user_tables")).scalar_one())
 
 
-def bytes_per_file(c: Container, files: int = 60) -> float:
+def bytes_per_file(c: Container, files: int = int(os.environ.get("BENCH_FOOTPRINT_FILES", "60"))) -> float:
     """What one finished building permit adds to the database, compacted. Sizes grow by whole
     pages (8 KB on PostgreSQL, 4 KB on SQLite): over 60 files a page is ~140 bytes per file
     (over 20 it was ~400, and the figure swung between runs by that much)."""
