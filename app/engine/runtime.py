@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.clock import Clock
+from app.db import insert_rows
 from app.engine import final_state, spiff
 from app.engine.definitions import spec_cache
 from app.engine.errors import (
@@ -330,7 +331,8 @@ class Runtime:
                                     open_steps=open_steps, data=functools.cache(functools.partial(spiff.stored_data, workflow)))
             for listener in self.listeners:
                 listener.instance_changed(session, change)
-        session.flush()
+        session.flush()  # the history, then the instance row: its version check refuses a second writer first
+        insert_rows(session, opened)  # with what the listeners set on them (due times)
         if instance.next_timer_at is not None and instance.next_timer_at != previous_timer:
             enqueue_after_commit(session, FIRE_TIMERS_JOB, instance.id, eta=instance.next_timer_at)
 
@@ -338,7 +340,8 @@ class Runtime:
                           open_before: set[str], now: datetime
                           ) -> tuple[list[HumanTask], list[HumanTask], frozenset[str]]:
         """Keep one open row per READY user task; returns (opened, cancelled) rows and the names
-        of every READY user task."""
+        of every READY user task. The opened rows are not in the session yet: :meth:`_write`
+        inserts them once the listeners have set their due times."""
         tasks_info = instance.definition.user_tasks
         ready = {str(t.id): t for t in spiff.ready_user_tasks(workflow)}
         gone = open_before - ready.keys()
@@ -355,12 +358,11 @@ class Runtime:
             task = ready[guid]
             info = tasks_info.get(task.task_spec.name, {})
             row = HumanTask(
-                instance=instance, task_guid=guid, task_name=task.task_spec.name,
+                instance=instance, instance_id=instance.id, task_guid=guid, task_name=task.task_spec.name,
                 process_id=instance.definition.process_id,
                 title=info.get("title") or task.task_spec.bpmn_name or task.task_spec.name,
                 lane=task.task_spec.lane or "", form=info.get("form"), status=TaskStatus.OPEN, created_at=now,
             )
-            session.add(row)
             opened.append(row)
         return opened, cancelled, frozenset(t.task_spec.name for t in ready.values())
 
