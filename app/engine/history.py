@@ -48,11 +48,16 @@ def pending_events(session: Session, instance_id: int) -> list[InstanceEvent]:
     return [e for e in session.info.get(_PENDING, ()) if e.instance_id == instance_id]
 
 
-@event.listens_for(Session, "before_flush")
-def _write_pending(session: Session, _context: object, _instances: object) -> None:
+def write_pending(session: Session) -> None:
+    """Write the pending events now (the next flush does otherwise)."""
     events = session.info.pop(_PENDING, None)
     if events:
         session.connection().execute(_INSERT, [{name: getattr(e, name) for name in _COLUMNS} for e in events])
+
+
+@event.listens_for(Session, "before_flush")
+def _write_pending(session: Session, _context: object, _instances: object) -> None:
+    write_pending(session)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.clock import Clock
-from app.db import insert_rows
+from app.db import insert_rows, update_rows
 from app.engine import final_state, spiff
 from app.engine.definitions import spec_cache
 from app.engine.errors import (
@@ -31,7 +31,7 @@ from app.engine.errors import (
     TaskAlreadyDone,
     TaskNotReady,
 )
-from app.engine.history import append_event
+from app.engine.history import append_event, write_pending
 from app.engine.migration import MigrationIssue, move_workflow
 from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, open_task
 from app.publisher import enqueue_after_commit
@@ -331,8 +331,13 @@ class Runtime:
                                     open_steps=open_steps, data=functools.cache(functools.partial(spiff.stored_data, workflow)))
             for listener in self.listeners:
                 listener.instance_changed(session, change)
-        session.flush()  # the history, then the instance row: its version check refuses a second writer first
-        insert_rows(session, opened)  # with what the listeners set on them (due times)
+        # Plain statements for what every step writes: the history, the instance row (its version
+        # check refuses a second writer), the closed and the opened task rows (with what the listeners
+        # set on them); the flush writes whatever else the listeners changed (the file's clock, a permit).
+        write_pending(session)
+        update_rows(session, [instance, *completed, *cancelled])
+        session.flush()
+        insert_rows(session, opened)
         if instance.next_timer_at is not None and instance.next_timer_at != previous_timer:
             enqueue_after_commit(session, FIRE_TIMERS_JOB, instance.id, eta=instance.next_timer_at)
 
