@@ -7,24 +7,46 @@ rolls back otherwise. Views never commit.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import current_app, g, request
 from flask import session as web_session
-from sqlalchemy import DateTime, LargeBinary, MetaData, String, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import (
+    ColumnProperty,
+    DeclarativeBase,
+    ORMExecuteState,
+    Session,
+    make_transient_to_detached,
+    sessionmaker,
+)
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
@@ -250,6 +272,93 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_rows(session: Session, rows: Sequence[Base]) -> None:
+    """Write new ``rows`` (transient, all of one mapped class with an autoincrement ``id``) with one
+    Core ``INSERT ... RETURNING id`` and make them persistent in ``session``, as a flush would: for
+    rows a hot path writes once and reads back, where the unit of work's bookkeeping costs more
+    than the statement. Every column the rows leave unset is written as its Python default (a
+    plain value) or NULL; nothing else is read back."""
+    if not rows:
+        return
+    statement, columns = _insert_of(type(rows[0]))
+    for row in rows:
+        for key, _column, default in columns:
+            if key not in row.__dict__:
+                setattr(row, key, default)
+    ids = session.connection().execute(statement, [{column: row.__dict__[key] for key, column, _ in columns}
+                                                   for row in rows]).scalars().all()
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id  # type: ignore[attr-defined]
+        make_transient_to_detached(row)
+        session.add(row)
+    session.info[_WROTE] = True
+
+
+def update_rows(session: Session, rows: Iterable[Base]) -> None:
+    """Write the changed columns of each persistent row of ``rows`` with one Core ``UPDATE`` (a
+    versioned row's with its version check, bumping the version) and mark them written, as a flush
+    of those rows would, without the unit of work's bookkeeping. A row whose version check fails
+    raises :class:`~sqlalchemy.orm.exc.StaleDataError`, as a flush does. A row with no change, or
+    one with a change that is not a plain column (a relationship set), is left to the next flush."""
+    for row in rows:
+        state = inspect(row)
+        if not state.modified or state.key is None:
+            continue
+        mapper = state.mapper
+        values: dict[str, Any] = {}
+        for key, before in state.committed_state.items():
+            prop = mapper.attrs[key]
+            if not isinstance(prop, ColumnProperty):
+                break
+            value = state.dict.get(key)
+            if before is not NO_VALUE and prop.columns[0].type.compare_values(before, value):
+                continue
+            values[prop.columns[0].key] = value
+        else:
+            if not values:
+                continue
+            statement, version = _update_of(type(row))
+            params = {**values, "b_id": state.dict["id"]}
+            if version is not None:
+                params["b_version"] = state.dict[version]
+                params[version] = state.dict[version] + 1
+            if session.connection().execute(statement, params).rowcount != 1:
+                raise StaleDataError(f"UPDATE of {cast(Table, mapper.local_table).name} row {params['b_id']}: "
+                                     "0 rows matched (changed or deleted by someone else)")
+            if version is not None:
+                state.dict[version] = params[version]
+            state._commit_all(state.dict, session.identity_map)  # as after a flush: nothing left to write
+            session.info[_WROTE] = True
+
+
+@functools.cache
+def _update_of(cls: type[Base]) -> tuple[Any, str | None]:
+    """The ``UPDATE ... WHERE id = :b_id [AND version = :b_version]`` of a mapped class (built
+    once) and its version column, if any."""
+    mapper = inspect(cls)
+    table = cast(Table, mapper.local_table)
+    version = mapper.version_id_col
+    where = [table.c.id == bindparam("b_id")]
+    if version is not None:
+        where.append(version == bindparam("b_version"))
+    return update(table).where(*where), (version.key if version is not None else None)
+
+
+@functools.cache
+def _insert_of(cls: type[Base]) -> tuple[Any, list[tuple[str, str, Any]]]:
+    """The ``INSERT ... RETURNING id`` of a mapped class (built and cache-keyed once) and its
+    columns as (attribute, column, value when unset)."""
+    mapper = inspect(cls)
+    columns = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key != "id":
+            default = column.default
+            columns.append((prop.key, column.key, default.arg if default is not None and default.is_scalar else None))
+    table = cast(Table, mapper.local_table)
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True), columns
 
 
 def is_database_busy(error: BaseException) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.engine.history import pending_events
 from app.engine.models import InstanceEvent, ProcessInstance
 
 _SEQ = struct.Struct(">I")
@@ -59,8 +60,7 @@ def _details(session: Session | None, instance: ProcessInstance, upto: int,
     pending in this unit of work, and the rest read from the database."""
     pending = {e.seq: e.detail for e in known if e.instance_id == instance.id}
     if session is not None:
-        pending.update({e.seq: e.detail for e in session.new
-                        if isinstance(e, InstanceEvent) and e.instance_id == instance.id})
+        pending.update({e.seq: e.detail for e in pending_events(session, instance.id)})
     stored: dict[int, dict[str, Any]] = {}
     if any(seq not in pending for seq in range(1, upto + 1)):
         if session is None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.clock import Clock
+from app.db import insert_rows, update_rows
 from app.engine import final_state, spiff
 from app.engine.definitions import spec_cache
 from app.engine.errors import (
@@ -30,7 +31,7 @@ from app.engine.errors import (
     TaskAlreadyDone,
     TaskNotReady,
 )
-from app.engine.history import append_event
+from app.engine.history import append_event, write_pending
 from app.engine.migration import MigrationIssue, move_workflow
 from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, open_task
 from app.publisher import enqueue_after_commit
@@ -330,7 +331,13 @@ class Runtime:
                                     open_steps=open_steps, data=functools.cache(functools.partial(spiff.stored_data, workflow)))
             for listener in self.listeners:
                 listener.instance_changed(session, change)
+        # Plain statements for what every step writes: the history, the instance row (its version
+        # check refuses a second writer), the closed and the opened task rows (with what the listeners
+        # set on them); the flush writes whatever else the listeners changed (the file's clock, a permit).
+        write_pending(session)
+        update_rows(session, [instance, *completed, *cancelled])
         session.flush()
+        insert_rows(session, opened)
         if instance.next_timer_at is not None and instance.next_timer_at != previous_timer:
             enqueue_after_commit(session, FIRE_TIMERS_JOB, instance.id, eta=instance.next_timer_at)
 
@@ -338,7 +345,8 @@ class Runtime:
                           open_before: set[str], now: datetime
                           ) -> tuple[list[HumanTask], list[HumanTask], frozenset[str]]:
         """Keep one open row per READY user task; returns (opened, cancelled) rows and the names
-        of every READY user task."""
+        of every READY user task. The opened rows are not in the session yet: :meth:`_write`
+        inserts them once the listeners have set their due times."""
         tasks_info = instance.definition.user_tasks
         ready = {str(t.id): t for t in spiff.ready_user_tasks(workflow)}
         gone = open_before - ready.keys()
@@ -355,12 +363,11 @@ class Runtime:
             task = ready[guid]
             info = tasks_info.get(task.task_spec.name, {})
             row = HumanTask(
-                instance=instance, task_guid=guid, task_name=task.task_spec.name,
+                instance=instance, instance_id=instance.id, task_guid=guid, task_name=task.task_spec.name,
                 process_id=instance.definition.process_id,
                 title=info.get("title") or task.task_spec.bpmn_name or task.task_spec.name,
                 lane=task.task_spec.lane or "", form=info.get("form"), status=TaskStatus.OPEN, created_at=now,
             )
-            session.add(row)
             opened.append(row)
         return opened, cancelled, frozenset(t.task_spec.name for t in ready.values())
 

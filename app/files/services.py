@@ -29,24 +29,25 @@ STATUS_WORDS = {"running": N_("sedang diproses"), "completed": N_("selesai dipro
 
 def open_file(session: Session, runtime: Runtime, settings: Settings, process_id: str, applicant_name: str,
               actor: str) -> ApplicationFile:
-    """Open a file for ``process_id``, give it its number and start its procedure."""
+    """Open a file for ``process_id``, give it its number and start its procedure.
+
+    The number is taken and the procedure started first, so the file's row is written once, whole
+    (number and instance): while its first step opens, the instance has no file yet, as before."""
     definition = require_latest_definition(session, process_id)
     now = runtime.clock.now()
-    file = ApplicationFile(process_id=process_id, applicant_name=applicant_name, created_at=now, created_by=actor)
-    session.add(file)
-    session.flush()
     prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
     year = now.year
     serial = next_file_serial(session, prefix, year)
-    file.file_number = f"{prefix}-{year}-{serial:06d}"
-    index_file(session, file)
     instance = runtime.start(session, definition, {
-        "file_number": file.file_number,
+        "file_number": f"{prefix}-{year}-{serial:06d}",
         "file_serial": f"{year}/{serial:06d}",  # for permit numbers: 640/PBG/2026/000001, the prefix said once
         "resubmission_days": settings.resubmission_days,
     }, actor)
-    file.instance = instance
+    file = ApplicationFile(process_id=process_id, applicant_name=applicant_name, created_at=now, created_by=actor,
+                           file_number=f"{prefix}-{year}-{serial:06d}", instance=instance)
+    session.add(file)
     session.flush()
+    index_file(session, file)
     return file
 
 
@@ -70,16 +71,14 @@ def file_of_change(session: Session, change: InstanceChange, *, lock: bool = Fal
 
 def next_file_serial(session: Session, prefix: str, year: int) -> int:
     """The next number of the files of ``prefix`` (a permit type) in ``year``: 1, 2, 3 ... per type and year.
-    The counter row is locked until the transaction ends, so two desks never get the same number."""
+    One statement takes it (an upsert returning the new count); the counter row stays locked until
+    the transaction ends, so two desks never get the same number."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(FileNumberCounter).values(prefix=prefix, year=year, last=0)
-                    .on_conflict_do_nothing(index_elements=["prefix", "year"]))
-    counter = session.scalars(select(FileNumberCounter).where(
-        FileNumberCounter.prefix == prefix, FileNumberCounter.year == year)
-        .with_for_update().execution_options(populate_existing=True)).one()
-    counter.last += 1
-    session.flush()
-    return counter.last
+    counter = FileNumberCounter.__table__.c
+    taken = session.execute(insert(FileNumberCounter).values(prefix=prefix, year=year, last=1)
+                            .on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": counter.last + 1})
+                            .returning(counter.last))
+    return int(taken.scalar_one())
 
 
 def get_file(session: Session, file_number: str) -> ApplicationFile:

@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.engine.history import pending_events
 from app.engine.models import HumanTask, InstanceEvent, TaskStatus
 from app.engine.runtime import InstanceChange
 from app.files.models import ApplicationFile
@@ -199,10 +200,9 @@ class SlaTracker:
 
 def _completion_data(session: Session, instance_id: int, task_name: str) -> dict[str, Any]:
     """The data a task was just completed with (its history entry of this unit of work)."""
-    for obj in session.new:
-        if (isinstance(obj, InstanceEvent) and obj.instance_id == instance_id and obj.kind == "task_completed"
-                and obj.task_name == task_name):
-            return dict((obj.detail or {}).get("data") or {})
+    for pending in reversed(pending_events(session, instance_id)):
+        if pending.kind == "task_completed" and pending.task_name == task_name:
+            return dict((pending.detail or {}).get("data") or {})
     with session.no_autoflush:
         event = session.scalars(select(InstanceEvent).where(
             InstanceEvent.instance_id == instance_id, InstanceEvent.kind == "task_completed",

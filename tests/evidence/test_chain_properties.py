@@ -9,18 +9,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.chain import history_content
-from app.engine.history import append_event
+from app.engine.history import append_event, pending_events
 from app.engine.models import InstanceEvent, ProcessInstance
 from app.evidence.verify import walk_chain
 
 
 class _Collect:
-    def __init__(self) -> None:
-        self.rows: list[InstanceEvent] = []
+    """Stands in for a session: the events appended to it stay pending (never flushed)."""
 
-    def add(self, row: InstanceEvent) -> None:
-        row.id = len(self.rows) + 1
-        self.rows.append(row)
+    def __init__(self) -> None:
+        self.info: dict[str, Any] = {}
+
+    @property
+    def rows(self) -> list[InstanceEvent]:
+        rows = [row for i in (1, 2, 3) for row in pending_events(self, i)]  # type: ignore[arg-type]
+        for n, row in enumerate(rows, start=1):
+            row.id = row.id or n
+        return rows
 
 
 event = st.tuples(st.integers(0, 2), st.sampled_from(["started", "task_completed", "timer_fired", "reassigned"]),
