@@ -45,6 +45,7 @@ from sqlalchemy.orm import (
     make_transient_to_detached,
     sessionmaker,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
@@ -328,8 +329,9 @@ def update_rows(session: Session, rows: Iterable[Base]) -> None:
                 raise StaleDataError(f"UPDATE of {cast(Table, mapper.local_table).name} row {params['b_id']}: "
                                      "0 rows matched (changed or deleted by someone else)")
             if version is not None:
-                state.dict[version] = params[version]
-            state._commit_all(state.dict, session.identity_map)  # as after a flush: nothing left to write
+                set_committed_value(row, version, params[version])
+            for key in list(state.committed_state):  # as after a flush: nothing left to write
+                set_committed_value(row, key, state.dict.get(key))
             session.info[_WROTE] = True
 
 
