@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     from flask_wtf.csrf import CSRFProtect
 
     from app import cli, logging_setup
-    from app.auth.security import login_manager
+    from app.auth.security import CookieSessions, login_manager
     from app.web import error_handlers, transaction
     from app.web.json_provider import LimitedJSONProvider
     from app.web.nav import nav_items
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     settings = app.extensions["ptsp"].settings
     logging_setup.init_app(app)  # first: the request id is known to every later hook and error page
     app.json = LimitedJSONProvider(app)  # deep JSON is a bad request, never a RecursionError
+    app.session_interface = CookieSessions()  # no cookie work for requests without one (the API)
     # Every <int:...> in a URL is a database id: larger than the column can hold is simply not found.
     app.url_map.converters["int"] = _DatabaseId
     app.config.update(
@@ -130,12 +131,22 @@ def _blueprints() -> list[Blueprint]:
             catalogue_bp, permits_bp, complaints_bp, inbox_bp, skm_bp, desk_bp, evidence_bp, privacy_bp]
 
 
+# Sent on every response unless its view set its own (lower-cased name, name, value).
+_SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+     "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'"),
+))
+
+
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-        "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+    # One pass over the response's headers, not one per header set (Headers.setdefault scans them each time).
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    for lower, name, value in _SECURITY_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
     return response

@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import abort, request
+from flask import Flask, Request, Response, abort, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,24 @@ def dummy_password_hash() -> str:
     """Compared against when the user (or file) is unknown, so a wrong name costs the time of a wrong
     password. Made on first use: an scrypt hash at import would cost every start of the CLI and workers."""
     return generate_password_hash("no-such-user", method="scrypt")
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed session cookie, doing nothing for a request that brings no session cookie and
+    leaves its session empty (every API request: bearer tokens, never cookies). Flask's own builds a
+    signing serializer and reads seven cookie settings for it on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()  # what Flask's gives for no cookie
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:  # nothing to set or delete
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 MAX_FAILURES = 5

@@ -43,5 +43,13 @@ class LimitedJSONProvider(DefaultJSONProvider):
             value = json.loads(s, **kwargs)
         except RecursionError as exc:
             raise JSONTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from exc
-        check_depth(value)
+        if _openings(s) > MAX_JSON_DEPTH:  # else it cannot nest that deep: no walk (most bodies, e.g. a form's values)
+            check_depth(value)
         return value
+
+
+def _openings(s: str | bytes) -> int:
+    """How many ``[`` and ``{`` the text holds (inside strings too): no value in it nests deeper."""
+    if isinstance(s, str):
+        return s.count("[") + s.count("{")
+    return s.count(b"[") + s.count(b"{")

@@ -54,6 +54,27 @@ def test_without_or_with_a_bad_token_nothing_is_served(web_app: Flask) -> None:
     assert_error(api(client, token, "GET", "/api/v1/me"), 401, "unauthorized")
 
 
+def test_an_inactive_users_token_is_refused(web_app: Flask) -> None:
+    client = web_app.test_client()
+    token = token_for(web_app, "loket")
+    assert api(client, token, "GET", "/api/v1/me").status_code == 200
+    with web_app.extensions["ptsp"].db.unit_of_work() as session:
+        session.scalars(select(User).where(User.username == "loket")).one().active = False
+    assert_error(api(client, token, "GET", "/api/v1/me"), 401, "unauthorized")
+
+
+def test_api_answers_carry_the_security_headers_and_no_session_cookie(web_app: Flask) -> None:
+    client = web_app.test_client()
+    token = token_for(web_app, "loket")
+    for response in (api(client, token, "GET", "/api/v1/me"), client.get("/api/v1/me")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self';")
+        assert len(response.headers.getlist("Content-Security-Policy")) == 1
+        assert "Set-Cookie" not in response.headers
+
+
 def test_an_integration_completes_the_registration_and_the_verifier_sees_the_next_step(web_app: Flask) -> None:
     client = web_app.test_client()
     number = open_pbg(web_app)

@@ -82,6 +82,17 @@ def test_deeply_nested_json_to_the_api_is_a_bad_request(web_app: Flask, depth: i
     assert_error(response, 400, "bad_request")
 
 
+def test_the_depth_limit_holds_at_its_edge_and_brackets_inside_strings_do_not_count() -> None:
+    from app.web.json_provider import MAX_JSON_DEPTH, JSONTooDeep, LimitedJSONProvider
+
+    provider = LimitedJSONProvider(Flask(__name__))
+    assert provider.loads("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH) is not None
+    with pytest.raises(JSONTooDeep):
+        provider.loads(("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)).encode())
+    shallow = '{"note": "' + "[{" * 500 + '", "rows": [[1], {"a": [2]}]}'
+    assert provider.loads(shallow)["rows"] == [[1], {"a": [2]}]  # many brackets, nested three deep: walked, kept
+
+
 def test_deeply_nested_json_to_the_designer_is_a_bad_request(web_app: Flask) -> None:
     client = signed_in(web_app, "perancang")
     from tests.test_permissions import _token_of
