@@ -30,8 +30,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.session_interface = CookieSessions()  # no cookie work for requests without one (the API)
     # Every <int:...> in a URL is a database id: larger than the column can hold is simply not found.
     app.url_map.converters["int"] = _DatabaseId
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
+    app.config.update(  # SECRET_KEY is set by _core_app
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,

@@ -38,13 +38,14 @@ def open_file(session: Session, runtime: Runtime, settings: Settings, process_id
     prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
     year = now.year
     serial = next_file_serial(session, prefix, year)
+    number = f"{prefix}-{year}-{serial:06d}"
     instance = runtime.start(session, definition, {
-        "file_number": f"{prefix}-{year}-{serial:06d}",
+        "file_number": number,
         "file_serial": f"{year}/{serial:06d}",  # for permit numbers: 640/PBG/2026/000001, the prefix said once
         "resubmission_days": settings.resubmission_days,
     }, actor)
     file = ApplicationFile(process_id=process_id, applicant_name=applicant_name, created_at=now, created_by=actor,
-                           file_number=f"{prefix}-{year}-{serial:06d}", instance=instance)
+                           file_number=number, instance=instance)
     session.add(file)
     session.flush()
     index_file(session, file)
