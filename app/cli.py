@@ -42,7 +42,7 @@ DEMO_USERS = [
 
 def register(app: Flask) -> None:
     for command in (migrate, deploy, definitions, create_user_cmd, create_token, seed_demo, start_file, tasks,
-                    task_form, complete_task, show_file, fire_timers, retry, report, desk_rollup):
+                    task_form, complete_task, show_file, fire_timers, retry, report, desk_rollup, issue_missing_permits_cmd):
         app.cli.add_command(command)
     app.cli.add_command(attachments_group)
     from app.evidence.commands import COMMANDS as EVIDENCE_COMMANDS
@@ -341,6 +341,25 @@ def desk_rollup() -> None:
 
     count = refresh_rollups(container())
     click.echo(f"files added {count.files_added}, files finished {count.files_finished}, steps added {count.steps_added}")
+
+
+@click.command("issue-missing-permits", help="Issue the permits of files signed under an earlier version that never got "
+                                             "them (once, after an upgrade; running it again issues nothing more).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be issued.")
+@with_appcontext
+def issue_missing_permits_cmd(dry_run: bool) -> None:
+    from zoneinfo import ZoneInfo
+
+    from app.permits.repair import issue_missing_permits
+
+    c = container()
+    with c.db.unit_of_work() as session:
+        found = issue_missing_permits(session, c.runtime, ZoneInfo(c.settings.timezone), dry_run=dry_run)
+    for missing in found:
+        click.echo(f"{missing.file_number}: {', '.join(missing.permit_numbers)} (signed {missing.signed_at.isoformat()})")
+    permits = sum(len(missing.permit_numbers) for missing in found)
+    verb = "would be issued" if dry_run else "issued"
+    click.echo(f"{permits} permit(s) {verb} for {len(found)} file(s)" if found else "no file is missing its permits")
 
 
 def _file_number(session: Any, instance_id: int) -> str:
