@@ -183,9 +183,9 @@ def register_file() -> ResponseReturnValue:
     if request.mimetype != "multipart/form-data":
         raise ApiError(400, "bad_request", "send multipart/form-data: permit_type, the form's fields, the documents")
     db, c = request_session(), container()
-    _, _, form_name = intake_for(db, request.form.get("permit_type", ""))
-    submission = read_submission(c.forms.schema(form_name), request.form.get("permit_type", ""), request.form,
-                                 request.files, c.settings.max_upload_bytes)
+    target = intake_for(db, request.form.get("permit_type", ""))
+    submission = read_submission(c.forms.schema(target.form), target, request.form, request.files,
+                                 c.settings.max_upload_bytes)
     try:
         registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission, user,
                                             c.complete_step)

@@ -15,7 +15,7 @@ from app.auth.models import LaneMembership, User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, TaskStatus, open_task
+from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance, TaskStatus, open_task
 from app.engine.runtime import InstanceChange, Runtime
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
@@ -28,12 +28,13 @@ STATUS_WORDS = {"running": N_("sedang diproses"), "completed": N_("selesai dipro
 
 
 def open_file(session: Session, runtime: Runtime, settings: Settings, process_id: str, applicant_name: str,
-              actor: str) -> ApplicationFile:
+              actor: str, *, definition: ProcessDefinition | None = None) -> ApplicationFile:
     """Open a file for ``process_id``, give it its number and start its procedure.
 
     The number is taken and the procedure started first, so the file's row is written once, whole
     (number and instance): while its first step opens, the instance has no file yet, as before."""
-    definition = require_latest_definition(session, process_id)
+    if definition is None:  # else the caller read the latest one in this transaction (the intake does)
+        definition = require_latest_definition(session, process_id)
     now = runtime.clock.now()
     prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
     year = now.year
