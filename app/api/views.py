@@ -25,7 +25,7 @@ from app.engine.definitions import list_definitions
 from app.engine.models import HumanTask
 from app.errors import DomainError
 from app.files.intake import IntakeInvalid, intake_for, read_submission, register_application
-from app.files.services import file_state
+from app.files.services import file_summary
 from app.forms.check import FormBroken
 from app.web.views import with_error_headers
 from app.worklist.completion import claim_task, complete_task, release_task
@@ -183,9 +183,9 @@ def register_file() -> ResponseReturnValue:
     if request.mimetype != "multipart/form-data":
         raise ApiError(400, "bad_request", "send multipart/form-data: permit_type, the form's fields, the documents")
     db, c = request_session(), container()
-    _, _, form_name = intake_for(db, request.form.get("permit_type", ""))
-    submission = read_submission(c.forms.schema(form_name), request.form.get("permit_type", ""), request.form,
-                                 request.files, c.settings.max_upload_bytes)
+    target = intake_for(db, request.form.get("permit_type", ""))
+    submission = read_submission(c.forms.schema(target.form), target, request.form, request.files,
+                                 c.settings.max_upload_bytes)
     try:
         registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission, user,
                                             c.complete_step)
@@ -208,12 +208,12 @@ def file(file_number: str) -> ResponseReturnValue:
     user = api_user()
     if not (user.lane_names or user.role in ("manager", "admin")):
         raise ApiError(403, "forbidden", "only officers, managers and administrators may read files")
-    state = file_state(request_session(), container().runtime, file_number, with_data=False)
+    summary = file_summary(request_session(), file_number)
     return jsonify({
-        "file_number": state.file.file_number, "process_id": state.file.process_id, "status": state.status,
-        "applicant_name": state.file.applicant_name,
-        "promised_date": state.file.promised_date.isoformat() if state.file.promised_date else None,
-        "open_tasks": [_task_json(t, state.file.file_number) for t in state.open_tasks],
+        "file_number": summary.file_number, "process_id": summary.process_id, "status": summary.status,
+        "applicant_name": summary.applicant_name,
+        "promised_date": summary.promised_date.isoformat() if summary.promised_date else None,
+        "open_tasks": [_task_json(t, summary.file_number) for t in summary.open_tasks],
         "history": [{"at": e.at.isoformat(), "kind": e.kind, "step": e.task_name, "actor": e.actor}
-                    for e in state.history],
+                    for e in summary.history],
     })

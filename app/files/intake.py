@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -104,14 +104,27 @@ class StagedUpload:
     error: str | None = None
 
 
+class IntakeTarget(NamedTuple):
+    """A permit type the front desk can register: its intake entry, its deployed definition and the
+    name of its registration form (:func:`intake_for`), read once per request."""
+
+    intake: PermitIntake
+    definition: ProcessDefinition
+    form: str
+
+
 @dataclass
 class IntakeSubmission:
     """A submitted registration form: the form's JSON, with each upload standing in as a
     provisional reference until the file exists and the upload is stored."""
 
-    process_id: str
+    target: IntakeTarget
     data: dict[str, Any]
     uploads: dict[str, StagedUpload] = field(default_factory=dict)
+
+    @property
+    def process_id(self) -> str:
+        return self.target.intake.process_id
 
 
 @dataclass
@@ -133,7 +146,7 @@ def intake_options(session: Session) -> list[tuple[PermitIntake, ProcessDefiniti
     return options
 
 
-def intake_for(session: Session, process_id: str) -> tuple[PermitIntake, ProcessDefinition, str]:
+def intake_for(session: Session, process_id: str) -> IntakeTarget:
     """The intake entry, the deployed definition and the registration form of ``process_id``."""
     intake = permit_intake(process_id)
     definition = latest_definition(session, process_id) if intake else None
@@ -142,7 +155,7 @@ def intake_for(session: Session, process_id: str) -> tuple[PermitIntake, Process
     form = (definition.user_tasks.get(intake.first_task) or {}).get("form")
     if not form:
         raise NotFound(f"process {process_id!r} has no form on its step {intake.first_task!r}")
-    return intake, definition, form
+    return IntakeTarget(intake, definition, form)
 
 
 def initial_data(intake: PermitIntake) -> dict[str, Any]:
@@ -171,7 +184,7 @@ def redisplay_data(intake: PermitIntake, data: dict[str, Any], uploads: dict[str
 
 
 # -- reading and registering ----------------------------------------------------------
-def read_submission(schema: dict[str, Any], process_id: str, form: MultiDict[str, str],
+def read_submission(schema: dict[str, Any], target: IntakeTarget, form: MultiDict[str, str],
                     files: MultiDict[str, FileStorage], max_bytes: int) -> IntakeSubmission:
     """The registration form as JSON, each upload checked (type, size, sha256) but not stored."""
     uploads: dict[str, StagedUpload] = {}
@@ -190,7 +203,7 @@ def read_submission(schema: dict[str, Any], process_id: str, form: MultiDict[str
         return {"reference": token, "sha256": staged.sha256 or "0" * 64}
 
     data = parse_submission(schema, form, files, stage)
-    return IntakeSubmission(process_id, data, uploads)
+    return IntakeSubmission(target, data, uploads)
 
 
 def intake_errors(forms: FormRegistry, form_name: str, submission: IntakeSubmission,
@@ -240,10 +253,7 @@ def register_application(session: Session, runtime: Runtime, forms: FormRegistry
     (only its hash is kept) and the promised completion date. Flushes; the
     caller commits.
     """
-    try:
-        intake, _, form_name = intake_for(session, submission.process_id)
-    except NotFound:
-        raise IntakeInvalid({"": gettext("Jenis izin ini tidak dapat didaftarkan di loket.")}) from None
+    intake, definition, form_name = submission.target  # read by the caller (intake_for), in this transaction
     now = runtime.clock.now()
     errors = intake_errors(forms, form_name, submission, calendar.local_date(now))
     if errors:
@@ -251,7 +261,8 @@ def register_application(session: Session, runtime: Runtime, forms: FormRegistry
 
     data = submission.data
     applicant = data["applicant"]
-    file = open_file(session, runtime, settings, intake.process_id, applicant["full_name"], officer.username)
+    file = open_file(session, runtime, settings, intake.process_id, applicant["full_name"], officer.username,
+                     definition=definition)
     attachments = []
     for row in data.get("attachments", []):
         staged = submission.uploads[row["reference"]]

@@ -15,7 +15,7 @@ from app.auth.models import LaneMembership, User
 from app.config import Settings
 from app.engine.definitions import require_latest_definition
 from app.engine.errors import NotFound
-from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, TaskStatus, open_task
+from app.engine.models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance, TaskStatus, open_task
 from app.engine.runtime import InstanceChange, Runtime
 from app.files.days import WorkingDays
 from app.files.models import ApplicationFile, Attachment, FileNumberCounter
@@ -28,12 +28,13 @@ STATUS_WORDS = {"running": N_("sedang diproses"), "completed": N_("selesai dipro
 
 
 def open_file(session: Session, runtime: Runtime, settings: Settings, process_id: str, applicant_name: str,
-              actor: str) -> ApplicationFile:
+              actor: str, *, definition: ProcessDefinition | None = None) -> ApplicationFile:
     """Open a file for ``process_id``, give it its number and start its procedure.
 
     The number is taken and the procedure started first, so the file's row is written once, whole
     (number and instance): while its first step opens, the instance has no file yet, as before."""
-    definition = require_latest_definition(session, process_id)
+    if definition is None:  # else the caller read the latest one in this transaction (the intake does)
+        definition = require_latest_definition(session, process_id)
     now = runtime.clock.now()
     prefix = catalogue.file_prefix(process_id, default=process_id[:3].upper())  # the catalogue owns prefixes
     year = now.year
@@ -100,22 +101,18 @@ class FileState:
 
     @cached_property
     def data(self) -> dict[str, Any]:
-        """The process data, read from the stored workflow only when asked for (the API's file answer
-        does not need it, and reading it is most of that request's work)."""
+        """The process data, read from the stored workflow when first asked for."""
         assert self.file.instance is not None
         return self.runtime.data(self.file.instance, self.history)
 
 
-# The file and its instance in one query; without the stored workflow when the caller needs no process data
-# (the API's file answer): FileState.data then loads it on first use, while the session is open.
-_FILE_BY_NUMBER = select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
-_FILE_AND_WORKFLOW = _FILE_BY_NUMBER.options(joinedload(ApplicationFile.instance))
-_FILE_NOT_WORKFLOW = _FILE_BY_NUMBER.options(joinedload(ApplicationFile.instance).defer(ProcessInstance.state))
+_FILE_AND_WORKFLOW = (select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
+                      .options(joinedload(ApplicationFile.instance)))
 
 
-def file_state(session: Session, runtime: Runtime, file_number: str, *, with_data: bool = True) -> FileState:
-    """Where a file stands: status, open steps, history and (unless ``with_data`` is false) process data."""
-    file = session.scalars(_FILE_AND_WORKFLOW if with_data else _FILE_NOT_WORKFLOW, {"number": file_number}).first()
+def file_state(session: Session, runtime: Runtime, file_number: str) -> FileState:
+    """Where a file stands: status, open steps, history and process data (``ptsp`` commands, tests)."""
+    file = session.scalars(_FILE_AND_WORKFLOW, {"number": file_number}).first()
     if file is None:
         raise NotFound(f"no file {file_number!r}")
     instance = file.instance
@@ -126,6 +123,53 @@ def file_state(session: Session, runtime: Runtime, file_number: str, *, with_dat
     history = list(session.scalars(select(InstanceEvent).where(
         InstanceEvent.instance_id == instance.id).order_by(InstanceEvent.id)))
     return FileState(file, instance.status, tasks, history, instance.error, runtime)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    kind: str
+    task_name: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What the API's file answer shows, and nothing more: the file's own fields, its process status,
+    its open steps and its history's lines (no event details, SLA columns, definition or stored workflow)."""
+
+    file_number: str
+    process_id: str
+    applicant_name: str
+    promised_date: date | None
+    status: str
+    open_tasks: list[HumanTask]
+    history: list[HistoryLine]
+
+
+# Built once (an integration polls a file before each step): plain columns, not entities. Loading the file,
+# its instance and its definition (joined eagerly) and every event with its compressed detail as entities
+# cost about as much CPU as the rest of the request.
+_SUMMARY = (select(ApplicationFile.process_id, ApplicationFile.applicant_name,
+                   ApplicationFile.promised_date, ProcessInstance.id, ProcessInstance.status)
+            .outerjoin(ProcessInstance, ProcessInstance.id == ApplicationFile.instance_id)
+            .where(ApplicationFile.file_number == bindparam("number")))
+_OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), open_task()).order_by(HumanTask.id)
+_HISTORY_LINES = (select(InstanceEvent.at, InstanceEvent.kind, InstanceEvent.task_name, InstanceEvent.actor)
+                  .where(InstanceEvent.instance_id == bindparam("instance_id")).order_by(InstanceEvent.id))
+
+
+def file_summary(session: Session, file_number: str) -> FileSummary:
+    """A file as the API shows it: three statements, none of them reading the stored workflow."""
+    row = session.execute(_SUMMARY, {"number": file_number}).first()
+    if row is None:
+        raise NotFound(f"no file {file_number!r}")
+    process_id, applicant_name, promised, instance_id, status = row
+    if instance_id is None:
+        raise NotFound(f"file {file_number!r} has no process")
+    tasks = list(session.scalars(_OPEN_TASKS, {"instance_id": instance_id}))
+    history = [HistoryLine(*line) for line in session.execute(_HISTORY_LINES, {"instance_id": instance_id})]
+    return FileSummary(file_number, process_id, applicant_name, promised, str(status), tasks, history)
 
 
 # -- who may read files -------------------------------------------------------------

@@ -90,7 +90,8 @@ def intake() -> ResponseReturnValue:
     options = intake_options(db)
     if not options:
         return render_template("files/intake.html", options=[], fields=[], errors={}), 200
-    chosen, definition, form_name = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
+    target = intake_for(db, request.values.get("permit_type") or options[0][0].process_id)
+    chosen, definition, form_name = target
     try:
         schema = c.forms.schema(form_name)
     except FormBroken as broken:  # the form check refused this permit type's form: say so, never a 500
@@ -103,7 +104,7 @@ def intake() -> ResponseReturnValue:
         var, secret, officer = c.settings.var_dir, c.settings.secret_key, current_user.username
         restored = restore_kept_uploads(var, secret, officer, request.form, request.files)
         try:
-            submission = read_submission(schema, chosen.process_id, request.form, restored.files,
+            submission = read_submission(schema, target, request.form, restored.files,
                                          c.settings.max_upload_bytes)
             try:
                 registration = register_application(db, c.runtime, c.forms, c.settings, c.calendar, submission,

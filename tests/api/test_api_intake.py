@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Flask
+from sqlalchemy import event
 
 from app.container import Container
 from app.files.pins import pin_matches
@@ -32,6 +33,26 @@ def test_the_front_office_registers_a_file_with_its_documents(web_app: Flask, de
         assert pin_matches(file, body["pin"], key)
         assert not pin_matches(file, "000000" if body["pin"] != "000000" else "111111", key)
     assert len(stored_blobs(deployed)) == len(DOCUMENTS)
+
+
+def test_a_registration_reads_its_permit_types_definition_once(web_app: Flask, deployed: Container) -> None:
+    """The view finds the permit type's intake, definition and form; registering and opening the file
+    use what it found instead of reading the definition again."""
+    client, token = web_app.test_client(), token_for(web_app, "loket")
+    statements: list[str] = []
+
+    def on_statement(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(deployed.db.engine, "before_cursor_execute", on_statement)
+    try:
+        response = api(client, token, "POST", "/api/v1/files", data=browser_form(registration()),
+                       content_type="multipart/form-data")
+    finally:
+        event.remove(deployed.db.engine, "before_cursor_execute", on_statement)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    definition_reads = [s for s in statements if "FROM process_definition" in s and "bpmn_xml" not in s]
+    assert len(definition_reads) == 1, definition_reads
 
 
 def test_a_refused_registration_names_each_field_and_keeps_nothing(web_app: Flask, deployed: Container) -> None:
