@@ -294,9 +294,7 @@ class Runtime:
         """
         try:
             with spiff.using_clock(self.clock):
-                workflow.do_engine_steps()
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
+                spiff.run_until_waiting(workflow)
         except SpiffWorkflowException as exc:
             # A failing script leaves its task in ERROR; the instance keeps its
             # state and can be retried once the cause is fixed.
