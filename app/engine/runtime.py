@@ -243,7 +243,7 @@ class Runtime:
             return [MigrationIssue("same_version", message=f"already on version {target.version}")], None
         if instance.status != InstanceStatus.RUNNING:
             return [MigrationIssue("not_running", message=f"the process is {instance.status}, not running")], None
-        workflow = self._load(instance)
+        workflow = self._load(instance, take=False)  # a dry run leaves the kept workflow alone
         parsed = spec_cache.get(target)
         issues = move_workflow(workflow, parsed.spec, parsed.subprocess_specs, target.version)
         if not issues:

@@ -85,6 +85,9 @@ class WorkflowCache:
 
     def _put(self, instance_id: int, entry: _Entry) -> None:
         with self._lock:
+            kept = self._entries.get(instance_id)
+            if kept is not None and kept.version > entry.version:
+                return  # a later write's hook ran first (threads): keep the newer workflow
             self._entries[instance_id] = entry
             self._entries.move_to_end(instance_id)
             while len(self._entries) > self.size:
