@@ -120,6 +120,9 @@ class Settings:
     script_processes: int = 2
     script_seconds: float = 2.0
     script_memory_mb: int = 512
+    # Workflows kept in memory per web or worker process between a file's steps (0: none), so a step
+    # after this process's own committed write skips deserialising the state (app/engine/workflow_cache.py).
+    workflow_cache_size: int = 256
     # -- Database waits (PostgreSQL): a request answers 503 rather than queue for ever --
     db_pool_size: int = 10
     db_max_overflow: int = 10

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.db import Database, WaitLimits
 from app.engine.runtime import Runtime
 from app.engine.sandbox import SandboxLimits, make_script_engine
+from app.engine.workflow_cache import WorkflowCache
 from app.files.intake import CompleteStep
 from app.forms.builder import DatabaseForms
 from app.forms.registry import FormRegistry
@@ -60,7 +61,8 @@ class Container:
         self.runtime = Runtime(self.clock, make_script_engine(
             script_helpers(self.office_calendar.current, self.clock, self.office_calendar.hours),
             SandboxLimits(max_seconds=self.settings.script_seconds),
-            processes=self.settings.script_processes, memory_mb=self.settings.script_memory_mb))
+            processes=self.settings.script_processes, memory_mb=self.settings.script_memory_mb),
+            workflows=WorkflowCache(self.settings.workflow_cache_size))
         # File clocks and step due times follow every unit of work of the engine.
         self.runtime.listeners.append(SlaTracker(self.settings, self.office_calendar))
         # Forms saved from the designer (database) win over forms/*.json until exported.

@@ -6,6 +6,7 @@ transaction (it flushes; the caller commits once).
 """
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from collections.abc import Callable, Iterable
@@ -34,6 +35,7 @@ from app.engine.errors import (
 from app.engine.history import append_event, write_pending
 from app.engine.migration import MigrationIssue, move_workflow
 from app.engine.models import HumanTask, InstanceEvent, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, open_task
+from app.engine.workflow_cache import WorkflowCache
 from app.publisher import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,8 @@ class Runtime:
     clock: Clock
     script_engine: Any
     listeners: list[RuntimeListener] = field(default_factory=list)
+    # The workflows this process committed, taken again by the instance's next step (workflow_cache.py).
+    workflows: WorkflowCache = field(default_factory=WorkflowCache)
 
     # -- public services ---------------------------------------------------
     def start(self, session: Session, definition: ProcessDefinition, data: dict[str, Any], actor: str) -> ProcessInstance:
@@ -102,7 +106,7 @@ class Runtime:
         parsed = spec_cache.get(definition)
         workflow = spiff.new_workflow(parsed.spec, parsed.subprocess_specs, self.script_engine)
         for task in workflow.get_tasks(state=spiff.TaskState.READY):
-            task.set_data(**data)
+            task.set_data(**copy.deepcopy(data))  # the caller's objects stay out of the (kept) workflow
         now = self.clock.now()
         instance = ProcessInstance(
             definition=definition, status=InstanceStatus.RUNNING, state="", started_at=now, updated_at=now, started_by=actor,
@@ -125,7 +129,9 @@ class Runtime:
         task = spiff.task_by_guid(workflow, human_task.task_guid)
         if task is None or task.state != spiff.TaskState.READY:
             raise TaskNotReady(f"task {human_task.title!r} is not ready to be completed")
-        task.set_data(**data)
+        # A copy: the workflow may be kept past this transaction (workflow_cache.py), and nothing
+        # of the caller's may change it there.
+        task.set_data(**copy.deepcopy(data))
         try:
             with spiff.using_clock(self.clock):
                 task.run()
@@ -183,7 +189,7 @@ class Runtime:
         instance.status = InstanceStatus.RUNNING
         instance.error = None
         self._record(session, instance, "retried", actor, detail={"corrections": data or {}})
-        self._advance(session, instance, workflow, actor, open_before)
+        self._advance(session, instance, workflow, actor, open_before, keep=False)
         return instance
 
     def check_migration(self, instance: ProcessInstance, target: ProcessDefinition) -> MigrationCheck:
@@ -209,7 +215,7 @@ class Runtime:
             "from_version": source.version, "to_version": target.version,
             "from_definition_id": source.id, "to_definition_id": target.id})
         self._refresh_open_rows(session, instance, target)
-        self._advance(session, instance, workflow, actor, open_before)
+        self._advance(session, instance, workflow, actor, open_before, keep=False)
         return check
 
     def get(self, session: Session, instance_id: int) -> ProcessInstance:
@@ -224,7 +230,7 @@ class Runtime:
         final = spiff.final_data(final_state.state_text(object_session(instance), instance, history))
         if final is not None:
             return final
-        return spiff.last_data(self._load(instance))
+        return spiff.last_data(self._load(instance, take=False))
 
     # -- internals ---------------------------------------------------------
     def _trial_move(self, instance: ProcessInstance, target: ProcessDefinition
@@ -237,7 +243,7 @@ class Runtime:
             return [MigrationIssue("same_version", message=f"already on version {target.version}")], None
         if instance.status != InstanceStatus.RUNNING:
             return [MigrationIssue("not_running", message=f"the process is {instance.status}, not running")], None
-        workflow = self._load(instance)
+        workflow = self._load(instance, take=False)  # a dry run leaves the kept workflow alone
         parsed = spec_cache.get(target)
         issues = move_workflow(workflow, parsed.spec, parsed.subprocess_specs, target.version)
         if not issues:
@@ -264,25 +270,31 @@ class Runtime:
                 row.claimed_by = None
                 row.claimed_at = None
 
-    def _load(self, instance: ProcessInstance) -> spiff.BpmnWorkflow:
+    def _load(self, instance: ProcessInstance, take: bool = True) -> spiff.BpmnWorkflow:
+        """The instance's workflow as its row in this transaction holds it: the one this process
+        committed at that version when it is kept (``take``: the caller runs it), else deserialised."""
+        kept = self.workflows.take(instance) if take else None
+        if kept is not None:
+            kept.script_engine = self.script_engine
+            return kept
         parsed = spec_cache.get(instance.definition)
         if not isinstance(instance.state, str):
             raise InstanceNotRunning(f"instance {instance.id} is finished: only its final data is kept")
         return spiff.load_state(instance.state, parsed.spec, parsed.subprocess_specs, self.script_engine)
 
     def _advance(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow, actor: str,
-                 open_before: set[str], completed: list[HumanTask] | None = None) -> None:
+                 open_before: set[str], completed: list[HumanTask] | None = None, keep: bool = True) -> None:
         """Run the engine until it waits, then write everything down.
 
         ``open_before`` are the user tasks that had open rows before this unit of
         work (the READY user tasks of the state as loaded, minus the one just
         completed): rows are kept in step with READY user tasks at every write.
+        ``keep``: the workflow, as written, is kept for the instance's next step once the
+        transaction commits (not after a retry or a migration: their next step loads the state).
         """
         try:
             with spiff.using_clock(self.clock):
-                workflow.do_engine_steps()
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
+                spiff.run_until_waiting(workflow)
         except SpiffWorkflowException as exc:
             # A failing script leaves its task in ERROR; the instance keeps its
             # state and can be retried once the cause is fixed.
@@ -294,6 +306,8 @@ class Runtime:
             self._record(session, instance, "error", actor, failed.task_spec.name if failed else None,
                          {"message": message})
         self._persist(session, instance, workflow, open_before, completed or [])
+        if keep:
+            self.workflows.keep_after_commit(session, instance, workflow)
 
     def _persist(self, session: Session, instance: ProcessInstance, workflow: spiff.BpmnWorkflow,
                  open_before: set[str], completed: list[HumanTask]) -> None:

@@ -266,3 +266,28 @@ def test_a_finished_instance_stored_whole_still_reads(container: Container) -> N
         workflow.do_engine_steps()
         row.state, row.status = spiff.dump_state(workflow), "completed"
     assert data_of(container, instance_id)["note"] == "lama"
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept-workflow", "loaded-state"])
+def test_a_timer_come_due_on_another_branch_runs_in_the_step_that_finds_it(
+        container: Container, clock: FixedClock, kept: bool) -> None:
+    """A timer inside a subprocess is seen due only by the engine's timer refresh after a step (a
+    completion re-checks the waiting tasks of its own workflow only): the step runs it at once
+    (the second engine pass), whether the workflow was kept or loaded."""
+    from app.engine.workflow_cache import WorkflowCache
+
+    container.runtime.workflows = WorkflowCache(256 if kept else 0)
+    deploy_fixture(container, "parallel_timer.bpmn")
+    on_time, late = start(container, "parallel_timer", {}), start(container, "parallel_timer", {})
+    [task] = open_tasks(container, on_time)
+    complete(container, task.id, {"reviewed": True})
+    assert [t.task_name for t in open_tasks(container, on_time)] == ["approve"]
+    assert instance(container, on_time).next_timer_at == clock.now() + timedelta(days=1)
+    assert "outcome" not in data_of(container, on_time)
+
+    clock.advance(days=2)  # the objection period of the other file ended; no wake-up has run yet
+    [task] = open_tasks(container, late)
+    complete(container, task.id, {"reviewed": True})
+    assert [t.task_name for t in open_tasks(container, late)] == ["approve"]
+    assert instance(container, late).next_timer_at is None
+    assert data_of(container, late)["outcome"] == "objection period over"
