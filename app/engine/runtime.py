@@ -294,7 +294,9 @@ class Runtime:
         """
         try:
             with spiff.using_clock(self.clock):
-                spiff.run_until_waiting(workflow)
+                workflow.do_engine_steps()
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             # A failing script leaves its task in ERROR; the instance keeps its
             # state and can be retried once the cause is fixed.

@@ -239,20 +239,6 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: Any
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
 
 
-def run_until_waiting(workflow: BpmnWorkflow) -> None:
-    """Run the engine's tasks until only user tasks and waiting events are left, as
-    ``do_engine_steps(); refresh_timers(); do_engine_steps()`` does, without the second pass when
-    the timer refresh readied nothing (then that pass finds nothing to run: a whole task-tree walk
-    and two refreshes saved on almost every step). ``do_engine_steps`` is this loop and a refresh;
-    the refresh is done here, where what it changes can be seen."""
-    while workflow._do_engine_steps():
-        pass
-    waiting = [(task, task.state) for task in workflow.event_manager.tasks.values()]
-    workflow.refresh_timers()
-    if any(task.state != state for task, state in waiting):
-        workflow.do_engine_steps()
-
-
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
