@@ -208,6 +208,15 @@ def make_engine(url: str, limits: WaitLimits | None = None) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_savepoint(conn, _name):  # type: ignore[no-untyped-def]
+            # The sqlite3 driver begins a transaction only before a write: a SAVEPOINT before any
+            # would start a transaction of its own, committed when the savepoint is released, so a
+            # failure later in the unit of work could not roll it back. Begin the real one first.
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN")
+
         return engine
     limits = limits or WaitLimits()
     connect_args = {}
