@@ -108,6 +108,8 @@ class FileState:
 
 _FILE_AND_WORKFLOW = (select(ApplicationFile).where(ApplicationFile.file_number == bindparam("number"))
                       .options(joinedload(ApplicationFile.instance)))
+# A file's open steps, oldest first (the file's state and the API's summary show them).
+_OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), open_task()).order_by(HumanTask.id)
 
 
 def file_state(session: Session, runtime: Runtime, file_number: str) -> FileState:
@@ -118,8 +120,7 @@ def file_state(session: Session, runtime: Runtime, file_number: str) -> FileStat
     instance = file.instance
     if instance is None:
         raise NotFound(f"file {file_number!r} has no process")
-    tasks = list(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, open_task()).order_by(HumanTask.id)))
+    tasks = list(session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))
     history = list(session.scalars(select(InstanceEvent).where(
         InstanceEvent.instance_id == instance.id).order_by(InstanceEvent.id)))
     return FileState(file, instance.status, tasks, history, instance.error, runtime)
@@ -154,7 +155,6 @@ _SUMMARY = (select(ApplicationFile.process_id, ApplicationFile.applicant_name,
                    ApplicationFile.promised_date, ProcessInstance.id, ProcessInstance.status)
             .outerjoin(ProcessInstance, ProcessInstance.id == ApplicationFile.instance_id)
             .where(ApplicationFile.file_number == bindparam("number")))
-_OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), open_task()).order_by(HumanTask.id)
 _HISTORY_LINES = (select(InstanceEvent.at, InstanceEvent.kind, InstanceEvent.task_name, InstanceEvent.actor)
                   .where(InstanceEvent.instance_id == bindparam("instance_id")).order_by(InstanceEvent.id))
 
