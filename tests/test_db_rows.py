@@ -45,7 +45,13 @@ def test_updated_rows_bump_their_version_and_leave_nothing_to_flush(deployed: Co
         event.listen(session.connection(), "before_cursor_execute", lambda *a: statements.append(a[2]))
         update_rows(session, [instance])
         assert instance.lock_version == version + 1 and not session.is_modified(instance)  # no net change left
+        # Clean, not only unchanged: the unit of work does not run at the next flush (nor at the
+        # autoflush of every query after it, nor at the commit).
+        flushes: list[int] = []
+        event.listen(session, "before_flush", lambda *_: flushes.append(1))
+        assert instance not in session.dirty
         session.flush()
+        assert flushes == []
     writes = [s for s in statements if s.startswith(("UPDATE", "INSERT", "DELETE"))]  # not the tests' savepoints
     assert len(writes) == 1, statements
     assert "error" in writes[0] and "status" not in writes[0].split("WHERE")[0]
@@ -68,3 +74,18 @@ def test_a_stale_version_is_refused_as_a_flush_refuses_it(deployed: Container) -
         with pytest.raises(StaleDataError):
             update_rows(session, [instance])
         session.rollback()
+
+
+def test_rows_updated_in_a_savepoint_rolled_back_are_read_again(deployed: Container) -> None:
+    instance_id = _open(deployed)
+    with deployed.db.unit_of_work() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert instance is not None
+        version = instance.lock_version
+        savepoint = session.begin_nested()
+        instance.error = "undone"
+        update_rows(session, [instance])
+        assert (instance.error, instance.lock_version) == ("undone", version + 1)
+        savepoint.rollback()
+        # As after a flush in the savepoint: the row is expired and read again as the database has it.
+        assert (instance.error, instance.lock_version) == (None, version)
