@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from app.engine.models import InstanceStatus, ProcessInstance
 from app.engine.spiff import BpmnWorkflow
@@ -44,10 +44,18 @@ class WorkflowCache:
         self._lock = threading.Lock()
 
     def take(self, instance: ProcessInstance) -> BpmnWorkflow | None:
-        """The workflow this process committed for ``instance`` at the version and definition the
-        row has in the caller's transaction, or None (then load the state). A matching entry is
-        removed (the caller writes the workflow back, or it is gone), an older one too; a newer one
-        stays for its next step (the caller read the row before that write and will not win)."""
+        """The workflow ``instance.state`` holds in the caller's transaction, when this process has it,
+        or None (then load the state): the one a step earlier in the same transaction wrote (the
+        intake opens a file and completes its first step in one), else the one this process committed
+        at the version and definition the row has. A matching entry is removed (the caller writes
+        the workflow back, or it is gone), an older one too; a newer one stays for its next step
+        (the caller read the row before that write and will not win)."""
+        session = object_session(instance)
+        written = session.info.get(_PENDING, {}).pop((self, instance.id), None) if session is not None else None
+        if written is not None and written[0] is instance:
+            # Written in this transaction, which holds the row's lock until it ends: nobody else has
+            # written it since. A savepoint rolled back since would have dropped it (below).
+            return written[1]
         with self._lock:
             entry = self._entries.get(instance.id)
             if entry is None or entry.version > instance.lock_version:

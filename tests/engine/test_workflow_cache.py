@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from app.clock import FixedClock
@@ -18,12 +19,15 @@ from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 from app.engine.timers import fire_due_timers
 from app.engine.workflow_cache import WorkflowCache
 from app.files.models import ApplicationFile
+from app.files.services import open_file
 from app.worklist.completion import complete_task
 from tests import samples
 from tests.catalogue import samples as catalogue_samples
 from tests.catalogue.walk import add_officers
 from tests.engine.test_runtime import complete, deploy_fixture, open_tasks, start
+from tests.files.intake_helpers import register
 from tests.walking import LANE_OFFICERS, do, open_new, state, user
+from tests.web import signed_in
 
 PAYLOADS = {**samples.SAMPLES, **catalogue_samples.SAMPLES, "pbg_signature.json": samples.SIGN_APPROVE}
 CATALOGUE_PROCESSES = ["nuisance_permit", "trade_licence", "advertisement_permit", "road_use_permit", "bundle_new_shop"]
@@ -281,3 +285,34 @@ def test_a_step_stopped_by_a_failing_script_keeps_nothing(container: Container, 
     with container.db.unit_of_work() as session:
         row = session.get(ProcessInstance, instance_id)
         assert row is not None and (row.status, container.runtime.data(row)["share"]) == ("completed", 25)
+
+
+def test_the_intake_completes_its_first_step_with_the_workflow_its_start_wrote(
+        web_app: Flask, takes: list[bool]) -> None:
+    """Opening a file and completing its registration are one unit of work: the step takes the workflow
+    the start wrote in that transaction (no state loaded), and the file goes on as stored."""
+    office = web_app.extensions["ptsp"]
+    number, _pin, _receipt = register(signed_in(web_app, "loket"))
+    assert takes == [True]
+    assert_kept_as_stored(office, number)
+    assert [t.task_name for t in state(office, number).open_tasks] == ["check_documents"]
+    do(office, number, "check_documents", samples.CHECK_COMPLETE)
+    assert takes == [True, True]
+    assert_kept_as_stored(office, number)
+
+
+def test_a_step_after_a_savepoint_rolled_back_in_its_transaction_loads_the_state(
+        office: Container, takes: list[bool]) -> None:
+    """The workflow a rolled-back savepoint wrote is not taken by a later step of the same transaction."""
+    with office.db.unit_of_work() as session:
+        file = open_file(session, office.runtime, office.settings, "building_permit", "Siti", "loket")
+        [task] = session.scalars(select(HumanTask).where(HumanTask.instance_id == file.instance_id)).all()
+        savepoint = session.begin_nested()
+        office.runtime.complete(session, task, samples.REGISTRATION, "loket")
+        savepoint.rollback()
+        assert task.status == "open"  # read again: the step is undone
+        complete_task(session, office.runtime, office.forms, task.id, samples.REGISTRATION, user(session, "loket"))
+        number = file.file_number
+    assert takes == [True, False]  # the start's workflow inside the savepoint; the state after it
+    assert_kept_as_stored(office, number)
+    assert [t.task_name for t in state(office, number).open_tasks] == ["check_documents"]
