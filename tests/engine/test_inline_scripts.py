@@ -6,6 +6,7 @@ import copy
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +14,13 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from app.clock import SYSTEM_CLOCK
+from app.clock import SYSTEM_CLOCK, FixedClock
+from app.config import Settings
+from app.container import Container
 from app.engine.sandbox import PooledEnvironment, ScriptRejected, make_script_engine
 from app.engine.sandbox.data import decode, dumps, encode, loads
 from app.engine.sandbox.straight_line import MAX_NODES, runs_inline
+from app.publisher import RecordingPublisher
 from app.sla.calendar import WorkingCalendar
 from app.sla.script_helpers import script_helpers
 from tests.engine.test_building_permit_diagram import BPMN_FILE, PROCESS_ID, complete
@@ -419,3 +423,30 @@ def test_building_permit_walk_uses_the_pool_less(pool_calls: PoolCalls, incomple
     assert inline_wf.data == pooled_wf.data
     assert inline_wf.data["outcome"] == "granted" and inline_wf.data["fee"] == 600000
     assert _history(inline_wf) == _history(pooled_wf)
+
+
+# ---------------------------------------------------------------------------
+# The setting.
+
+@pytest.mark.parametrize("raw,inline", [("0", False), ("false", False), ("1", True), (None, True)])
+def test_setting_ptsp_inline_scripts(settings: Settings, clock: FixedClock, monkeypatch: pytest.MonkeyPatch,
+                                     pool_calls: PoolCalls, tmp_path: Path, raw: str | None, inline: bool) -> None:
+    if raw is None:
+        monkeypatch.delenv("PTSP_INLINE_SCRIPTS", raising=False)
+    else:
+        monkeypatch.setenv("PTSP_INLINE_SCRIPTS", raw)
+    configured = Settings.from_env(database_url=settings.database_url, var_dir=settings.var_dir,
+                                   broker_url=settings.broker_url)
+    assert configured.inline_scripts is inline
+    c = Container(configured, clock=clock, publisher=RecordingPublisher())
+    try:
+        env = c.runtime.script_engine.environment
+        pool_calls.count = 0  # the catalogue's worked examples ran while the container was built
+        assert isinstance(env, PooledEnvironment) and env.inline is inline
+        data: dict[str, Any] = {"decision": "setuju"}
+        env.execute('outcome = "granted"', data)
+        assert env.evaluate('decision == "setuju"', data) is True
+        assert data == {"decision": "setuju", "outcome": "granted"}
+        assert pool_calls.count == (0 if inline else 2)
+    finally:
+        c.db.dispose()
