@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from app.clock import SYSTEM_CLOCK, FixedClock
 from app.config import Settings
 from app.container import Container
-from app.engine.sandbox import PooledEnvironment, ScriptRejected, make_script_engine
+from app.engine.sandbox import PooledEnvironment, SandboxLimits, ScriptRejected, make_script_engine
 from app.engine.sandbox.data import decode, dumps, encode, loads
 from app.engine.sandbox.straight_line import MAX_NODES, runs_inline
 from app.publisher import RecordingPublisher
@@ -150,6 +151,8 @@ POOLED_EXEC = [
     "x = " + " + ".join(["1"] * (MAX_NODES // 2)),  # too many nodes
     "\n".join("pass" for _ in range(51)),              # too many statements
     "x = (",                            # syntax error: the pool says what is wrong
+    "big = xs + xs\nsame = big == ys",  # builds and compares
+    "ok = a * 2 > b",                   # builds and compares
 ]
 POOLED_EVAL = [
     "len(items) > 0",
@@ -158,6 +161,7 @@ POOLED_EVAL = [
     "2 ** 100",
     "[i for i in xs]",
     "outcome = 1",  # a statement is not an expression
+    "fee + 1 > 0",  # builds and compares
 ]
 
 
@@ -375,6 +379,26 @@ def test_hostile_straight_line_scripts_are_refused_alike(pooled: PooledEnvironme
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
     assert pool_calls.count == 1
+
+
+def test_comparing_what_plus_built_goes_to_the_pool_whose_deadline_stops_it() -> None:
+    """``+`` doubles a list of two large values in a few lines (each item shared, within max_size);
+    comparing two such lists walks the large values once per item, in one C-level call. Each half
+    alone is straight-line; together they go to a script process, which is stopped at its deadline."""
+    doublings = 9
+    build = ["a = x + y", "b = y + x"] + ["a = a + a", "b = b + b"] * doublings
+    source = "\n".join([*build, "same = a == b"])
+    assert runs_inline("\n".join(build), "exec")
+    assert runs_inline("same = a == b", "exec")
+    assert not runs_inline(source, "exec")
+
+    env = make_script_engine(HELPERS, SandboxLimits(max_seconds=0.5), inline=True).environment
+    data = {"x": [list(range(200_000))], "y": [list(range(200_000))]}
+    started = monotonic()
+    with pytest.raises(ScriptRejected, match=r"longer than 0\.5 s"):
+        env.execute(source, data)
+    assert monotonic() - started < 10
+    assert set(data) == {"x", "y"}
 
 
 # ---------------------------------------------------------------------------

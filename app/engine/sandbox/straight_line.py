@@ -13,7 +13,8 @@ allow-list, so that its work is bounded without the pool's outside deadline:
   ``int`` below 2**64 in size, ``float``, ``bool``, ``None``), ``and``/``or``, ``not``, unary
   ``-``/``+``, comparisons ``== != < <= > >=``, ``x if c else y``, and ``+ - * / //``;
 * at most :data:`MAX_NODES` syntax nodes and :data:`MAX_STATEMENTS` statements; no name
-  starting with ``_``.
+  starting with ``_``;
+* comparisons, or ``+``/``*``, not both in one source.
 
 Why that is safe: there are no loops, calls, comprehensions, subscripts or attributes, so a
 script runs each of its at most :data:`MAX_NODES` operations once. ``+`` and ``*`` compile to
@@ -23,7 +24,12 @@ the guards ``_add_``/``_mul_`` (policy.py, guards.py), which refuse a string or 
 (an int one bit longer at most; a set difference no larger than its left side). Comparisons and
 ``not`` cost at most a walk over their operands, and the operands are plain task data the caller
 copies fresh from the wire form (:func:`app.engine.sandbox.data.decode`): a tree, with no shared
-items to compare over and over, bounded by the data limits. The run still goes through
+items to compare over and over, bounded by the data limits. That is why a source that compares
+may not also use ``+`` or ``*``: ``xs + xs`` builds a list holding the same items twice, and twenty
+doublings hold one large value a million times within ``max_size``; comparing two such lists would
+walk that value a million times in one C-level call, which only a script process's deadline can
+stop. Without comparisons what ``+``/``*`` build is only kept, and the data check after the run
+(``max_data_nodes``) refuses it after a bounded walk. The run still goes through
 :class:`~app.engine.sandbox.environment.SandboxEnvironment` (RestrictedPython, guards, tracer,
 data checks), so its rules and messages are the pool's.
 
@@ -74,9 +80,14 @@ def straight_line(source: str, mode: str) -> bool:
         tree = ast.parse(source, mode=mode)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False  # the pool gives the compiler's message
+    compares = builds = False
     for count, node in enumerate(ast.walk(tree), 1):
         if count > MAX_NODES or not _allowed(node):
             return False
+        compares = compares or isinstance(node, ast.Compare)
+        builds = builds or isinstance(node, (ast.Add, ast.Mult))
+    if compares and builds:
+        return False  # see the module doc: comparing what + or * built has no bound here
     if isinstance(tree, ast.Module):
         return len(tree.body) <= MAX_STATEMENTS
     return isinstance(tree, ast.Expression)
