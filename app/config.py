@@ -120,6 +120,9 @@ class Settings:
     script_processes: int = 2
     script_seconds: float = 2.0
     script_memory_mb: int = 512
+    # Straight-line scripts and conditions (no loops, no calls, e.g. outcome = "granted") run in
+    # the calling process under the same rules, without a script process's round trip.
+    inline_scripts: bool = True
     # Workflows kept in memory per web or worker process between a file's steps (0: none), so a step
     # after this process's own committed write skips deserialising the state (app/engine/workflow_cache.py).
     workflow_cache_size: int = 256

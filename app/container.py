@@ -61,7 +61,8 @@ class Container:
         self.runtime = Runtime(self.clock, make_script_engine(
             script_helpers(self.office_calendar.current, self.clock, self.office_calendar.hours),
             SandboxLimits(max_seconds=self.settings.script_seconds),
-            processes=self.settings.script_processes, memory_mb=self.settings.script_memory_mb),
+            processes=self.settings.script_processes, memory_mb=self.settings.script_memory_mb,
+            inline=self.settings.inline_scripts),
             workflows=WorkflowCache(self.settings.workflow_cache_size))
         # File clocks and step due times follow every unit of work of the engine.
         self.runtime.listeners.append(SlaTracker(self.settings, self.office_calendar))

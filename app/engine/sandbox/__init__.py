@@ -22,7 +22,8 @@ Where each part lives: ``policy`` (compile-time rules), ``budgets`` (limits and 
 per-run counters), ``guards`` (what the transformed code calls), ``helpers`` (named
 builtins), ``data`` (the checks on what is kept, and the JSON wire), ``environment``
 (one run in this process), ``pool`` and ``worker`` (script processes with a hard
-deadline and resource limits), ``engine`` (SpiffWorkflow's script engine).
+deadline and resource limits), ``straight_line`` (the scripts bounded enough to skip the
+script process), ``engine`` (SpiffWorkflow's script engine).
 
 Names a script can use (nothing else is available)
 --------------------------------------------------
@@ -76,7 +77,9 @@ as a missing variable, the usual exception)
   inside (``[a] * 150`` with a 1,000,000-character ``a`` is 150,000,000).
 * Hard limits from outside (``isolation="process"``, the default): the script runs in
   a script process with capped memory and CPU time, killed and replaced when it runs
-  ``max_seconds`` + 0.5 s; a single C-level call cannot outlive that.
+  ``max_seconds`` + 0.5 s; a single C-level call cannot outlive that. A straight-line
+  script (no loops, calls, subscripts or attributes: ``straight_line.py``) runs in the
+  calling process instead, with the same rules and result (``make_script_engine(inline=)``).
 
 Data semantics
 --------------

@@ -141,6 +141,35 @@ def _decode_tagged(obj: dict[str, Any]) -> Any:
     raise ValueError(f"unknown value type {tag!r} on the script wire")
 
 
+_INT_BITS_ALWAYS_PRINTABLE = 14_000  # below sys.get_int_max_str_digits()'s default (4,300 digits)
+
+
+def decode(value: Any) -> Any:
+    """What the other end of the wire reads for an :func:`encode`d value: ``loads(dumps(value))``
+    without the JSON text (scripts that run in this process, see straight_line.py).
+
+    Fresh lists and dicts, tagged values rebuilt, subclasses of str/int/float read back as the
+    plain type, and an int JSON cannot print fails with the same ValueError."""
+    kind_of = type(value)
+    if kind_of is str or kind_of is bool or kind_of is float or value is None:
+        return value
+    if kind_of is int:
+        if value.bit_length() > _INT_BITS_ALWAYS_PRINTABLE:
+            int.__repr__(value)  # raises past sys.get_int_max_str_digits(), as json.dumps does
+        return value
+    if kind_of is list:
+        return [decode(item) for item in value]
+    if kind_of is dict:
+        return _decode_tagged({key: decode(item) for key, item in value.items()})
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return decode(int.__int__(value))
+    if isinstance(value, float):
+        return float.__float__(value)
+    return json.loads(dumps(value), object_hook=_decode_tagged)  # pragma: no cover - encode gives no other types
+
+
 def dumps(message: dict[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 

@@ -84,6 +84,7 @@ def make_script_engine(
     isolation: Isolation = "process",
     processes: int = 2,
     memory_mb: int = 512,
+    inline: bool = True,
 ) -> SandboxScriptEngine:
     """The script engine to assign to every workflow (again after every deserialise).
 
@@ -92,6 +93,9 @@ def make_script_engine(
     default) scripts run in the shared pool of ``processes`` script processes, each capped at
     ``memory_mb`` MB, killed past ``limits.max_seconds``; ``"inline"`` runs them in this
     process, where a long C-level call cannot be stopped (tests of the rules, benchmarks).
+    With ``"process"`` and ``inline`` (the default), a straight-line script or condition (no
+    loops, no calls: bounded work, see straight_line.py) runs in this process under the same
+    rules and with the same result, without the script process's round trip.
     """
     environment: SandboxEnvironment
     if isolation == "inline":
@@ -99,7 +103,7 @@ def make_script_engine(
     elif isolation == "process":
         pool = shared_pool(processes, memory_mb)
         pool.warm()  # start the script processes now, in the background
-        environment = PooledEnvironment(pool, helpers=helpers, limits=limits)
+        environment = PooledEnvironment(pool, helpers=helpers, limits=limits, inline=inline)
     else:
         raise ValueError(f"unknown script isolation {isolation!r}")
     return SandboxScriptEngine(environment)

@@ -31,9 +31,10 @@ from dataclasses import asdict
 from typing import Any
 
 from app.engine.sandbox.budgets import SandboxLimits
-from app.engine.sandbox.data import dumps, encode, loads
-from app.engine.sandbox.environment import SandboxEnvironment
+from app.engine.sandbox.data import decode, dumps, encode, loads
+from app.engine.sandbox.environment import SandboxEnvironment, script_lineno
 from app.engine.sandbox.policy import ScriptRejected
+from app.engine.sandbox.straight_line import runs_inline
 
 GRACE_SECONDS = 0.5  # past the script's own time budget before the process is killed
 START_SECONDS = 60.0  # a new script process must say it is ready within this
@@ -309,35 +310,77 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(_close_all)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 class PooledEnvironment(SandboxEnvironment):
-    """:class:`SandboxEnvironment` whose scripts and expressions run in a script process."""
+    """:class:`SandboxEnvironment` whose scripts and expressions run in a script process.
+
+    With ``inline``, a straight-line script or expression (:func:`runs_inline`: no loops, no
+    calls, bounded work; see straight_line.py) runs in this process instead, with the same
+    result: the task data crosses the same check and the same wire form (:func:`decode`), errors
+    come back as the pool would rebuild them, and the task data is changed only on success.
+    """
 
     def __init__(self, pool: ScriptPool, helpers: Mapping[str, Callable[..., Any]] | None = None,
-                 limits: SandboxLimits | None = None) -> None:
+                 limits: SandboxLimits | None = None, inline: bool = False) -> None:
         super().__init__(helpers=helpers, limits=limits)
         self.pool = pool
+        self.inline = inline
         self._limits_wire = asdict(self.limits)
         self._host_names = sorted(self.host_helpers)
 
-    def _send(self, op: str, source: str, context: dict[str, Any],
-              external_context: dict[str, Any] | None) -> Any:
+    def _wire(self, context: dict[str, Any], external_context: dict[str, Any] | None) -> tuple[Any, Any]:
+        """The task data and external context as they cross to a script process; data that
+        cannot cross (a function, an object...) is refused, whichever way the script runs."""
         try:
-            request = {"op": op, "source": source, "context": encode(context),
-                       "external": encode(external_context or {}),
-                       "limits": self._limits_wire, "host": self._host_names}
+            return encode(context), encode(external_context or {})
         except TypeError as err:
             raise ScriptRejected(str(err)) from None
+
+    def _send(self, op: str, source: str, context: dict[str, Any],
+              external_context: dict[str, Any] | None) -> Any:
+        wire_context, wire_external = self._wire(context, external_context)
+        request = {"op": op, "source": source, "context": wire_context, "external": wire_external,
+                   "limits": self._limits_wire, "host": self._host_names}
         reply = self.pool.run(request, self.host_helpers, self.limits.max_seconds)
         if "ok" not in reply:
             raise error_from_wire(reply)
         return reply["ok"]
 
+    def _here(self, op: str, source: str, context: dict[str, Any],
+              external_context: dict[str, Any] | None) -> Any:
+        """:meth:`_send` run in this process: what the script process would do and answer."""
+        wire_context, wire_external = self._wire(context, external_context)
+        # A fresh copy as the script process reads it: the caller's data is never touched.
+        scope, external = decode(wire_context), decode(wire_external)
+        try:
+            if op == "exec":
+                before = dict(scope)
+                SandboxEnvironment.execute(self, source, scope, external)
+                for key, value in list(scope.items()):
+                    # ``y = d`` or ``y = xs + ys`` shares values; from a script process nothing is shared.
+                    if type(value) not in _PLAIN and value is not before.get(key, _PLAIN):
+                        scope[key] = decode(encode(value))
+                return scope
+            return decode(encode(SandboxEnvironment.evaluate(self, source, scope, external)))
+        except MemoryError:  # as the worker answers it and the pool rebuilds it
+            raise error_from_wire(error_to_wire(ScriptRejected("the script ran out of memory."), None)) from None
+        except Exception as err:
+            raise error_from_wire(error_to_wire(err, script_lineno(err.__traceback__))) from None
+
+    def _run_op(self, op: str, source: str, context: dict[str, Any],
+                external_context: dict[str, Any] | None) -> Any:
+        if self.inline and runs_inline(source, op):
+            return self._here(op, source, context, external_context)
+        return self._send(op, source, context, external_context)
+
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
-        return self._send("eval", expression, context, external_context)
+        return self._run_op("eval", expression, context, external_context)
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         self.check_for_overwrite(context, external_context or {})
-        new = self._send("exec", script, context, external_context)
+        new = self._run_op("exec", script, context, external_context)
         # Nothing changes in the task data unless the whole script succeeded.
         context.clear()
         context.update(new)
