@@ -66,11 +66,11 @@ def runs_inline(source: object, mode: str) -> bool:
     is straight-line: safe to run in the calling process (see the module doc)."""
     if not isinstance(source, str) or mode not in ("exec", "eval"):
         return False
-    return straight_line(source, mode)
+    return _straight_line(source, mode)
 
 
 @functools.lru_cache(maxsize=1024)
-def straight_line(source: str, mode: str) -> bool:
+def _straight_line(source: str, mode: str) -> bool:
     """:func:`runs_inline` for a text ``source``, cached by ``(source, mode)``."""
     if len(source) > MAX_SOURCE_CHARS:
         return False
