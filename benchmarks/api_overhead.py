@@ -24,7 +24,8 @@ from app.config import Settings
 from app.publisher import RecordingPublisher
 from benchmarks import SECRET_KEY
 from benchmarks.http import _intake_request
-from benchmarks.run import STEPS, _tokens, postgres_url, prepare
+from benchmarks.raw import STEPS
+from benchmarks.run import _tokens, postgres_url, prepare
 
 KINDS = ("intake", "get_file", "complete", "worklist", "me")
 _inside = [0.0]  # CPU seconds of the current request spent in its service call

@@ -22,7 +22,8 @@ import requests
 
 from app.config import ROOT
 from benchmarks import SECRET_KEY, raw_http
-from benchmarks.run import STEPS, _tokens, prepare
+from benchmarks.raw import STEPS
+from benchmarks.run import _tokens, prepare
 from tests.files.intake_helpers import browser_form, registration
 
 GUNICORN = ["--workers", "2", "--threads", "4"]  # 2 cores

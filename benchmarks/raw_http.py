@@ -39,14 +39,10 @@ def _db() -> sqlite3.Connection:
 
 def _engine() -> tuple[Any, dict[str, Any], Any]:
     if not hasattr(app, "_raw"):
-        from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+        from benchmarks.raw import raw_engine, raw_spec
 
-        from benchmarks.run import _raw_spec
-
-        spec, subprocesses = _raw_spec()
-        engine = PythonScriptEngine(environment=TaskDataEnvironment({
-            "iso_days": lambda n: f"P{n}D", "round_down": lambda x: int(x // 1)}))
-        app._raw = (spec, subprocesses, engine)  # type: ignore[attr-defined]
+        spec, subprocesses = raw_spec()
+        app._raw = (spec, subprocesses, raw_engine())  # type: ignore[attr-defined]
     return app._raw  # type: ignore[attr-defined, no-any-return]
 
 

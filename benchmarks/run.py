@@ -1,13 +1,13 @@
 """``make bench``: the building permit through the service layer and its database,
 against the same diagram on raw SpiffWorkflow with a JSON round trip after every
-step, in the same process. Prints both rates and ``service/raw = X`` per database.
+step, and against the fewest statements a durable step needs (benchmarks/floor.py), in the
+same process. Prints the rates and ``service/raw = X (DBAPI floor/raw = F)`` per database.
 
 Databases: SQLite always; PostgreSQL at $BENCH_DATABASE_URL, else the local
 server at 127.0.0.1:5432 when it answers.
 """
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import statistics
@@ -34,55 +34,11 @@ from app.migrate import upgrade
 from app.publisher import RecordingPublisher
 from app.worklist.completion import complete_task
 from app.worklist.queries import open_tasks
-from tests import samples
+from benchmarks.floor import Floor
+from benchmarks.raw import STEPS, raw_run
 
-STEPS = samples.BUILDING_PERMIT_WALK
 LANE_USERS = {"front_office": "loket", "verifier": "verifikator", "technical_team": "teknis",
               "cashier": "kasir", "head": "kepala"}
-
-
-def raw_run(instances: int) -> float:
-    """Instances per second on bare SpiffWorkflow, storing the state after every step the way the
-    service does (the task tree and data only; the parsed spec cached), so that service/raw
-    measures the service's own overhead (database, forms, SLA clock, history)."""
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-    from SpiffWorkflow.util.task import TaskState
-
-    from app.engine.spiff import dump_state, load_state
-
-    spec, subprocesses = _raw_spec()
-    engine = PythonScriptEngine(environment=TaskDataEnvironment({
-        "iso_days": lambda n: f"P{n}D", "round_down": lambda x: int(x // 1)}))
-
-    def round_trip(wf: BpmnWorkflow) -> BpmnWorkflow:
-        return load_state(dump_state(wf), spec, subprocesses, engine)
-
-    started = time.perf_counter()
-    for n in range(instances):
-        wf = BpmnWorkflow(spec, subprocesses, script_engine=engine)
-        wf.get_tasks(state=TaskState.READY)[0].set_data(file_number=f"PBG-2026-{n:06d}", file_serial=f"2026/{n + 1:06d}",
-                                                        resubmission_days=14)
-        wf.do_engine_steps()
-        wf = round_trip(wf)
-        for lane, payload in STEPS:
-            [task] = wf.get_tasks(state=TaskState.READY, manual=True)
-            assert task.task_spec.lane == lane
-            task.set_data(**payload)
-            task.run()
-            wf.do_engine_steps()
-            wf = round_trip(wf)
-        assert wf.is_completed()
-    return instances / (time.perf_counter() - started)
-
-
-@functools.cache
-def _raw_spec() -> tuple[Any, dict[str, Any]]:
-    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(ROOT / "processes" / "building_permit.bpmn"))
-    return parser.get_spec("building_permit"), parser.get_subprocess_specs("building_permit")
 
 
 class StatementCounter:
@@ -176,25 +132,31 @@ def _tokens(c: Container) -> dict[str, str]:
     return _TOKENS[id(c)]
 
 
-def compare(label: str, c: Container, instances: int, pairs: int) -> float:
-    """Raw and service in alternating blocks of ``instances`` (the order flips every pair, so a
-    load swing hits both alike); prints min/median/max of the per-pair ratio; returns the median."""
-    service_run(c, 2)  # warm caches (spec, forms, connections)
-    raw_run(2)
-    ratios, raws, services = [], [], []
-    for pair in range(pairs):
-        if pair % 2:
-            service, raw = service_run(c, instances), raw_run(instances)
-        else:
-            raw, service = raw_run(instances), service_run(c, instances)
-        raws.append(raw)
-        services.append(service)
-        ratios.append(service / raw)
-    print(f"[{label}] raw SpiffWorkflow + state round trip: median {statistics.median(raws):7.1f} instances/s")
-    print(f"[{label}] service layer + database:            median {statistics.median(services):7.1f} instances/s")
-    print(f"[{label}] service/raw per pair ({pairs} pairs of {instances}): min {min(ratios):.2f}"
-          f"  median {statistics.median(ratios):.2f}  max {max(ratios):.2f}")
-    return statistics.median(ratios)
+def compare(label: str, c: Container, instances: int, pairs: int) -> tuple[float, float]:
+    """Raw, service and the DBAPI floor (benchmarks/floor.py) in rotating blocks of ``instances`` (the
+    order turns every pair, so a load swing hits them alike); prints min/median/max of the per-pair
+    ratios; returns the medians of service/raw and floor/raw."""
+    floor = Floor(c.db.engine)
+    runs: dict[str, Callable[[int], float]] = {
+        "raw": raw_run, "service": lambda n: service_run(c, n), "floor": floor.run}
+    for run in runs.values():
+        run(2)  # warm caches (spec, forms, connections)
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    order = list(runs)
+    for _pair in range(pairs):
+        for name in order:
+            rates[name].append(runs[name](instances))
+        order = order[1:] + order[:1]
+    service_raw = [s / r for s, r in zip(rates["service"], rates["raw"], strict=True)]
+    floor_raw = [f / r for f, r in zip(rates["floor"], rates["raw"], strict=True)]
+    service_floor = [s / f for s, f in zip(rates["service"], rates["floor"], strict=True)]
+    print(f"[{label}] raw SpiffWorkflow + state round trip: median {statistics.median(rates['raw']):7.1f} instances/s")
+    print(f"[{label}] service layer + database:            median {statistics.median(rates['service']):7.1f} instances/s")
+    print(f"[{label}] DBAPI floor (fewest durable statements): median {statistics.median(rates['floor']):7.1f} instances/s")
+    for name, ratios in (("service/raw", service_raw), ("floor/raw", floor_raw), ("service/floor", service_floor)):
+        print(f"[{label}] {name} per pair ({pairs} pairs of {instances}): min {min(ratios):.2f}"
+              f"  median {statistics.median(ratios):.2f}  max {max(ratios):.2f}")
+    return statistics.median(service_raw), statistics.median(floor_raw)
 
 
 def _compacted_size(c: Container) -> int:
@@ -251,7 +213,8 @@ def main() -> int:
         sqlite = prepare(f"sqlite:///{tmp / 'bench.sqlite'}", tmp)
         statements, commits = statements_per_completion(sqlite)
         print(f"statements per completion = {statements:.1f} (COMMITs per completion = {commits:.1f})")
-        results.append(f"service/raw = {compare('sqlite', sqlite, instances, pairs):.2f}")
+        service, floor = compare("sqlite", sqlite, instances, pairs)
+        results.append(f"service/raw = {service:.2f} (DBAPI floor/raw = {floor:.2f})")
         print(f"bytes per finished file = {bytes_per_file(sqlite):,.0f}")
         sqlite.db.dispose()
         pg = postgres_url()
@@ -261,7 +224,8 @@ def main() -> int:
                 c = prepare(url, tmp)
                 statements, commits = statements_per_completion(c)
                 print(f"[postgresql] statements per completion = {statements:.1f} (COMMITs = {commits:.1f})")
-                results.append(f"service/raw [postgresql] = {compare('postgresql', c, instances, pairs):.2f}")
+                service, floor = compare("postgresql", c, instances, pairs)
+                results.append(f"service/raw [postgresql] = {service:.2f} (DBAPI floor/raw = {floor:.2f})")
                 print(f"[postgresql] bytes per finished file = {bytes_per_file(c):,.0f}")
                 c.db.dispose()
             finally:

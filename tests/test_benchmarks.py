@@ -30,8 +30,10 @@ HEADLINES = [
     r"\[postgresql\] bytes per finished file = [\d,]+",
     r"start-up import time \[ptsp CLI\] = [\d.]+ s",
     r"start-up import time \[worker\] = [\d.]+ s",
-    r"service/raw = [\d.]+",
-    r"service/raw \[postgresql\] = [\d.]+",
+    r"service/raw = [\d.]+ \(DBAPI floor/raw = [\d.]+\)",
+    r"service/raw \[postgresql\] = [\d.]+ \(DBAPI floor/raw = [\d.]+\)",
+    r"\[sqlite\] service/floor per pair",
+    r"\[postgresql\] service/floor per pair",
     r"1 -> 3 workers throughput = [\d.]+x",
     r"\[embedded broker \+ sqlite\] timer due -> fired",
     r"\[redis \+ sqlite\] timer due -> fired",
@@ -54,3 +56,29 @@ def test_make_bench_runs_to_its_headline_figures_at_toy_sizes() -> None:
     assert not missing, f"missing from make bench: {missing}\n{out[-3000:]}"
     for failure in ("did not start", "not available", "Traceback"):
         assert failure not in out + done.stderr, f"{failure!r} in make bench:\n{out[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def test_the_dbapi_floor_walks_whole_files_with_every_durable_write(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The floor's figure is only a floor if it does the writes it claims: every step's history row,
+    the state under its version check, the task rows, on both databases."""
+    from sqlalchemy import create_engine, text
+
+    from benchmarks.floor import Floor
+    from benchmarks.raw import STEPS
+    from benchmarks.run import postgres_url
+
+    monkeypatch.setenv("BENCH_DATABASE_URL", service_url("TEST_DATABASE_URL"))
+    pg = postgres_url()
+    assert pg is not None
+    try:
+        for url in (f"sqlite:///{tmp_path / 'floor.sqlite'}", pg[0]):
+            engine = create_engine(url)
+            assert Floor(engine).run(2) > 0
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM floor_event")).scalar_one() == 2 * (1 + len(STEPS))
+                assert conn.execute(text("SELECT version FROM floor_instance")).scalars().all() == [1 + len(STEPS)] * 2
+                statuses = conn.execute(text("SELECT status, count(*) FROM floor_task GROUP BY status")).all()
+                assert dict(statuses) == {"completed": 2 * len(STEPS)}  # one task row per step, every one closed
+            engine.dispose()
+    finally:
+        pg[1]()
