@@ -19,8 +19,8 @@ from app.clock import SYSTEM_CLOCK, FixedClock
 from app.config import Settings
 from app.container import Container
 from app.engine.sandbox import PooledEnvironment, SandboxLimits, ScriptRejected, make_script_engine
-from app.engine.sandbox.data import decode, dumps, encode, loads
-from app.engine.sandbox.straight_line import MAX_NODES, runs_inline
+from app.engine.sandbox.data import decode, dumps, encode, loads, within
+from app.engine.sandbox.straight_line import MAX_DATA_CHARS, MAX_DATA_NODES, MAX_NODES, runs_inline
 from app.publisher import RecordingPublisher
 from app.sla.calendar import WorkingCalendar
 from app.sla.script_helpers import script_helpers
@@ -399,6 +399,56 @@ def test_comparing_what_plus_built_goes_to_the_pool_whose_deadline_stops_it() ->
         env.execute(source, data)
     assert monotonic() - started < 10
     assert set(data) == {"x", "y"}
+
+
+def test_straight_line_sources_on_large_task_data_go_to_the_pool(here: PooledEnvironment, pool_calls: PoolCalls) -> None:
+    """The data a script is given is not bounded on the way in (only what it keeps is checked): 63
+    chained comparisons of two 300,000-value lists held this process for seconds. Past
+    MAX_DATA_NODES values (or MAX_DATA_CHARS characters) of task data or external context, a
+    straight-line source runs in a script process, whose deadline bounds it."""
+    source = "same = " + " == ".join(["x", "y"] * 32)
+    assert runs_inline(source, "exec")
+    half = MAX_DATA_NODES // 2
+    small = {"x": list(range(half - 10)), "y": list(range(half - 10))}
+    large = {"x": list(range(half)), "y": list(range(half))}
+    long_text = {"x": "a" * (MAX_DATA_CHARS // 2), "y": "a" * (MAX_DATA_CHARS // 2 + 1)}
+    assert runs_inline(source, "exec", small, {})
+    assert not runs_inline(source, "exec", large, {})
+    assert not runs_inline(source, "exec", long_text, {})
+    assert not runs_inline(source, "exec", {}, large)  # the external context counts alike
+
+    scope = dict(small)
+    here.execute(source, scope)
+    assert (scope["same"], pool_calls.count) == (True, 0)
+    for data, same in ((large, True), (long_text, False)):
+        scope = dict(data)
+        here.execute(source, scope)
+        assert scope["same"] is same
+    assert pool_calls.count == 2
+    assert here.evaluate("x == y", {"x": 1}, {"y": list(range(MAX_DATA_NODES))}) is False
+    assert pool_calls.count == 3
+
+
+@pytest.mark.parametrize(("value", "nodes", "chars", "fits"), [
+    (None, 1, 0, True),
+    ("abc", 1, 3, True),
+    ("abcd", 1, 3, False),
+    ([1, 2, 3], 4, 0, True),
+    ([1, 2, 3], 3, 0, False),
+    ({"k": [1, (2, 3)], "t": {4}}, 10, 2, True),
+    ({"k": [1, (2, 3)], "t": {4}}, 9, 2, False),
+    ({"k": [1, (2, 3)], "t": {4}}, 10, 1, False),
+    ([date(2026, 1, 1), timedelta(1)], 3, 0, True),
+])
+def test_within_counts_every_value_and_character(value: Any, nodes: int, chars: int, fits: bool) -> None:
+    assert within(value, nodes, chars) is fits
+
+
+def test_within_stops_at_its_bound_however_large_the_data() -> None:
+    huge = [[0] * 1000] * 100_000  # 100 million values, shared: a full walk would take seconds
+    started = monotonic()
+    assert within(huge, MAX_DATA_NODES, MAX_DATA_CHARS) is False
+    assert monotonic() - started < 1.0
 
 
 # ---------------------------------------------------------------------------

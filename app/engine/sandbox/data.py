@@ -85,6 +85,29 @@ class DataCheck:
             )
 
 
+def within(value: Any, max_nodes: int, max_chars: int) -> bool:
+    """Whether ``value`` holds at most ``max_nodes`` values and ``max_chars`` characters of text (keys
+    and items counted, a value held twice counted twice). Stops as soon as either is passed, so it costs
+    at most a walk of ``max_nodes`` values, however large ``value`` is."""
+    nodes = chars = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            return False
+        if isinstance(item, str):
+            chars += len(item)
+            if chars > max_chars:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+    return True
+
+
 # ---------------------------------------------------------------------------
 # The wire between the app and a script process: JSON, with a few tagged types.
 # Nothing but these plain values crosses (no pickle: a script process is not trusted).

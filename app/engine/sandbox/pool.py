@@ -316,8 +316,8 @@ _PLAIN = (str, int, float, bool, type(None))
 class PooledEnvironment(SandboxEnvironment):
     """:class:`SandboxEnvironment` whose scripts and expressions run in a script process.
 
-    With ``inline``, a straight-line script or expression (:func:`runs_inline`: no loops, no
-    calls, bounded work; see straight_line.py) runs in this process instead, with the same
+    With ``inline``, a straight-line script or expression on small task data (:func:`runs_inline`: no
+    loops, no calls, bounded work; see straight_line.py) runs in this process instead, with the same
     result: the task data crosses the same check and the same wire form (:func:`decode`), errors
     come back as the pool would rebuild them, and the task data is changed only on success.
     """
@@ -371,7 +371,7 @@ class PooledEnvironment(SandboxEnvironment):
 
     def _run_op(self, op: str, source: str, context: dict[str, Any],
                 external_context: dict[str, Any] | None) -> Any:
-        if self.inline and runs_inline(source, op):
+        if self.inline and runs_inline(source, op, context, external_context or {}):
             return self._here(op, source, context, external_context)
         return self._send(op, source, context, external_context)
 
